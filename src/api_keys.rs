@@ -1,0 +1,281 @@
+//! API keys: how relying parties and admins authenticate.
+//!
+//! A key is shown once, when made; the database keeps only its keyed hash (SEC-26), so a dump of
+//! the table authenticates nobody. Keys are looked up by that hash, which is as fast as by id and
+//! reveals nothing about other keys.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, Action, Actor, Event};
+use crate::crypto::{self, Keys};
+use crate::db::models::ApiKeyRow;
+use crate::db::{self, Db, DbError};
+use crate::error::ApiError;
+
+/// Every key starts with this, so leaked keys are easy to grep for in code and logs.
+pub const KEY_PREFIX: &str = "tfk_";
+const HASH_DOMAIN: &str = "api-key";
+/// The tenant of a client key made without `--tenant`.
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A relying party: acts on the users of its tenant.
+    Client,
+    /// Also the admin routes; without a tenant, on every tenant.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "client" => Ok(Role::Client),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role `{other}` (client or admin)")),
+        }
+    }
+}
+
+/// A key as listed and as attached to an authenticated request; never the key itself.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// `null` for an admin key that acts on every tenant.
+    pub tenant: Option<String>,
+    pub return_url_prefixes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey(self.id.clone())
+    }
+
+    /// The tenant a request acts in: a key's own tenant, or for an all-tenant admin key the one
+    /// named by `?tenant=` (default `default`). A client key never leaves its tenant (SEC-22).
+    pub fn tenant_for(&self, requested: Option<&str>) -> Result<String, ApiError> {
+        match (&self.tenant, requested) {
+            (Some(own), _) => Ok(own.clone()),
+            (None, Some(t)) => {
+                validate_tenant(t)?;
+                Ok(t.to_string())
+            }
+            (None, None) => Ok(DEFAULT_TENANT.to_string()),
+        }
+    }
+}
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = ApiError;
+    fn try_from(row: ApiKeyRow) -> Result<ApiKey, ApiError> {
+        Ok(ApiKey {
+            role: row.role.parse().map_err(ApiError::internal)?,
+            return_url_prefixes: row
+                .return_url_prefixes
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            id: row.id,
+            name: row.name,
+            tenant: row.tenant,
+            created_at: utc(row.created_at),
+            revoked_at: row.revoked_at.map(utc),
+        })
+    }
+}
+
+/// What a new key should be.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub name: String,
+    pub role: Role,
+    pub tenant: Option<String>,
+    pub return_url_prefixes: Vec<String>,
+}
+
+/// A tenant id: 1–64 of `[A-Za-z0-9._-]`.
+pub fn validate_tenant(t: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidRequest(
+            "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -".into(),
+        ))
+    }
+}
+
+impl NewApiKey {
+    fn validate(&mut self) -> Result<(), ApiError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(ApiError::InvalidRequest(
+                "a key name is 1 to 100 printable characters".into(),
+            ));
+        }
+        self.name = name.to_string();
+        if self.tenant.is_none() && self.role == Role::Client {
+            self.tenant = Some(DEFAULT_TENANT.to_string());
+        }
+        if let Some(t) = &self.tenant {
+            validate_tenant(t)?;
+        }
+        for p in &self.return_url_prefixes {
+            let url = url::Url::parse(p)
+                .map_err(|e| ApiError::InvalidRequest(format!("return URL prefix `{p}`: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(ApiError::InvalidRequest(format!(
+                    "return URL prefix `{p}` must be an http(s) URL with a host"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn hash_key(keys: &Keys, presented: &str) -> Vec<u8> {
+    keys.hash(HASH_DOMAIN, presented.as_bytes())
+}
+
+/// Makes a key and records it in the audit trail, in one transaction. Returns the key's record
+/// and the key itself, which exists nowhere else from then on.
+pub async fn create(
+    db: &Db,
+    keys: &Keys,
+    now: DateTime<Utc>,
+    mut new: NewApiKey,
+    actor: Actor,
+) -> Result<(ApiKey, Zeroizing<String>), ApiError> {
+    new.validate()?;
+    let secret = Zeroizing::new(format!(
+        "{KEY_PREFIX}{}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            crypto::random_bytes::<32>().map_err(ApiError::internal)?
+        )
+    ));
+    let row = ApiKeyRow {
+        id: crypto::random_id().map_err(ApiError::internal)?,
+        name: new.name,
+        role: new.role.as_str().to_string(),
+        tenant: new.tenant,
+        return_url_prefixes: new.return_url_prefixes.join("\n"),
+        key_hash: hash_key(keys, &secret),
+        created_at: now.naive_utc(),
+        revoked_at: None,
+    };
+    let event = Event::new(
+        row.tenant.clone().unwrap_or_else(|| "*".into()),
+        Action::ApiKeyCreated,
+        actor,
+    )
+    .detail(serde_json::json!({"api_key_id": row.id, "name": row.name, "role": row.role}));
+    let stored = row.clone();
+    db.run(move |conn| {
+        conn.transaction(|c| {
+            db::api_keys::insert(c, &stored)?;
+            audit::record(c, now, event)
+        })
+    })
+    .await?;
+    Ok((ApiKey::try_from(row)?, secret))
+}
+
+/// The active key presented, if any. Unknown, malformed and revoked keys are all `None`.
+pub async fn authenticate(
+    db: &Db,
+    keys: &Keys,
+    presented: &str,
+) -> Result<Option<ApiKey>, ApiError> {
+    // Cheap shape check first: garbage never costs a database round trip.
+    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+        return Ok(None);
+    }
+    let hash = hash_key(keys, presented);
+    let row = db
+        .run(move |conn| db::api_keys::find_by_hash(conn, &hash))
+        .await?;
+    match row {
+        Some(row) if row.revoked_at.is_none() => Ok(Some(ApiKey::try_from(row)?)),
+        _ => Ok(None),
+    }
+}
+
+pub async fn list(db: &Db, tenant: Option<String>) -> Result<Vec<ApiKey>, ApiError> {
+    let rows = db
+        .run(move |conn| db::api_keys::list(conn, tenant.as_deref()))
+        .await?;
+    rows.into_iter().map(ApiKey::try_from).collect()
+}
+
+pub async fn count(db: &Db) -> Result<i64, DbError> {
+    db.run(db::api_keys::count).await
+}
+
+/// Revokes a key (at once: the next request with it gets 401) and audits it in one transaction.
+/// `tenant` limits which keys the caller may revoke; `None` means any. Not found if it does not
+/// exist, is outside `tenant`, or was revoked already.
+pub async fn revoke(
+    db: &Db,
+    now: DateTime<Utc>,
+    id: String,
+    tenant: Option<String>,
+    actor: Actor,
+) -> Result<(), ApiError> {
+    let revoked = db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                let Some(row) = db::api_keys::find(c, &id)? else {
+                    return Ok(false);
+                };
+                if tenant.is_some() && row.tenant != tenant {
+                    return Ok(false);
+                }
+                if !db::api_keys::revoke(c, &id, now.naive_utc())? {
+                    return Ok(false);
+                }
+                let event = Event::new(
+                    row.tenant.unwrap_or_else(|| "*".into()),
+                    Action::ApiKeyRevoked,
+                    actor,
+                )
+                .detail(serde_json::json!({"api_key_id": id}));
+                audit::record(c, now, event)?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

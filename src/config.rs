@@ -1,0 +1,412 @@
+//! Configuration: defaults < `twofold.toml` < `TWOFOLD_*` environment, validated once at start.
+//!
+//! Every key is flat and named like its environment variable without the prefix, lowercased
+//! (`TWOFOLD_DATABASE_URL` ⇔ `database_url`), so the README's one table serves both sources.
+//! Unknown keys are refused (`deny_unknown_fields`), and every error names the offending key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Environment variables with this prefix are configuration keys.
+const ENV_PREFIX: &str = "TWOFOLD_";
+/// Variables that share the prefix but are not keys: where the file is, and the test harness's.
+const NOT_KEYS: &[&str] = &["CONFIG"];
+const NOT_KEY_PREFIXES: &[&str] = &["TEST_"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// The raw, layered configuration as read: every key optional where the contract allows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub env: Environment,
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub database_pool_size: u32,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub trust_forwarded_for: bool,
+    pub master_key: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub dependency_timeout_ms: u64,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            env: Environment::Development,
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("./twofold-data"),
+            database_url: None,
+            database_pool_size: 10,
+            redis_url: None,
+            redis_prefix: "twofold:".into(),
+            trust_forwarded_for: false,
+            master_key: None,
+            master_key_file: None,
+            dependency_timeout_ms: 2000,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Where durable state lives, decided from the URL scheme (never guessed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path for SQLite.
+    Sqlite(PathBuf),
+    /// A libpq connection URL, kept as given.
+    Postgres(String),
+}
+
+/// Where ephemeral state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    InProcess,
+    Redis(String),
+}
+
+/// Where the master key comes from.
+#[derive(Clone)]
+pub enum MasterKeySource {
+    Value(String),
+    File(PathBuf),
+    /// Development only: generated into the data dir on first start.
+    Generated(PathBuf),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::Value(_) => f.write_str("Value(<redacted>)"),
+            MasterKeySource::File(p) => f.debug_tuple("File").field(p).finish(),
+            MasterKeySource::Generated(p) => f.debug_tuple("Generated").field(p).finish(),
+        }
+    }
+}
+
+/// The validated configuration the application runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: Environment,
+    pub listen: SocketAddr,
+    /// `None`: `http://<bound address>` (see [`Config::public_url_for`]).
+    pub public_url: Option<Url>,
+    /// Take the client IP from the last `X-Forwarded-For` entry (set only behind a proxy you run).
+    pub trust_forwarded_for: bool,
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub store: StoreUrl,
+    pub redis_prefix: String,
+    pub master_key: MasterKeySource,
+    pub dependency_timeout: Duration,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// The public base URL: as configured, else derived from the address actually bound (which
+    /// differs from `listen` when that asks for port 0).
+    pub fn public_url_for(&self, bound: SocketAddr) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{bound}")).expect("an address makes a valid URL")
+        })
+    }
+
+    /// Reads defaults, then the TOML file (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Config::load_from(file, env)
+    }
+
+    /// Like [`Config::load`], with the environment given: tests pass their own.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(invalid(
+                    "config",
+                    format!("file {} does not exist", path.display()),
+                ));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // The environment layer is built from the given pairs (not by figment reading the process
+        // environment) so tests stay hermetic; values are parsed the way figment parses env vars.
+        let mut vars = figment::value::Dict::new();
+        for (k, v) in env {
+            let Some(key) = k.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if NOT_KEYS.contains(&key) || NOT_KEY_PREFIXES.iter().any(|p| key.starts_with(p)) {
+                continue;
+            }
+            let value: figment::value::Value = v.parse().unwrap_or_else(|never| match never {});
+            vars.insert(key.to_ascii_lowercase(), value);
+        }
+        let raw: RawConfig = figment
+            .merge(Serialized::globals(vars))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        raw.validate()
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", self.listen),
+            )
+        })?;
+        let public_url = match &self.public_url {
+            Some(u) => Some({
+                let url = Url::parse(u).map_err(|e| invalid("public_url", e.to_string()))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(invalid(
+                        "public_url",
+                        format!("unknown scheme `{}` (http or https)", url.scheme()),
+                    ));
+                }
+                url
+            }),
+            None => None,
+        };
+        let database = match &self.database_url {
+            None => DatabaseUrl::Sqlite(self.data_dir.join("twofold.db")),
+            Some(u) => parse_database_url(u)?,
+        };
+        if self.database_pool_size == 0 || self.database_pool_size > 512 {
+            return Err(invalid("database_pool_size", "must be between 1 and 512"));
+        }
+        let store = match &self.redis_url {
+            None => StoreUrl::InProcess,
+            Some(u) => {
+                let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
+                if !matches!(scheme, "redis" | "rediss") {
+                    return Err(invalid(
+                        "redis_url",
+                        format!("unknown scheme `{scheme}` (redis:// or rediss://)"),
+                    ));
+                }
+                StoreUrl::Redis(u.clone())
+            }
+        };
+        if self.redis_prefix.is_empty() || self.redis_prefix.len() > 64 {
+            return Err(invalid("redis_prefix", "must be 1 to 64 characters"));
+        }
+        let master_key = match (&self.master_key, &self.master_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "master_key",
+                    "set either master_key or master_key_file, not both",
+                ));
+            }
+            (Some(v), None) => MasterKeySource::Value(v.clone()),
+            (None, Some(p)) => MasterKeySource::File(p.clone()),
+            (None, None) if self.env == Environment::Production => {
+                return Err(invalid(
+                    "master_key",
+                    "production needs TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE; \
+                     a generated key is for development only",
+                ));
+            }
+            (None, None) => MasterKeySource::Generated(self.data_dir.join("master.key")),
+        };
+        if !(100..=60_000).contains(&self.dependency_timeout_ms) {
+            return Err(invalid(
+                "dependency_timeout_ms",
+                "must be between 100 and 60000",
+            ));
+        }
+        Ok(Config {
+            env: self.env,
+            listen,
+            public_url,
+            trust_forwarded_for: self.trust_forwarded_for,
+            data_dir: self.data_dir,
+            database,
+            database_pool_size: self.database_pool_size,
+            store,
+            redis_prefix: self.redis_prefix,
+            master_key,
+            dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
+            log: self.log,
+            log_format: self.log_format,
+        })
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid(
+            "database_url",
+            "expected sqlite://PATH or postgres://…",
+        ));
+    };
+    match scheme {
+        "sqlite" if !rest.is_empty() => Ok(DatabaseUrl::Sqlite(PathBuf::from(rest))),
+        "sqlite" => Err(invalid("database_url", "sqlite:// needs a file path")),
+        "postgres" | "postgresql" => Ok(DatabaseUrl::Postgres(url.to_string())),
+        other => Err(invalid(
+            "database_url",
+            format!("unknown scheme `{other}` (sqlite:// or postgres://)"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_development_setup() {
+        let c = Config::load_from(None, env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            c.public_url_for(c.listen).as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            c.database,
+            DatabaseUrl::Sqlite(PathBuf::from("./twofold-data/twofold.db"))
+        );
+        assert_eq!(c.store, StoreUrl::InProcess);
+        assert!(matches!(c.master_key, MasterKeySource::Generated(_)));
+    }
+
+    #[test]
+    fn environment_overrides_and_unrelated_prefixed_vars_are_ignored() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("TWOFOLD_LISTEN", "0.0.0.0:9000"),
+                ("TWOFOLD_DATABASE_URL", "postgres://u@h/db"),
+                ("TWOFOLD_TEST_DATABASE_URL", "whatever"),
+                ("TWOFOLD_CONFIG", "/nowhere"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(
+            c.database,
+            DatabaseUrl::Postgres("postgres://u@h/db".into())
+        );
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused_by_name() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_URL", "mysql://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("database_url") && err.contains("mysql"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_redis_scheme_is_refused() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_REDIS_URL", "memcached://x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("redis_url"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_key_is_refused_by_name() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_LISTN", "1.2.3.4:1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn unknown_file_key_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("twofold.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nfrobnicate = true\n").unwrap();
+        let err = Config::load_from(Some(&path), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("frobnicate"), "{err}");
+    }
+
+    #[test]
+    fn file_then_env_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("twofold.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1111\"\nlog = \"debug\"\n").unwrap();
+        let c = Config::load_from(Some(&path), env(&[("TWOFOLD_LOG", "warn")])).unwrap();
+        assert_eq!(c.listen.port(), 1111);
+        assert_eq!(c.log, "warn");
+    }
+
+    #[test]
+    fn production_refuses_a_generated_master_key() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_ENV", "production")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("master_key"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_POOL_SIZE", "lots")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database_pool_size"), "{err}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Secrets at rest: the master key, AES-256-GCM sealing, keyed hashes, OS randomness.
+//!
+//! Pure functions over bytes; the only I/O is loading (or, in development, generating) the master
+//! key at start. Each sealed value carries the id of the key that sealed it, so a later key
+//! rotation can find and re-wrap what an older key sealed.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use rand::TryRng;
+use rand::rngs::SysRng;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::config::MasterKeySource;
+
+type HmacSha256 = Hmac<Sha256>;
+
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("master key: {0}")]
+    MasterKey(String),
+    #[error("the OS random number generator failed: {0}")]
+    Random(String),
+    #[error("sealed value is malformed or was not sealed for this record")]
+    Open,
+    #[error("sealed with key `{0}`, which is not loaded")]
+    UnknownKey(String),
+}
+
+/// Fills `buf` from the OS CSPRNG (getrandom), never from a user-space generator.
+pub fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
+    SysRng
+        .try_fill_bytes(buf)
+        .map_err(|e| CryptoError::Random(e.to_string()))
+}
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut b = [0u8; N];
+    fill_random(&mut b)?;
+    Ok(b)
+}
+
+/// A random identifier: 16 bytes, URL-safe base64 (22 characters).
+pub fn random_id() -> Result<String, CryptoError> {
+    Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?))
+}
+
+/// Compares two byte strings in constant time (for equal lengths).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+/// The master key and the subkeys derived from it, one per purpose.
+pub struct Keys {
+    key_id: String,
+    seal: Aes256Gcm,
+    hash_key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Derives a purpose-bound subkey: HMAC-SHA256(master, label). Keeps sealing and hashing keys
+/// independent, so neither use can be turned against the other.
+fn derive(master: &[u8; 32], label: &str) -> Zeroizing<[u8; 32]> {
+    let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
+    mac.update(label.as_bytes());
+    Zeroizing::new(mac.finalize().into_bytes().into())
+}
+
+impl Keys {
+    pub fn from_master(master: &[u8; 32]) -> Keys {
+        let id_bytes = derive(master, "twofold/v1/key-id");
+        let seal_key = derive(master, "twofold/v1/seal");
+        Keys {
+            // A fingerprint, not the key: names which master key sealed a row.
+            key_id: hex(&id_bytes[..6]),
+            seal: Aes256Gcm::new_from_slice(&seal_key[..]).expect("32-byte key"),
+            hash_key: derive(master, "twofold/v1/hash"),
+        }
+    }
+
+    /// Loads the master key as configured. In development with no key configured, generates one
+    /// into the data dir (mode 0600) and says so loudly; production never gets here (config
+    /// validation refuses it).
+    pub fn load(source: &MasterKeySource) -> Result<Keys, CryptoError> {
+        let text = match source {
+            MasterKeySource::Value(v) => Zeroizing::new(v.clone()),
+            MasterKeySource::File(p) => read_key_file(p)?,
+            MasterKeySource::Generated(p) => {
+                if !p.exists() {
+                    generate_key_file(p)?;
+                    tracing::warn!(
+                        path = %p.display(),
+                        "generated a development master key; set TWOFOLD_MASTER_KEY or \
+                         TWOFOLD_MASTER_KEY_FILE in production"
+                    );
+                }
+                read_key_file(p)?
+            }
+        };
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| CryptoError::MasterKey("not valid base64".into()))?,
+        );
+        let master: [u8; 32] = bytes[..]
+            .try_into()
+            .map_err(|_| CryptoError::MasterKey(format!("{} bytes, need 32", bytes.len())))?;
+        let master = Zeroizing::new(master);
+        Ok(Keys::from_master(&master))
+    }
+
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// AES-256-GCM with a fresh random nonce; `aad` binds the ciphertext to its record (e.g. the
+    /// device id), so a sealed value copied onto another row does not open.
+    pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let nonce_bytes = random_bytes::<NONCE_LEN>()?;
+        let nonce = Nonce::from(nonce_bytes);
+        let ct = self
+            .seal
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .map_err(|_| CryptoError::Open)?;
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+        out.extend_from_slice(&nonce_bytes);
+        out.extend_from_slice(&ct);
+        Ok(out)
+    }
+
+    /// Opens what [`Keys::seal`] produced under the key named `key_id`.
+    pub fn open(
+        &self,
+        key_id: &str,
+        sealed: &[u8],
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        if key_id != self.key_id {
+            return Err(CryptoError::UnknownKey(key_id.to_string()));
+        }
+        if sealed.len() < NONCE_LEN {
+            return Err(CryptoError::Open);
+        }
+        let (nonce, ct) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Open)?;
+        self.seal
+            .decrypt(&nonce, Payload { msg: ct, aad })
+            .map(Zeroizing::new)
+            .map_err(|_| CryptoError::Open)
+    }
+
+    /// A keyed hash (HMAC-SHA256) for values stored only to be compared: API keys, SMS and
+    /// recovery codes. `domain` separates uses so one kind of value never matches another.
+    pub fn hash(&self, domain: &str, value: &[u8]) -> Vec<u8> {
+        let mut mac = HmacSha256::new_from_slice(&self.hash_key[..]).expect("32-byte key");
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// Generates a fresh master key in the base64 form the configuration takes.
+pub fn generate_master_key() -> Result<Zeroizing<String>, CryptoError> {
+    let key = Zeroizing::new(random_bytes::<32>()?);
+    Ok(Zeroizing::new(STANDARD.encode(&key[..])))
+}
+
+fn read_key_file(path: &Path) -> Result<Zeroizing<String>, CryptoError> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| CryptoError::MasterKey(format!("cannot read {}: {e}", path.display())))
+}
+
+fn generate_key_file(path: &Path) -> Result<(), CryptoError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let fail = |e: std::io::Error| {
+        CryptoError::MasterKey(format!("cannot create {}: {e}", path.display()))
+    };
+    if let Some(dir) = path.parent() {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail)?;
+    }
+    let key = generate_master_key()?;
+    // create_new: never overwrite a key another process just wrote.
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    f.write_all(key.as_bytes()).map_err(fail)?;
+    f.sync_all().map_err(fail)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keys {
+        Keys::from_master(&[7u8; 32])
+    }
+
+    #[test]
+    fn seal_open_round_trip_with_associated_data() {
+        let k = keys();
+        let sealed = k.seal(b"secret seed", b"device-1").unwrap();
+        assert!(!sealed.windows(11).any(|w| w == b"secret seed"));
+        let opened = k.open(k.key_id(), &sealed, b"device-1").unwrap();
+        assert_eq!(&opened[..], b"secret seed");
+    }
+
+    #[test]
+    fn open_refuses_other_record_tampering_and_unknown_key() {
+        let k = keys();
+        let mut sealed = k.seal(b"secret seed", b"device-1").unwrap();
+        assert!(matches!(
+            k.open(k.key_id(), &sealed, b"device-2"),
+            Err(CryptoError::Open)
+        ));
+        assert!(matches!(
+            k.open("other", &sealed, b"device-1"),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert!(matches!(
+            k.open(k.key_id(), &sealed, b"device-1"),
+            Err(CryptoError::Open)
+        ));
+    }
+
+    #[test]
+    fn nonces_differ_between_seals() {
+        let k = keys();
+        assert_ne!(k.seal(b"x", b"a").unwrap(), k.seal(b"x", b"a").unwrap());
+    }
+
+    #[test]
+    fn hash_is_keyed_and_domain_separated() {
+        let a = keys();
+        let b = Keys::from_master(&[8u8; 32]);
+        assert_eq!(a.hash("api-key", b"v"), a.hash("api-key", b"v"));
+        assert_ne!(a.hash("api-key", b"v"), b.hash("api-key", b"v"));
+        assert_ne!(a.hash("api-key", b"v"), a.hash("sms", b"v"));
+        assert_ne!(a.key_id(), b.key_id());
+    }
+
+    #[test]
+    fn generated_key_file_is_private_and_loads() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/master.key");
+        let k1 = Keys::load(&MasterKeySource::Generated(path.clone())).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let k2 = Keys::load(&MasterKeySource::Generated(path)).unwrap();
+        assert_eq!(k1.key_id(), k2.key_id(), "second start reuses the key");
+    }
+
+    #[test]
+    fn malformed_master_keys_are_refused() {
+        let short = STANDARD.encode([1u8; 16]);
+        assert!(Keys::load(&MasterKeySource::Value(short)).is_err());
+        assert!(Keys::load(&MasterKeySource::Value("not base64!".into())).is_err());
+    }
+}

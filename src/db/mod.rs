@@ -1,0 +1,217 @@
+//! Durable state: one diesel code base over SQLite and PostgreSQL (`MultiConnection`).
+//!
+//! The backend is chosen from the URL scheme by configuration, never guessed by diesel. Diesel is
+//! blocking, so every query runs on tokio's blocking pool under a deadline ([`Db::run`]); the async
+//! executor threads never wait on SQL.
+
+pub mod api_keys;
+pub mod audit;
+pub mod models;
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database call exceeded its deadline of {0:?}")]
+    Timeout(Duration),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+impl DbError {
+    /// Whether the caller sees a dependency outage (503) rather than a bug (500).
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::Error as E;
+        match self {
+            DbError::Unavailable(_) | DbError::Timeout(_) => true,
+            DbError::Query(E::DatabaseError(kind, _)) => matches!(
+                kind,
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                    | diesel::result::DatabaseErrorKind::SerializationFailure
+            ),
+            DbError::Query(E::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<DbError> for crate::error::ApiError {
+    fn from(e: DbError) -> Self {
+        if e.is_unavailable() {
+            crate::error::ApiError::unavailable(e)
+        } else {
+            crate::error::ApiError::internal(e)
+        }
+    }
+}
+
+/// Opens connections for the pool, picking the backend from the configured URL.
+#[derive(Debug, Clone)]
+struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the one writer; busy_timeout queues writers
+                // instead of failing them with SQLITE_BUSY.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+type Pool = r2d2::Pool<Manager>;
+
+/// The connection pool plus the deadline every call runs under.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    timeout: Duration,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Db {
+    /// Builds the pool without connecting: a database that is down at start is retried by each
+    /// request (503 meanwhile), not fatal. `migrate` is what needs a live database.
+    pub fn new(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Db, DbError> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(path) => {
+                create_parent_dir(path)?;
+                Backend::Sqlite
+            }
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        };
+        // SQLite has one writer; a big pool only queues on its lock.
+        let size = match backend {
+            Backend::Sqlite => pool_size.min(4),
+            Backend::Postgres => pool_size,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(0))
+            .connection_timeout(timeout)
+            .build_unchecked(Manager { url: url.clone() });
+        Ok(Db {
+            pool,
+            timeout,
+            backend,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool, under the configured deadline.
+    /// A deadline miss answers the caller at once; the query itself finishes in the background.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            f(&mut conn)
+        });
+        match tokio::time::timeout(self.timeout, task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(DbError::Unavailable(format!(
+                "database task failed: {join}"
+            ))),
+            Err(_) => Err(DbError::Timeout(self.timeout)),
+        }
+    }
+
+    /// Applies pending migrations of the configured backend; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, DbError> {
+        self.run(|conn| {
+            let applied = match conn {
+                DbConnection::Postgres(c) => c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len()),
+                DbConnection::Sqlite(c) => {
+                    c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+                }
+            };
+            applied.map_err(|e| DbError::Migration(e.to_string()))
+        })
+        .await
+    }
+
+    /// Readiness: one trivial query within the deadline.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(DbError::from))
+            .await
+    }
+}
+
+/// Creates the database's directory private to the service user: the file holds sealed seeds and
+/// keyed hashes, which are no one else's business.
+fn create_parent_dir(path: &Path) -> Result<(), DbError> {
+    use std::os::unix::fs::DirBuilderExt;
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
+        _ => Ok(()),
+    }
+}

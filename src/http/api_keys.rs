@@ -1,0 +1,85 @@
+//! `/v1/admin/api-keys`: list and revoke API keys (keys are made with the CLI).
+
+use actix_web::{HttpResponse, delete, get, web};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::api_keys::{self, ApiKey};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::auth::Admin;
+use crate::state::AppState;
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(list).service(revoke);
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TenantQuery {
+    /// For an admin key of every tenant: only this tenant's keys.
+    pub tenant: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApiKeyList {
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// Lists API keys (never the keys themselves). A tenant's admin key sees its tenant's keys.
+#[utoipa::path(
+    tag = "admin",
+    params(TenantQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, body = ApiKeyList),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[get("/v1/admin/api-keys")]
+async fn list(
+    state: web::Data<AppState>,
+    Admin(caller): Admin,
+    query: web::Query<TenantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let tenant = match (&caller.tenant, query.into_inner().tenant) {
+        (Some(own), _) => Some(own.clone()),
+        (None, Some(t)) => {
+            api_keys::validate_tenant(&t)?;
+            Some(t)
+        }
+        (None, None) => None,
+    };
+    let keys = api_keys::list(&state.db, tenant).await?;
+    Ok(HttpResponse::Ok().json(ApiKeyList { api_keys: keys }))
+}
+
+/// Revokes an API key at once.
+#[utoipa::path(
+    tag = "admin",
+    security(("api_key" = [])),
+    params(("id" = String, Path, description = "API key id")),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[delete("/v1/admin/api-keys/{id}")]
+async fn revoke(
+    state: web::Data<AppState>,
+    Admin(caller): Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    api_keys::revoke(
+        &state.db,
+        now,
+        id.into_inner(),
+        caller.tenant.clone(),
+        caller.actor(),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

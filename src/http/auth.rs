@@ -1,0 +1,59 @@
+//! Bearer API key extractors: [`ApiKey`] for any role, [`Admin`] for the admin routes.
+//!
+//! Missing, unknown and revoked keys all get the same 401 `invalid_api_key`; a valid key of the
+//! wrong role gets 403 `forbidden`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::api_keys::{self, ApiKey};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+impl FromRequest for ApiKey {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<ApiKey, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let token = token.ok_or(ApiError::InvalidApiKey)?;
+            api_keys::authenticate(&state.db, &state.keys, &token)
+                .await?
+                .ok_or(ApiError::InvalidApiKey)
+        })
+    }
+}
+
+/// An authenticated key with the admin role.
+#[derive(Debug, Clone)]
+pub struct Admin(pub ApiKey);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Admin, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = ApiKey::from_request(req, payload);
+        Box::pin(async move {
+            let key = key.await?;
+            if key.is_admin() {
+                Ok(Admin(key))
+            } else {
+                Err(ApiError::Forbidden)
+            }
+        })
+    }
+}

@@ -1,0 +1,59 @@
+//! The HTTP surface: one file per resource, each with a `register` that adds its routes (and,
+//! through utoipa-actix-web, their OpenAPI description).
+
+pub mod api_keys;
+pub mod auth;
+pub mod middleware;
+pub mod ops;
+
+use actix_web::HttpRequest;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Adds every route of the service.
+pub fn register(cfg: &mut ServiceConfig) {
+    ops::register(cfg);
+    api_keys::register(cfg);
+}
+
+/// The OpenAPI document of exactly the routes [`register`] adds.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = actix_web::App::new()
+        .into_utoipa_app()
+        .configure(register)
+        .split_for_parts();
+    // The derive inside utoipa-actix-web fills contact and license from utoipa's own manifest.
+    api.info.contact = None;
+    api.info.license = Some(utoipa::openapi::License::new(env!("CARGO_PKG_LICENSE")));
+    api.info.title = "twofold".into();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.info.description = Some(
+        "Self-hosted second factor: TOTP, SMS one-time codes, recovery codes and signed \
+         assertions. Authenticate with `Authorization: Bearer <api key>`."
+            .into(),
+    );
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "api_key",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+    api
+}
+
+/// The client's IP: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` hop (the
+/// one our proxy appended; earlier entries are whatever the client claimed).
+pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String> {
+    if trust_forwarded_for
+        && let Some(last) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+    {
+        return Some(last.to_string());
+    }
+    req.peer_addr().map(|a| a.ip().to_string())
+}

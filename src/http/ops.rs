@@ -1,0 +1,64 @@
+//! Operations routes: liveness, readiness, metrics and the OpenAPI document.
+
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .service(openapi_json);
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// `ok` (alive) or `ready` (dependencies answer).
+    pub status: &'static str,
+}
+
+/// The process is up. Says nothing about dependencies, so an orchestrator does not restart a
+/// healthy node because the database blinked.
+#[utoipa::path(tag = "ops", responses((status = 200, body = Status)))]
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Status { status: "ok" })
+}
+
+/// The database and the store both answer within the dependency deadline (REL-7).
+#[utoipa::path(tag = "ops", responses(
+    (status = 200, body = Status),
+    (status = 503, description = "database or store unavailable", body = ErrorBody),
+))]
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let (db, store) = tokio::join!(state.db.ping(), state.store.ping());
+    db?;
+    store?;
+    Ok(HttpResponse::Ok().json(Status { status: "ready" }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}
+
+/// The OpenAPI 3.1 description of every route.
+#[utoipa::path(tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/openapi.json")]
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(doc.0.clone())
+}
+
+/// The serialized OpenAPI document, made once at start.
+pub struct OpenApiJson(pub String);

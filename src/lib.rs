@@ -1,0 +1,41 @@
+//! twofold: a self-hosted second-factor service.
+//!
+//! # Map
+//!
+//! - [`startup`]: [`startup::Application::build`] wires config, keys, database, store and the
+//!   HTTP server; `main` and the tests both use it.
+//! - [`config`]: layered configuration (defaults < `twofold.toml` < `TWOFOLD_*`), validated once.
+//! - [`cli`]: the `twofold` command (`serve`, `migrate`, `api-key …`).
+//! - [`http`]: one file per resource, each with a `register` for its routes; [`http::auth`] holds
+//!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s.
+//! - Domain modules, no HTTP in them: [`api_keys`], [`audit`], [`crypto`] (sealing, keyed hashes,
+//!   OS randomness), [`clock`].
+//! - [`db`]: diesel over SQLite or PostgreSQL (`MultiConnection`), schema, rows and queries;
+//!   migrations per backend under `migrations/`.
+//! - [`store`]: ephemeral state with atomic operations and a TTL on every key: Redis or in-process.
+//! - [`error`]: the one API error enum and its stable codes.
+//!
+//! # A request's way through
+//!
+//! actix-web accepts the connection; [`telemetry::RequestSpan`] opens a span with a request id;
+//! [`http::middleware`] times it. The route's handler takes [`state::AppState`] and, where it needs
+//! a caller, an [`api_keys::ApiKey`] (or [`http::auth::Admin`]) extractor that checks the bearer
+//! key's keyed hash against the database. The handler calls domain code, which runs SQL on the
+//! blocking pool ([`db::Db::run`]) and store operations under the dependency deadline. Errors
+//! become [`error::ApiError`]: a stable code and status; a dependency outage is a 503, never a
+//! success; an unexpected error an opaque 500 whose cause is logged under the request id.
+
+pub mod api_keys;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,151 @@
+//! Building the application: one [`Application::build`] used by `main` and by the tests.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+
+use crate::clock::Clock;
+use crate::config::{Config, StoreUrl};
+use crate::crypto::Keys;
+use crate::db::Db;
+use crate::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::http;
+use crate::http::ops::OpenApiJson;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::telemetry::RequestSpan;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot serialize the OpenAPI document: {0}")]
+    OpenApi(String),
+}
+
+/// Connects the dependencies the configuration names; runs no migration and serves nothing.
+pub fn state(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    bound: SocketAddr,
+) -> Result<AppState, StartupError> {
+    let keys = Keys::load(&config.master_key)?;
+    let db = Db::new(
+        &config.database,
+        config.database_pool_size,
+        config.dependency_timeout,
+    )?;
+    let store = match &config.store {
+        StoreUrl::InProcess => Store::memory(config.dependency_timeout),
+        StoreUrl::Redis(url) => Store::redis(url, &config.redis_prefix, config.dependency_timeout)?,
+    };
+    Ok(AppState {
+        public_url: config.public_url_for(bound),
+        config: Arc::new(config),
+        db,
+        store,
+        keys: Arc::new(keys),
+        clock,
+        metrics: Metrics::new(),
+    })
+}
+
+/// A bound, migrated, ready-to-run server.
+pub struct Application {
+    addr: SocketAddr,
+    state: AppState,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener, loads keys, connects the database and store, runs migrations, and
+    /// builds the server. Listening on port 0 picks a free port (see [`Application::addr`]).
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(config.listen).map_err(|source| StartupError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let state = state(config, clock, addr)?;
+        let applied = state.db.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrations applied");
+        }
+        let openapi = http::openapi()
+            .to_json()
+            .map_err(|e| StartupError::OpenApi(e.to_string()))?;
+        let data = web::Data::new(state.clone());
+        let openapi = web::Data::new(OpenApiJson(openapi));
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(openapi.clone())
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(json_error_handler),
+                )
+                .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+                .app_data(web::PathConfig::default().error_handler(path_error_handler))
+                .wrap(from_fn(http::middleware::observe))
+                .wrap(from_fn(http::middleware::opaque_500))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("Cache-Control", "no-store"))
+                        .add(("Referrer-Policy", "no-referrer"))
+                        .add(("X-Frame-Options", "DENY")),
+                )
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .into_utoipa_app()
+                .configure(http::register)
+                .into_app()
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr, source })?
+        // SIGTERM/SIGINT stop accepting, then in-flight requests get this long to finish.
+        .shutdown_timeout(30)
+        .run();
+        Ok(Application {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NotFound)
+}

@@ -1,0 +1,24 @@
+//! The one application state every handler sees.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::Keys;
+use crate::db::Db;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    /// The public base URL, resolved against the bound address when not configured.
+    pub public_url: Url,
+    pub db: Db,
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+}

@@ -1,0 +1,183 @@
+//! The in-process store: one mutex over a map, so every operation is atomic; expired entries are
+//! invisible at once and removed by a sweeper task.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, Instant};
+
+use super::Hit;
+
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+enum Value {
+    Counter(u64),
+    Bytes(Vec<u8>),
+}
+
+#[derive(Debug)]
+struct Entry {
+    value: Value,
+    expires_at: Instant,
+}
+
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    map: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl MemoryStore {
+    /// Creates the store and, inside a tokio runtime, its sweeper; the sweeper ends with the store.
+    pub fn new() -> MemoryStore {
+        let store = MemoryStore::default();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let weak: Weak<Mutex<HashMap<String, Entry>>> = Arc::downgrade(&store.map);
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(SWEEP_EVERY);
+                loop {
+                    tick.tick().await;
+                    let Some(map) = weak.upgrade() else { break };
+                    let now = Instant::now();
+                    lock(&map).retain(|_, e| e.expires_at > now);
+                }
+            });
+        }
+        store
+    }
+
+    fn live<'a>(
+        map: &'a mut HashMap<String, Entry>,
+        key: &str,
+        now: Instant,
+    ) -> Option<&'a mut Entry> {
+        match map.get(key) {
+            Some(e) if e.expires_at <= now => {
+                map.remove(key);
+                None
+            }
+            Some(_) => map.get_mut(key),
+            None => None,
+        }
+    }
+
+    pub fn hit(&self, key: &str, limit: u64, window: Duration) -> Hit {
+        let now = Instant::now();
+        let mut map = lock(&self.map);
+        if let Some(entry) = Self::live(&mut map, key, now) {
+            let resets_in = entry.expires_at - now;
+            let count = match entry.value {
+                Value::Counter(c) => c,
+                // A key of the wrong type is a programming error; treat it as a fresh window.
+                Value::Bytes(_) => 0,
+            };
+            if count >= limit {
+                return Hit {
+                    allowed: false,
+                    count,
+                    resets_in,
+                };
+            }
+            entry.value = Value::Counter(count + 1);
+            return Hit {
+                allowed: true,
+                count: count + 1,
+                resets_in,
+            };
+        }
+        if limit == 0 {
+            return Hit {
+                allowed: false,
+                count: 0,
+                resets_in: window,
+            };
+        }
+        map.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Counter(1),
+                expires_at: now + window,
+            },
+        );
+        Hit {
+            allowed: true,
+            count: 1,
+            resets_in: window,
+        }
+    }
+
+    pub fn set_nx(&self, key: &str, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut map = lock(&self.map);
+        if Self::live(&mut map, key, now).is_some() {
+            return false;
+        }
+        map.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Bytes(b"1".to_vec()),
+                expires_at: now + ttl,
+            },
+        );
+        true
+    }
+
+    pub fn put(&self, key: &str, value: &[u8], ttl: Duration) {
+        lock(&self.map).insert(
+            key.to_string(),
+            Entry {
+                value: Value::Bytes(value.to_vec()),
+                expires_at: Instant::now() + ttl,
+            },
+        );
+    }
+
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let mut map = lock(&self.map);
+        Self::live(&mut map, key, Instant::now()).map(|e| bytes_of(&e.value))
+    }
+
+    pub fn take(&self, key: &str) -> Option<Vec<u8>> {
+        let mut map = lock(&self.map);
+        Self::live(&mut map, key, Instant::now())?;
+        map.remove(key).map(|e| bytes_of(&e.value))
+    }
+
+    pub fn ttl(&self, key: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let mut map = lock(&self.map);
+        Self::live(&mut map, key, now).map(|e| e.expires_at - now)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.map).len()
+    }
+}
+
+fn bytes_of(v: &Value) -> Vec<u8> {
+    match v {
+        Value::Counter(c) => c.to_string().into_bytes(),
+        Value::Bytes(b) => b.clone(),
+    }
+}
+
+/// A panic while holding the lock cannot leave the map half-written (every update is one
+/// assignment), so a poisoned lock is safe to keep using.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sweeper_removes_expired_entries() {
+        let s = MemoryStore::new();
+        s.put("a", b"x", Duration::from_millis(10));
+        s.put("b", b"y", Duration::from_secs(60));
+        assert_eq!(s.len(), 2);
+        tokio::time::sleep(SWEEP_EVERY + Duration::from_millis(200)).await;
+        assert_eq!(s.len(), 1, "the expired entry is gone without being read");
+    }
+}

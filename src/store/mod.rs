@@ -1,0 +1,198 @@
+//! Ephemeral state with atomic operations: Redis in production, in-process as the embedded default.
+//!
+//! Both implementations give the same operations the same semantics, and every key gets a TTL
+//! (REL-8). [`Store`] adds the configured key prefix and the deadline: a store that does not
+//! answer in time is an error, so callers fail closed with 503 (REL-1, REL-3).
+
+mod memory;
+mod redis;
+
+use std::time::Duration;
+
+pub use self::memory::MemoryStore;
+pub use self::redis::RedisStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store call exceeded its deadline of {0:?}")]
+    Timeout(Duration),
+}
+
+impl From<StoreError> for crate::error::ApiError {
+    fn from(e: StoreError) -> Self {
+        crate::error::ApiError::unavailable(e)
+    }
+}
+
+/// The outcome of [`Store::hit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Whether this hit was within the limit (and therefore counted).
+    pub allowed: bool,
+    /// Hits counted in the current window, this one included when allowed.
+    pub count: u64,
+    /// Time until the window ends (and the count starts again from zero).
+    pub resets_in: Duration,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+/// A store with its key prefix and deadline.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl Store {
+    pub fn memory(timeout: Duration) -> Store {
+        Store {
+            backend: Backend::Memory(MemoryStore::new()),
+            prefix: String::new(),
+            timeout,
+        }
+    }
+
+    pub fn redis(url: &str, prefix: &str, timeout: Duration) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Redis(RedisStore::new(url, timeout)?),
+            prefix: prefix.to_string(),
+            timeout,
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Memory(_) => "in-process",
+            Backend::Redis(_) => "redis",
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    async fn deadline<T>(
+        &self,
+        f: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        tokio::time::timeout(self.timeout, f)
+            .await
+            .unwrap_or(Err(StoreError::Timeout(self.timeout)))
+    }
+
+    /// Counts one hit in the window that started with the key's first hit, unless `limit` hits
+    /// were already counted there. Atomic: N racing callers with limit L get exactly min(N, L)
+    /// `allowed`. Refused hits are not counted.
+    pub async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<Hit, StoreError> {
+        let key = self.key(key);
+        let window = non_zero(window);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.hit(&key, limit, window)),
+                Backend::Redis(r) => r.hit(&key, limit, window).await,
+            }
+        })
+        .await
+    }
+
+    /// Sets the key if it is absent (`SET NX`); true for the one caller that set it.
+    pub async fn consume_once(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        let ttl = non_zero(ttl);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.set_nx(&key, ttl)),
+                Backend::Redis(r) => r.set_nx(&key, ttl).await,
+            }
+        })
+        .await
+    }
+
+    /// Stores `value` under the key for `ttl`, replacing what was there.
+    pub async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let key = self.key(key);
+        let ttl = non_zero(ttl);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    m.put(&key, value, ttl);
+                    Ok(())
+                }
+                Backend::Redis(r) => r.put(&key, value, ttl).await,
+            }
+        })
+        .await
+    }
+
+    /// Reads the value without removing it.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.get(&key)),
+                Backend::Redis(r) => r.get(&key).await,
+            }
+        })
+        .await
+    }
+
+    /// Removes and returns the value: of racing callers, exactly one gets it.
+    pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.take(&key)),
+                Backend::Redis(r) => r.take(&key).await,
+            }
+        })
+        .await
+    }
+
+    /// Removes the key; true if it existed.
+    pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.take(&key).is_some()),
+                Backend::Redis(r) => r.delete(&key).await,
+            }
+        })
+        .await
+    }
+
+    /// Remaining time to live of a key, `None` if absent.
+    pub async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.ttl(&key)),
+                Backend::Redis(r) => r.ttl(&key).await,
+            }
+        })
+        .await
+    }
+
+    /// Readiness: the store answers within the deadline.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(_) => Ok(()),
+                Backend::Redis(r) => r.ping().await,
+            }
+        })
+        .await
+    }
+}
+
+/// A zero TTL would mean "no expiry" to some commands; every key must expire (REL-8).
+fn non_zero(d: Duration) -> Duration {
+    d.max(Duration::from_millis(1))
+}
