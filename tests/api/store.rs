@@ -1,0 +1,179 @@
+//! One suite for both stores: the same operations, the same semantics, under races (REL-6, REL-8).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use twofold::store::Store;
+
+use crate::helpers::{random_suffix, test_redis_url};
+
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+fn memory() -> Store {
+    Store::memory(TIMEOUT)
+}
+
+fn redis() -> Store {
+    Store::redis(
+        &test_redis_url(),
+        &format!("twofold-test:{}:", random_suffix()),
+        TIMEOUT,
+    )
+    .expect("redis client")
+}
+
+async fn hit_counts_up_to_the_limit_then_refuses_without_counting(store: Store) {
+    let w = Duration::from_secs(60);
+    for n in 1..=3 {
+        let h = store.hit("h", 3, w).await.unwrap();
+        assert!(h.allowed);
+        assert_eq!(h.count, n);
+        assert!(h.resets_in <= w && h.resets_in > Duration::from_secs(50));
+    }
+    for _ in 0..3 {
+        let h = store.hit("h", 3, w).await.unwrap();
+        assert!(!h.allowed);
+        assert_eq!(h.count, 3, "refused hits are not counted");
+    }
+    // Another key is another counter.
+    assert!(store.hit("other", 3, w).await.unwrap().allowed);
+}
+
+async fn hit_window_ends_with_its_ttl(store: Store) {
+    let w = Duration::from_millis(300);
+    assert!(store.hit("w", 1, w).await.unwrap().allowed);
+    assert!(!store.hit("w", 1, w).await.unwrap().allowed);
+    let ttl = store
+        .ttl("w")
+        .await
+        .unwrap()
+        .expect("the counter has a TTL");
+    assert!(ttl <= w);
+    tokio::time::sleep(w + Duration::from_millis(100)).await;
+    let h = store.hit("w", 1, w).await.unwrap();
+    assert!(h.allowed);
+    assert_eq!(h.count, 1, "a new window starts from zero");
+}
+
+async fn consume_once_is_true_once_until_expiry(store: Store) {
+    let ttl = Duration::from_millis(300);
+    assert!(store.consume_once("c", ttl).await.unwrap());
+    assert!(!store.consume_once("c", ttl).await.unwrap());
+    assert!(store.ttl("c").await.unwrap().is_some());
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert!(store.consume_once("c", ttl).await.unwrap());
+}
+
+async fn put_get_take_delete(store: Store) {
+    let ttl = Duration::from_secs(60);
+    assert_eq!(store.get("p").await.unwrap(), None);
+    store.put("p", b"one", ttl).await.unwrap();
+    assert_eq!(store.get("p").await.unwrap().as_deref(), Some(&b"one"[..]));
+    store.put("p", b"two", ttl).await.unwrap();
+    assert!(store.ttl("p").await.unwrap().unwrap() > Duration::from_secs(50));
+    assert_eq!(store.take("p").await.unwrap().as_deref(), Some(&b"two"[..]));
+    assert_eq!(store.take("p").await.unwrap(), None);
+    store.put("d", b"x", ttl).await.unwrap();
+    assert!(store.delete("d").await.unwrap());
+    assert!(!store.delete("d").await.unwrap());
+    assert_eq!(store.get("d").await.unwrap(), None);
+}
+
+async fn put_expires(store: Store) {
+    store
+        .put("e", b"x", Duration::from_millis(200))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(store.get("e").await.unwrap(), None);
+    assert_eq!(store.take("e").await.unwrap(), None);
+    assert_eq!(store.ttl("e").await.unwrap(), None);
+}
+
+/// Many tasks racing on one key get exactly the allowed count (SEC-15, REL-6).
+async fn racing_hits_get_exactly_the_limit(store: Store) {
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.hit("race", 10, Duration::from_secs(60)).await })
+        })
+        .collect();
+    let mut allowed = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap().allowed {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 10);
+}
+
+async fn racing_consume_once_has_one_winner(store: Store) {
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.consume_once("once", Duration::from_secs(60)).await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+async fn racing_take_has_one_winner(store: Store) {
+    store.put("t", b"v", Duration::from_secs(60)).await.unwrap();
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.take("t").await })
+        })
+        .collect();
+    let mut got = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap().is_some() {
+            got += 1;
+        }
+    }
+    assert_eq!(got, 1);
+}
+
+/// Runs each suite function against both stores, on a multi-threaded runtime so races are real.
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod in_process {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() { super::$name(super::memory()).await })*
+        }
+        mod redis {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() { super::$name(super::redis()).await })*
+        }
+    };
+}
+
+both_stores!(
+    hit_counts_up_to_the_limit_then_refuses_without_counting,
+    hit_window_ends_with_its_ttl,
+    consume_once_is_true_once_until_expiry,
+    put_get_take_delete,
+    put_expires,
+    racing_hits_get_exactly_the_limit,
+    racing_consume_once_has_one_winner,
+    racing_take_has_one_winner,
+);
+
+/// A Redis that does not answer is an error within the deadline, not a hang.
+#[tokio::test]
+async fn unreachable_redis_is_an_error_within_the_deadline() {
+    let store = Store::redis("redis://127.0.0.1:1", "x:", Duration::from_millis(300)).unwrap();
+    let started = std::time::Instant::now();
+    assert!(store.hit("k", 1, Duration::from_secs(1)).await.is_err());
+    assert!(store.ping().await.is_err());
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
