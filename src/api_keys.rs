@@ -161,10 +161,6 @@ impl NewApiKey {
     }
 }
 
-fn hash_key(keys: &Keys, presented: &str) -> Vec<u8> {
-    keys.hash(HASH_DOMAIN, presented.as_bytes())
-}
-
 /// Makes a key and records it in the audit trail, in one transaction. Returns the key's record
 /// and the key itself, which exists nowhere else from then on.
 pub async fn create(
@@ -188,7 +184,7 @@ pub async fn create(
         role: new.role.as_str().to_string(),
         tenant: new.tenant,
         return_url_prefixes: new.return_url_prefixes.join("\n"),
-        key_hash: hash_key(keys, &secret),
+        key_hash: keys.hash(HASH_DOMAIN, secret.as_bytes()),
         created_at: now.naive_utc(),
         revoked_at: None,
     };
@@ -219,9 +215,9 @@ pub async fn authenticate(
     if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
         return Ok(None);
     }
-    let hash = hash_key(keys, presented);
+    let hashes = keys.hashes(HASH_DOMAIN, presented.as_bytes());
     let row = db
-        .run(move |conn| db::api_keys::find_by_hash(conn, &hash))
+        .run(move |conn| db::api_keys::find_by_hash(conn, &hashes))
         .await?;
     match row {
         Some(row) if row.revoked_at.is_none() => Ok(Some(ApiKey::try_from(row)?)),

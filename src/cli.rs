@@ -32,6 +32,17 @@ enum Command {
     /// Make, list and revoke API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Key management.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new assertion signing key (the old one stays published until its assertions have
+    /// expired) and re-wrap every secret sealed under an earlier master key
+    /// (TWOFOLD_MASTER_KEY_PREVIOUS) with the current one.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +110,19 @@ async fn run(command: Command, config: Config) -> CliResult {
             Ok(())
         }
         Command::ApiKey(cmd) => api_key(cmd, offline_state(config, clock).await?).await,
+        Command::Keys(KeysCommand::Rotate) => {
+            let state = offline_state(config, clock).await?;
+            let r = crate::rotation::rotate(&state, Actor::Cli).await?;
+            eprintln!(
+                "twofold: new signing key {}; re-wrapped {} device secret(s) and {} signing \
+                 key(s) under master key {}",
+                r.kid,
+                r.devices_rewrapped,
+                r.signing_keys_rewrapped,
+                state.keys.key_id()
+            );
+            Ok(())
+        }
     }
 }
 
@@ -108,12 +132,7 @@ async fn offline_state(
     clock: Arc<dyn Clock>,
 ) -> Result<AppState, Box<dyn std::error::Error>> {
     let listen = config.listen;
-    let state = startup::state(config, clock, listen)?;
-    let applied = state.db.migrate().await?;
-    if applied > 0 {
-        eprintln!("twofold: applied {applied} migration(s)");
-    }
-    Ok(state)
+    Ok(startup::state(config, clock, listen).await?)
 }
 
 async fn serve(config: Config, clock: Arc<dyn Clock>) -> CliResult {

@@ -41,7 +41,15 @@ pub struct RawConfig {
     pub trust_forwarded_for: bool,
     pub master_key: Option<String>,
     pub master_key_file: Option<PathBuf>,
+    pub master_key_previous: Option<String>,
     pub dependency_timeout_ms: u64,
+    pub totp_issuer: String,
+    pub totp_window: u8,
+    pub lockout_threshold: u32,
+    pub lockout_minutes: u32,
+    pub ip_failure_limit: u32,
+    pub ip_failure_window_secs: u32,
+    pub assertion_ttl_secs: u32,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -67,11 +75,40 @@ impl Default for RawConfig {
             trust_forwarded_for: false,
             master_key: None,
             master_key_file: None,
+            master_key_previous: None,
             dependency_timeout_ms: 2000,
+            totp_issuer: "twofold".into(),
+            totp_window: 1,
+            lockout_threshold: 10,
+            lockout_minutes: 15,
+            ip_failure_limit: 1000,
+            ip_failure_window_secs: 600,
+            assertion_ttl_secs: 300,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
     }
+}
+
+/// How TOTP codes are checked and labelled.
+#[derive(Debug, Clone)]
+pub struct TotpPolicy {
+    /// Shown in authenticator apps (label prefix and `issuer` parameter).
+    pub issuer: String,
+    /// Steps accepted either side of the current one (SEC-8: 0..=2).
+    pub window: u8,
+}
+
+/// When failed attempts lock a user out (SEC-13), and the coarse per-IP failure limit.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    /// Consecutive failures that lock the user.
+    pub threshold: u32,
+    /// First lock; each further lock doubles it.
+    pub base: Duration,
+    /// Failures one client IP may cause (across users) per `ip_window`.
+    pub ip_limit: u32,
+    pub ip_window: Duration,
 }
 
 /// Where durable state lives, decided from the URL scheme (never guessed).
@@ -124,7 +161,12 @@ pub struct Config {
     pub store: StoreUrl,
     pub redis_prefix: String,
     pub master_key: MasterKeySource,
+    /// Earlier master keys (base64): opened, never sealed with; `keys rotate` re-wraps their rows.
+    pub master_key_previous: Vec<String>,
     pub dependency_timeout: Duration,
+    pub totp: TotpPolicy,
+    pub lockout: LockoutPolicy,
+    pub assertion_ttl: Duration,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -257,6 +299,42 @@ impl RawConfig {
             }
             (None, None) => MasterKeySource::Generated(self.data_dir.join("master.key")),
         };
+        let issuer = self.totp_issuer.trim();
+        if issuer.is_empty() || issuer.len() > 64 || issuer.contains(':') {
+            return Err(invalid(
+                "totp_issuer",
+                "must be 1 to 64 characters without ':'",
+            ));
+        }
+        if self.totp_window > 2 {
+            return Err(invalid("totp_window", "must be 0, 1 or 2 steps"));
+        }
+        if !(3..=100).contains(&self.lockout_threshold) {
+            return Err(invalid("lockout_threshold", "must be between 3 and 100"));
+        }
+        if !(1..=1440).contains(&self.lockout_minutes) {
+            return Err(invalid("lockout_minutes", "must be between 1 and 1440"));
+        }
+        if self.ip_failure_limit == 0 || self.ip_failure_window_secs == 0 {
+            return Err(invalid(
+                "ip_failure_limit",
+                "ip_failure_limit and ip_failure_window_secs must be positive",
+            ));
+        }
+        if !(30..=300).contains(&self.assertion_ttl_secs) {
+            return Err(invalid(
+                "assertion_ttl_secs",
+                "must be between 30 and 300 (assertions live at most 5 minutes)",
+            ));
+        }
+        let master_key_previous = self
+            .master_key_previous
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect();
         if !(100..=60_000).contains(&self.dependency_timeout_ms) {
             return Err(invalid(
                 "dependency_timeout_ms",
@@ -274,7 +352,19 @@ impl RawConfig {
             store,
             redis_prefix: self.redis_prefix,
             master_key,
+            master_key_previous,
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
+            totp: TotpPolicy {
+                issuer: issuer.to_string(),
+                window: self.totp_window,
+            },
+            lockout: LockoutPolicy {
+                threshold: self.lockout_threshold,
+                base: Duration::from_secs(u64::from(self.lockout_minutes) * 60),
+                ip_limit: self.ip_failure_limit,
+                ip_window: Duration::from_secs(u64::from(self.ip_failure_window_secs)),
+            },
+            assertion_ttl: Duration::from_secs(u64::from(self.assertion_ttl_secs)),
             log: self.log,
             log_format: self.log_format,
         })

@@ -59,17 +59,46 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// The master key and the subkeys derived from it, one per purpose.
-pub struct Keys {
+/// One master key's subkeys, one per purpose.
+struct MasterKey {
     key_id: String,
     seal: Aes256Gcm,
     hash_key: Zeroizing<[u8; 32]>,
 }
 
+impl MasterKey {
+    fn new(master: &[u8; 32]) -> MasterKey {
+        let id_bytes = derive(master, "twofold/v1/key-id");
+        let seal_key = derive(master, "twofold/v1/seal");
+        MasterKey {
+            // A fingerprint, not the key: names which master key sealed a row.
+            key_id: hex(&id_bytes[..6]),
+            seal: Aes256Gcm::new_from_slice(&seal_key[..]).expect("32-byte key"),
+            hash_key: derive(master, "twofold/v1/hash"),
+        }
+    }
+
+    fn hash(&self, domain: &str, value: &[u8]) -> Vec<u8> {
+        let mut mac = HmacSha256::new_from_slice(&self.hash_key[..]).expect("32-byte key");
+        mac.update(domain.as_bytes());
+        mac.update(&[0]);
+        mac.update(value);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// The current master key, which seals and hashes, and earlier ones, which only open and match
+/// until `keys rotate` has re-wrapped what they sealed.
+pub struct Keys {
+    current: MasterKey,
+    previous: Vec<MasterKey>,
+}
+
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keys")
-            .field("key_id", &self.key_id)
+            .field("key_id", &self.current.key_id)
+            .field("previous", &self.previous.len())
             .finish_non_exhaustive()
     }
 }
@@ -82,22 +111,30 @@ fn derive(master: &[u8; 32], label: &str) -> Zeroizing<[u8; 32]> {
     Zeroizing::new(mac.finalize().into_bytes().into())
 }
 
+fn decode_master(text: &str) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let bytes = Zeroizing::new(
+        STANDARD
+            .decode(text.trim())
+            .map_err(|_| CryptoError::MasterKey("not valid base64".into()))?,
+    );
+    let master: [u8; 32] = bytes[..]
+        .try_into()
+        .map_err(|_| CryptoError::MasterKey(format!("{} bytes, need 32", bytes.len())))?;
+    Ok(Zeroizing::new(master))
+}
+
 impl Keys {
     pub fn from_master(master: &[u8; 32]) -> Keys {
-        let id_bytes = derive(master, "twofold/v1/key-id");
-        let seal_key = derive(master, "twofold/v1/seal");
         Keys {
-            // A fingerprint, not the key: names which master key sealed a row.
-            key_id: hex(&id_bytes[..6]),
-            seal: Aes256Gcm::new_from_slice(&seal_key[..]).expect("32-byte key"),
-            hash_key: derive(master, "twofold/v1/hash"),
+            current: MasterKey::new(master),
+            previous: Vec::new(),
         }
     }
 
-    /// Loads the master key as configured. In development with no key configured, generates one
-    /// into the data dir (mode 0600) and says so loudly; production never gets here (config
-    /// validation refuses it).
-    pub fn load(source: &MasterKeySource) -> Result<Keys, CryptoError> {
+    /// Loads the master key as configured, plus earlier keys (base64) still needed to open old
+    /// rows. In development with no key configured, generates one into the data dir (mode 0600)
+    /// and says so loudly; production never gets here (config validation refuses it).
+    pub fn load(source: &MasterKeySource, previous: &[String]) -> Result<Keys, CryptoError> {
         let text = match source {
             MasterKeySource::Value(v) => Zeroizing::new(v.clone()),
             MasterKeySource::File(p) => read_key_file(p)?,
@@ -113,28 +150,34 @@ impl Keys {
                 read_key_file(p)?
             }
         };
-        let bytes = Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| CryptoError::MasterKey("not valid base64".into()))?,
-        );
-        let master: [u8; 32] = bytes[..]
-            .try_into()
-            .map_err(|_| CryptoError::MasterKey(format!("{} bytes, need 32", bytes.len())))?;
-        let master = Zeroizing::new(master);
-        Ok(Keys::from_master(&master))
+        let mut keys = Keys::from_master(&*decode_master(&text)?);
+        for p in previous {
+            let old = MasterKey::new(&*decode_master(p)?);
+            if old.key_id != keys.current.key_id {
+                keys.previous.push(old);
+            }
+        }
+        Ok(keys)
     }
 
+    /// The id of the current master key, stored beside everything it seals.
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        &self.current.key_id
     }
 
-    /// AES-256-GCM with a fresh random nonce; `aad` binds the ciphertext to its record (e.g. the
-    /// device id), so a sealed value copied onto another row does not open.
+    fn by_id(&self, key_id: &str) -> Option<&MasterKey> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.key_id == key_id)
+    }
+
+    /// AES-256-GCM with a fresh random nonce under the current key; `aad` binds the ciphertext to
+    /// its record (e.g. the device id), so a sealed value copied onto another row does not open.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
         let nonce = Nonce::from(nonce_bytes);
         let ct = self
+            .current
             .seal
             .encrypt(
                 &nonce,
@@ -150,35 +193,40 @@ impl Keys {
         Ok(out)
     }
 
-    /// Opens what [`Keys::seal`] produced under the key named `key_id`.
+    /// Opens what [`Keys::seal`] produced under the master key named `key_id`.
     pub fn open(
         &self,
         key_id: &str,
         sealed: &[u8],
         aad: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        if key_id != self.key_id {
-            return Err(CryptoError::UnknownKey(key_id.to_string()));
-        }
+        let key = self
+            .by_id(key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.to_string()))?;
         if sealed.len() < NONCE_LEN {
             return Err(CryptoError::Open);
         }
         let (nonce, ct) = sealed.split_at(NONCE_LEN);
         let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Open)?;
-        self.seal
+        key.seal
             .decrypt(&nonce, Payload { msg: ct, aad })
             .map(Zeroizing::new)
             .map_err(|_| CryptoError::Open)
     }
 
-    /// A keyed hash (HMAC-SHA256) for values stored only to be compared: API keys, SMS and
-    /// recovery codes. `domain` separates uses so one kind of value never matches another.
+    /// A keyed hash (HMAC-SHA256) under the current key, for values stored only to be compared:
+    /// API keys, SMS and recovery codes. `domain` separates uses so one kind never matches another.
     pub fn hash(&self, domain: &str, value: &[u8]) -> Vec<u8> {
-        let mut mac = HmacSha256::new_from_slice(&self.hash_key[..]).expect("32-byte key");
-        mac.update(domain.as_bytes());
-        mac.update(&[0]);
-        mac.update(value);
-        mac.finalize().into_bytes().to_vec()
+        self.current.hash(domain, value)
+    }
+
+    /// The value's keyed hash under every loaded key, current first: what a lookup matches, so
+    /// hashes stored under an earlier master key keep working after it was replaced.
+    pub fn hashes(&self, domain: &str, value: &[u8]) -> Vec<Vec<u8>> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| k.hash(domain, value))
+            .collect()
     }
 }
 
@@ -277,21 +325,44 @@ mod tests {
     }
 
     #[test]
+    fn previous_keys_open_and_match_but_never_seal() {
+        let old = STANDARD.encode([1u8; 32]);
+        let new = STANDARD.encode([2u8; 32]);
+        let before = Keys::load(&MasterKeySource::Value(old.clone()), &[]).unwrap();
+        let sealed = before.seal(b"seed", b"d").unwrap();
+        let hash = before.hash("api-key", b"k");
+        let after = Keys::load(&MasterKeySource::Value(new), &[old]).unwrap();
+        assert_ne!(after.key_id(), before.key_id());
+        assert_eq!(
+            &after.open(before.key_id(), &sealed, b"d").unwrap()[..],
+            b"seed"
+        );
+        assert!(after.hashes("api-key", b"k").contains(&hash));
+        assert_ne!(
+            after.hash("api-key", b"k"),
+            hash,
+            "new hashes use the new key"
+        );
+        let resealed = after.seal(b"seed", b"d").unwrap();
+        assert!(before.open(after.key_id(), &resealed, b"d").is_err());
+    }
+
+    #[test]
     fn generated_key_file_is_private_and_loads() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/master.key");
-        let k1 = Keys::load(&MasterKeySource::Generated(path.clone())).unwrap();
+        let k1 = Keys::load(&MasterKeySource::Generated(path.clone()), &[]).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
-        let k2 = Keys::load(&MasterKeySource::Generated(path)).unwrap();
+        let k2 = Keys::load(&MasterKeySource::Generated(path), &[]).unwrap();
         assert_eq!(k1.key_id(), k2.key_id(), "second start reuses the key");
     }
 
     #[test]
     fn malformed_master_keys_are_refused() {
         let short = STANDARD.encode([1u8; 16]);
-        assert!(Keys::load(&MasterKeySource::Value(short)).is_err());
-        assert!(Keys::load(&MasterKeySource::Value("not base64!".into())).is_err());
+        assert!(Keys::load(&MasterKeySource::Value(short), &[]).is_err());
+        assert!(Keys::load(&MasterKeySource::Value("not base64!".into()), &[]).is_err());
     }
 }

@@ -17,6 +17,8 @@ pub enum ApiError {
     InvalidApiKey,
     #[error("this API key may not do that")]
     Forbidden,
+    #[error("adding a device to this user needs a fresh assertion of theirs (step_up)")]
+    StepUpRequired,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -47,6 +49,7 @@ impl ApiError {
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::InvalidApiKey => "invalid_api_key",
             ApiError::Forbidden => "forbidden",
+            ApiError::StepUpRequired => "step_up_required",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::InvalidCode => "invalid_code",
@@ -81,7 +84,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::StepUpRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,

@@ -26,16 +26,25 @@
 //! success; an unexpected error an opaque 500 whose cause is logged under the request id.
 
 pub mod api_keys;
+pub mod assertion;
 pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod devices;
 pub mod error;
 pub mod http;
+pub mod limiter;
 pub mod metrics;
+pub mod qr;
+pub mod recovery;
+pub mod rotation;
 pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod totp;
+pub mod users;
+pub mod verify;

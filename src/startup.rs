@@ -9,6 +9,8 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
+use crate::assertion::{self, Assertions};
+use crate::audit;
 use crate::clock::Clock;
 use crate::config::{Config, StoreUrl};
 use crate::crypto::Keys;
@@ -16,6 +18,7 @@ use crate::db::Db;
 use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::http;
 use crate::http::ops::OpenApiJson;
+use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::store::Store;
@@ -23,6 +26,8 @@ use crate::telemetry::RequestSpan;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
+    #[error("signing keys: {0}")]
+    Assertion(#[from] crate::assertion::AssertionError),
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
@@ -38,13 +43,14 @@ pub enum StartupError {
     OpenApi(String),
 }
 
-/// Connects the dependencies the configuration names; runs no migration and serves nothing.
-pub fn state(
+/// Connects the dependencies the configuration names and runs the migrations (the signing keys
+/// live in the database); serves nothing.
+pub async fn state(
     config: Config,
     clock: Arc<dyn Clock>,
     bound: SocketAddr,
 ) -> Result<AppState, StartupError> {
-    let keys = Keys::load(&config.master_key)?;
+    let keys = Arc::new(Keys::load(&config.master_key, &config.master_key_previous)?);
     let db = Db::new(
         &config.database,
         config.database_pool_size,
@@ -54,14 +60,26 @@ pub fn state(
         StoreUrl::InProcess => Store::memory(config.dependency_timeout),
         StoreUrl::Redis(url) => Store::redis(url, &config.redis_prefix, config.dependency_timeout)?,
     };
+    let applied = db.migrate().await?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    let public_url = config.public_url_for(bound);
+    // The issuer is the public URL as configured, without the trailing slash a bare host gets.
+    let issuer = public_url.as_str().trim_end_matches('/').to_string();
+    let assertions =
+        Assertions::load(&db, keys.clone(), issuer, config.assertion_ttl, clock.now()).await?;
     Ok(AppState {
-        public_url: config.public_url_for(bound),
+        public_url,
+        limiter: Limiter::new(store.clone(), config.lockout),
+        audit: audit::Writer::spawn(db.clone()),
         config: Arc::new(config),
         db,
         store,
-        keys: Arc::new(keys),
+        keys,
         clock,
         metrics: Metrics::new(),
+        assertions,
     })
 }
 
@@ -70,6 +88,7 @@ pub struct Application {
     addr: SocketAddr,
     state: AppState,
     server: Server,
+    refresher: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -84,11 +103,12 @@ impl Application {
             addr: config.listen,
             source,
         })?;
-        let state = state(config, clock, addr)?;
-        let applied = state.db.migrate().await?;
-        if applied > 0 {
-            tracing::info!(applied, "database migrations applied");
-        }
+        let state = state(config, clock, addr).await?;
+        let refresher = assertion::spawn_refresher(
+            state.assertions.clone(),
+            state.db.clone(),
+            state.clock.clone(),
+        );
         let openapi = http::openapi()
             .to_json()
             .map_err(|e| StartupError::OpenApi(e.to_string()))?;
@@ -129,6 +149,7 @@ impl Application {
             addr,
             state,
             server,
+            refresher,
         })
     }
 
@@ -140,9 +161,12 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is asked to stop.
+    /// Serves until the process is asked to stop, then writes the queued audit events.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.refresher.abort();
+        self.state.audit.close().await;
+        served
     }
 }
 

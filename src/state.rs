@@ -4,10 +4,13 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::assertion::Assertions;
+use crate::audit;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::db::Db;
+use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -21,4 +24,9 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
+    /// The failure limiter every code-accepting path goes through.
+    pub limiter: Limiter,
+    /// Background writer for high-volume audit events.
+    pub audit: audit::Writer,
+    pub assertions: Assertions,
 }

@@ -14,10 +14,13 @@ pub fn insert(conn: &mut DbConnection, row: &ApiKeyRow) -> Result<(), DbError> {
     Ok(())
 }
 
-/// The key whose keyed hash is `hash`, revoked or not.
-pub fn find_by_hash(conn: &mut DbConnection, hash: &[u8]) -> Result<Option<ApiKeyRow>, DbError> {
+/// The key whose keyed hash is one of `hashes` (one per loaded master key), revoked or not.
+pub fn find_by_hash(
+    conn: &mut DbConnection,
+    hashes: &[Vec<u8>],
+) -> Result<Option<ApiKeyRow>, DbError> {
     Ok(dsl::api_keys
-        .filter(dsl::key_hash.eq(hash))
+        .filter(dsl::key_hash.eq_any(hashes))
         .select(ApiKeyRow::as_select())
         .first(conn)
         .optional()?)

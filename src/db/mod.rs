@@ -6,8 +6,11 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod devices;
 pub mod models;
+pub mod recovery_codes;
 pub mod schema;
+pub mod signing_keys;
 
 use std::path::Path;
 use std::time::Duration;
@@ -38,9 +41,23 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("migration failed: {0}")]
     Migration(String),
+    /// Work inside a transaction failed for a reason of its own; the transaction rolled back.
+    #[error("transaction aborted: {0}")]
+    Aborted(String),
 }
 
 impl DbError {
+    /// A unique constraint refused the write (e.g. a device label already in use).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+
     /// Whether the caller sees a dependency outage (503) rather than a bug (500).
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::Error as E;

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_keys, audit_events};
+use super::schema::{api_keys, audit_events, devices, recovery_codes};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -45,4 +45,38 @@ pub struct AuditEventRow {
     pub actor: String,
     pub ip: Option<String>,
     pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = devices)]
+pub struct DeviceRow {
+    pub id: String,
+    pub tenant: String,
+    pub user_id: String,
+    pub kind: String,
+    pub label: String,
+    pub status: String,
+    pub secret_sealed: Option<Vec<u8>>,
+    pub key_id: Option<String>,
+    pub algorithm: String,
+    pub digits: i32,
+    pub period: i32,
+    pub phone: Option<String>,
+    pub last_step: i64,
+    pub step_up: bool,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = recovery_codes)]
+pub struct NewRecoveryCode {
+    pub id: String,
+    pub tenant: String,
+    pub user_id: String,
+    pub code_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
 }

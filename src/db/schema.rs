@@ -23,6 +23,7 @@ diesel::table! {
         period -> Integer,
         phone -> Nullable<Text>,
         last_step -> BigInt,
+        step_up -> Bool,
         created_at -> Timestamp,
         expires_at -> Nullable<Timestamp>,
         confirmed_at -> Nullable<Timestamp>,

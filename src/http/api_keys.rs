@@ -1,23 +1,17 @@
 //! `/v1/admin/api-keys`: list and revoke API keys (keys are made with the CLI).
 
 use actix_web::{HttpResponse, delete, get, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_keys::{self, ApiKey};
 use crate::error::{ApiError, ErrorBody};
+use crate::http::TenantQuery;
 use crate::http::auth::Admin;
 use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(list).service(revoke);
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct TenantQuery {
-    /// For an admin key of every tenant: only this tenant's keys.
-    pub tenant: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -3,17 +3,31 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod devices;
+pub mod jwks;
 pub mod middleware;
 pub mod ops;
+pub mod recovery;
+pub mod verify;
 
 use actix_web::HttpRequest;
+use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::api_keys::ApiKey;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::{Caller, Subject};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Adds every route of the service.
 pub fn register(cfg: &mut ServiceConfig) {
     ops::register(cfg);
+    jwks::register(cfg);
+    devices::register(cfg);
+    verify::register(cfg);
+    recovery::register(cfg);
     api_keys::register(cfg);
 }
 
@@ -56,4 +70,30 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String>
         return Some(last.to_string());
     }
     req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// `?tenant=` of the user routes: read only for an admin key of every tenant (SEC-22).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct TenantQuery {
+    /// For an admin key of every tenant: the tenant to act in (default `default`).
+    pub tenant: Option<String>,
+}
+
+/// The user a request acts on, and who is acting, from the path, the key and the connection.
+pub fn subject_and_caller(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &ApiKey,
+    user: String,
+    query: &TenantQuery,
+) -> Result<(Subject, Caller), ApiError> {
+    let tenant = key.tenant_for(query.tenant.as_deref())?;
+    let subject = Subject::new(tenant, user)?;
+    let caller = Caller {
+        actor: key.actor(),
+        is_admin: key.is_admin(),
+        ip: client_ip(req, state.config.trust_forwarded_for),
+    };
+    Ok((subject, caller))
 }

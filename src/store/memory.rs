@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::Hit;
+use super::{Attempt, Hit, LimiterKeys};
 
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -38,7 +38,7 @@ impl MemoryStore {
                     tick.tick().await;
                     let Some(map) = weak.upgrade() else { break };
                     let now = Instant::now();
-                    lock(&map).retain(|_, e| e.expires_at > now);
+                    lock_map(&map).retain(|_, e| e.expires_at > now);
                 }
             });
         }
@@ -62,7 +62,7 @@ impl MemoryStore {
 
     pub fn hit(&self, key: &str, limit: u64, window: Duration) -> Hit {
         let now = Instant::now();
-        let mut map = lock(&self.map);
+        let mut map = lock_map(&self.map);
         if let Some(entry) = Self::live(&mut map, key, now) {
             let resets_in = entry.expires_at - now;
             let count = match entry.value {
@@ -105,9 +105,90 @@ impl MemoryStore {
         }
     }
 
+    pub fn begin_attempt(
+        &self,
+        failures: &str,
+        lock: &str,
+        now_ms: i64,
+        threshold: u64,
+        window: Duration,
+    ) -> Attempt {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        if let Some(until) = Self::live(&mut map, lock, now).and_then(|e| millis_value(&e.value))
+            && until > now_ms
+        {
+            return Attempt::Refused {
+                retry_after: Duration::from_millis((until - now_ms).unsigned_abs()),
+            };
+        }
+        let count = match Self::live(&mut map, failures, now) {
+            Some(Entry {
+                value: Value::Counter(c),
+                ..
+            }) => *c,
+            _ => 0,
+        };
+        if count >= threshold {
+            return Attempt::Refused {
+                retry_after: Duration::from_secs(1),
+            };
+        }
+        match Self::live(&mut map, failures, now) {
+            Some(e) => e.value = Value::Counter(count + 1),
+            None => {
+                map.insert(
+                    failures.to_string(),
+                    Entry {
+                        value: Value::Counter(1),
+                        expires_at: now + window,
+                    },
+                );
+            }
+        }
+        Attempt::Allowed { count: count + 1 }
+    }
+
+    pub fn lock(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: i64,
+        base: Duration,
+        max: Duration,
+        level_ttl: Duration,
+    ) -> Duration {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        let level = match Self::live(&mut map, &keys.level, now) {
+            Some(Entry {
+                value: Value::Counter(c),
+                ..
+            }) => *c + 1,
+            _ => 1,
+        };
+        let length = lock_length(base, max, level);
+        map.insert(
+            keys.level.clone(),
+            Entry {
+                value: Value::Counter(level),
+                expires_at: now + length + level_ttl,
+            },
+        );
+        let until = now_ms.saturating_add(i64::try_from(length.as_millis()).unwrap_or(i64::MAX));
+        map.insert(
+            keys.lock.clone(),
+            Entry {
+                value: Value::Bytes(until.to_string().into_bytes()),
+                expires_at: now + length + LOCK_SLACK,
+            },
+        );
+        map.remove(&keys.failures);
+        length
+    }
+
     pub fn set_nx(&self, key: &str, ttl: Duration) -> bool {
         let now = Instant::now();
-        let mut map = lock(&self.map);
+        let mut map = lock_map(&self.map);
         if Self::live(&mut map, key, now).is_some() {
             return false;
         }
@@ -122,7 +203,7 @@ impl MemoryStore {
     }
 
     pub fn put(&self, key: &str, value: &[u8], ttl: Duration) {
-        lock(&self.map).insert(
+        lock_map(&self.map).insert(
             key.to_string(),
             Entry {
                 value: Value::Bytes(value.to_vec()),
@@ -132,25 +213,42 @@ impl MemoryStore {
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut map = lock(&self.map);
+        let mut map = lock_map(&self.map);
         Self::live(&mut map, key, Instant::now()).map(|e| bytes_of(&e.value))
     }
 
     pub fn take(&self, key: &str) -> Option<Vec<u8>> {
-        let mut map = lock(&self.map);
+        let mut map = lock_map(&self.map);
         Self::live(&mut map, key, Instant::now())?;
         map.remove(key).map(|e| bytes_of(&e.value))
     }
 
     pub fn ttl(&self, key: &str) -> Option<Duration> {
         let now = Instant::now();
-        let mut map = lock(&self.map);
+        let mut map = lock_map(&self.map);
         Self::live(&mut map, key, now).map(|e| e.expires_at - now)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        lock(&self.map).len()
+        lock_map(&self.map).len()
+    }
+}
+
+/// The lock key outlives the lock a little: the stored end time (application clock) decides,
+/// the TTL only collects garbage.
+pub(super) const LOCK_SLACK: Duration = Duration::from_secs(60);
+
+/// `base × 2^(level−1)`, at most `max`.
+pub(super) fn lock_length(base: Duration, max: Duration, level: u64) -> Duration {
+    let factor = 1u32 << level.saturating_sub(1).min(20);
+    base.saturating_mul(factor).min(max)
+}
+
+fn millis_value(v: &Value) -> Option<i64> {
+    match v {
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        Value::Counter(_) => None,
     }
 }
 
@@ -163,7 +261,7 @@ fn bytes_of(v: &Value) -> Vec<u8> {
 
 /// A panic while holding the lock cannot leave the map half-written (every update is one
 /// assignment), so a poisoned lock is safe to keep using.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock_map<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -26,6 +26,34 @@ impl From<StoreError> for crate::error::ApiError {
     }
 }
 
+/// The outcome of [`Store::begin_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt may be evaluated; it is the `count`-th since the last reset.
+    Allowed { count: u64 },
+    /// Locked (or the last allowed attempt is still being evaluated) for this long.
+    Refused { retry_after: Duration },
+}
+
+/// The keys of one subject's failure limiter; one hash tag so a cluster keeps them in one slot.
+#[derive(Debug, Clone)]
+pub struct LimiterKeys {
+    pub failures: String,
+    pub lock: String,
+    pub level: String,
+}
+
+impl LimiterKeys {
+    /// `subject` must not contain `{` or `}` (tenant and user ids cannot).
+    pub fn new(subject: &str) -> LimiterKeys {
+        LimiterKeys {
+            failures: format!("lim:{{{subject}}}:failures"),
+            lock: format!("lim:{{{subject}}}:lock"),
+            level: format!("lim:{{{subject}}}:level"),
+        }
+    }
+}
+
 /// The outcome of [`Store::hit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -98,6 +126,58 @@ impl Store {
             match &self.backend {
                 Backend::Memory(m) => Ok(m.hit(&key, limit, window)),
                 Backend::Redis(r) => r.hit(&key, limit, window).await,
+            }
+        })
+        .await
+    }
+
+    /// Starts an attempt at a code, atomically: refused while `keys.lock` holds a time after
+    /// `now_ms` (the application clock), or while `threshold` attempts are already counted;
+    /// otherwise counts it (failures window `window`) and lets it be evaluated. Counting before
+    /// evaluating is what keeps N parallel guesses to at most `threshold` evaluated (SEC-15).
+    pub async fn begin_attempt(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: i64,
+        threshold: u64,
+        window: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let (failures, lock) = (self.key(&keys.failures), self.key(&keys.lock));
+        let window = non_zero(window);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    Ok(m.begin_attempt(&failures, &lock, now_ms, threshold, window))
+                }
+                Backend::Redis(r) => {
+                    r.begin_attempt(&failures, &lock, now_ms, threshold, window)
+                        .await
+                }
+            }
+        })
+        .await
+    }
+
+    /// Locks the subject: raises its lock level (kept for `level_ttl` after the lock ends), locks
+    /// for `base × 2^(level−1)` (at most `max`) from `now_ms`, and clears the failure count.
+    /// Returns the lock's length.
+    pub async fn lock(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: i64,
+        base: Duration,
+        max: Duration,
+        level_ttl: Duration,
+    ) -> Result<Duration, StoreError> {
+        let k = LimiterKeys {
+            failures: self.key(&keys.failures),
+            lock: self.key(&keys.lock),
+            level: self.key(&keys.level),
+        };
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.lock(&k, now_ms, base, max, level_ttl)),
+                Backend::Redis(r) => r.lock(&k, now_ms, base, max, level_ttl).await,
             }
         })
         .await

@@ -6,7 +6,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 
-use super::{Hit, StoreError};
+use super::{Attempt, Hit, LimiterKeys, StoreError};
 
 /// Count-in-window: refuse without counting at the limit; the first hit opens the window. The
 /// PTTL guard gives a TTL to a key that somehow has none, so no key lives forever (REL-8).
@@ -28,10 +28,43 @@ end
 return {1, count, ttl}
 ";
 
+/// KEYS: failures, lock. ARGV: now (ms, application clock), threshold, window (ms).
+/// Returns {allowed, retry_after_ms, count}.
+const BEGIN_ATTEMPT: &str = r"
+local now = tonumber(ARGV[1])
+local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if locked_until > now then
+  return {0, locked_until - now, 0}
+end
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= tonumber(ARGV[2]) then
+  return {0, 1000, count}
+end
+count = redis.call('INCR', KEYS[1])
+if redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return {1, 0, count}
+";
+
+/// KEYS: failures, lock, level. ARGV: now (ms), base (ms), max (ms), level TTL (ms), slack (ms).
+/// Returns the lock length in ms.
+const LOCK: &str = r"
+local level = redis.call('INCR', KEYS[3])
+local length = math.min(tonumber(ARGV[2]) * 2 ^ math.min(level - 1, 20), tonumber(ARGV[3]))
+length = math.floor(length)
+redis.call('PEXPIRE', KEYS[3], length + tonumber(ARGV[4]))
+redis.call('SET', KEYS[2], string.format('%d', tonumber(ARGV[1]) + length), 'PX', length + tonumber(ARGV[5]))
+redis.call('DEL', KEYS[1])
+return length
+";
+
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     hit: Script,
+    begin_attempt: Script,
+    lock: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -56,6 +89,8 @@ impl RedisStore {
         Ok(RedisStore {
             conn,
             hit: Script::new(HIT),
+            begin_attempt: Script::new(BEGIN_ATTEMPT),
+            lock: Script::new(LOCK),
         })
     }
 
@@ -74,6 +109,61 @@ impl RedisStore {
             count: u64::try_from(count).unwrap_or(0),
             resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
         })
+    }
+
+    pub async fn begin_attempt(
+        &self,
+        failures: &str,
+        lock: &str,
+        now_ms: i64,
+        threshold: u64,
+        window: Duration,
+    ) -> Result<Attempt, StoreError> {
+        let mut conn = self.conn.clone();
+        let (allowed, retry_ms, count): (i64, i64, i64) = self
+            .begin_attempt
+            .key(failures)
+            .key(lock)
+            .arg(now_ms)
+            .arg(threshold)
+            .arg(millis(window))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(if allowed == 1 {
+            Attempt::Allowed {
+                count: u64::try_from(count).unwrap_or(0),
+            }
+        } else {
+            Attempt::Refused {
+                retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
+            }
+        })
+    }
+
+    pub async fn lock(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: i64,
+        base: Duration,
+        max: Duration,
+        level_ttl: Duration,
+    ) -> Result<Duration, StoreError> {
+        let mut conn = self.conn.clone();
+        let length: i64 = self
+            .lock
+            .key(&keys.failures)
+            .key(&keys.lock)
+            .key(&keys.level)
+            .arg(now_ms)
+            .arg(millis(base))
+            .arg(millis(max))
+            .arg(millis(level_ttl))
+            .arg(millis(super::memory::LOCK_SLACK))
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(Duration::from_millis(length.unsigned_abs()))
     }
 
     pub async fn set_nx(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {

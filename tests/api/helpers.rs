@@ -6,10 +6,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use twofold::api_keys::{self, NewApiKey, Role};
 use twofold::audit::Actor;
-use twofold::clock::ManualClock;
+use twofold::clock::{Clock, ManualClock};
 use twofold::config::{Config, RawConfig};
 use twofold::startup::Application;
 use twofold::state::AppState;
+use twofold::totp::{self, Params};
 
 /// Runs each named `async fn(Backend)` once per backend pair, as `sqlite::name` and `postgres::name`.
 #[macro_export]
@@ -102,10 +103,11 @@ pub enum Storage {
 }
 
 pub struct TestApp {
+    /// The configuration it started with: a restart starts another app on the same storage.
+    pub raw: RawConfig,
     pub base: String,
     pub http: reqwest::Client,
     pub state: AppState,
-    #[allow(dead_code)] // for the time-dependent tests of later features
     pub clock: Arc<ManualClock>,
     /// An admin key of every tenant.
     pub admin_key: String,
@@ -151,8 +153,13 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut RawConfig)
     }
     let (mut raw, storage) = test_config(backend);
     tweak(&mut raw);
-    let config: Config = raw.validate().expect("valid test config");
     let clock = Arc::new(ManualClock::new(start_time()));
+    start(raw, storage, clock).await
+}
+
+/// Starts an app; the admin and client keys are made anew.
+async fn start(raw: RawConfig, storage: Storage, clock: Arc<ManualClock>) -> TestApp {
+    let config: Config = raw.clone().validate().expect("valid test config");
     let app = Application::build(config, clock.clone())
         .await
         .expect("application starts");
@@ -162,6 +169,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut RawConfig)
     let admin_key = make_key(&state, Role::Admin, None).await;
     let client_key = make_key(&state, Role::Client, Some("default")).await;
     TestApp {
+        raw,
         base,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -194,6 +202,100 @@ pub async fn make_key(state: &AppState, role: Role, tenant: Option<&str>) -> Str
 }
 
 impl TestApp {
+    /// Another app on the same database, store and clock, as after a restart (the old one keeps
+    /// running; it shares nothing in memory with the new one).
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// A restart with a changed configuration (e.g. another master key).
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut RawConfig)) -> TestApp {
+        let TestApp {
+            mut raw,
+            storage,
+            clock,
+            ..
+        } = self;
+        tweak(&mut raw);
+        start(raw, storage, clock).await
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        key: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Starts a TOTP enrollment with the client key; panics unless 201.
+    pub async fn enroll(&self, user: &str, body: serde_json::Value) -> Enrollment {
+        let res = self
+            .post(
+                &format!("/v1/users/{user}/devices/totp"),
+                Some(&self.client_key),
+                &body,
+            )
+            .await;
+        assert_eq!(res.status(), 201, "enroll");
+        let json: serde_json::Value = res.json().await.unwrap();
+        Enrollment {
+            id: json["device"]["id"].as_str().unwrap().to_string(),
+            secret: base32_decode(json["secret"].as_str().unwrap()),
+            params: Params::new(
+                json["device"]["algorithm"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+                json["device"]["digits"].as_u64().unwrap() as u8,
+                json["device"]["period"].as_u64().unwrap() as u32,
+            )
+            .unwrap(),
+            json,
+        }
+    }
+
+    /// The code of `device` at the app's clock, `offset` steps away.
+    pub fn code(&self, device: &Enrollment, offset: i64) -> String {
+        let step =
+            totp::step_at(self.clock.now().timestamp(), device.params.period) as i64 + offset;
+        totp::code_at_step(&device.secret, device.params, step as u64)
+    }
+
+    pub async fn confirm(&self, user: &str, device: &Enrollment, code: &str) -> reqwest::Response {
+        self.post(
+            &format!("/v1/users/{user}/devices/{}/confirm", device.id),
+            Some(&self.client_key),
+            &serde_json::json!({ "code": code }),
+        )
+        .await
+    }
+
+    pub async fn verify(&self, user: &str, code: serde_json::Value) -> reqwest::Response {
+        self.post(
+            &format!("/v1/users/{user}/verify"),
+            Some(&self.client_key),
+            &serde_json::json!({ "code": code }),
+        )
+        .await
+    }
+
+    /// An active TOTP device for `user` (default parameters), confirmed at the current step;
+    /// the clock then moves on one step so the next code is fresh.
+    pub async fn active_device(&self, user: &str) -> Enrollment {
+        let device = self.enroll(user, serde_json::json!({})).await;
+        let res = self.confirm(user, &device, &self.code(&device, 0)).await;
+        assert_eq!(res.status(), 200, "confirm");
+        self.clock.advance(chrono::TimeDelta::seconds(30));
+        device
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -213,6 +315,30 @@ impl TestApp {
         }
         req.send().await.expect("request")
     }
+}
+
+/// A device as enrolled: its id, raw secret and parameters, and the whole answer.
+pub struct Enrollment {
+    pub id: String,
+    pub secret: Vec<u8>,
+    pub params: Params,
+    pub json: serde_json::Value,
+}
+
+/// RFC 4648 base32 (no padding), as the enroll answer gives the secret.
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut bits, mut acc, mut out) = (0u32, 0u64, Vec::new());
+    for c in s.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("base32") as u64;
+        acc = (acc << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
 }
 
 /// Asserts the status and the `{"error": code, "message": …}` body of an error answer.

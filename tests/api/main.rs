@@ -4,8 +4,16 @@
 mod helpers;
 
 mod api_keys;
+mod assertions;
 mod cli;
+mod enroll;
 mod errors;
+mod lockout;
 mod ops;
 mod readiness;
+mod recovery;
+mod restart;
+mod rotation;
+mod step_up;
 mod store;
+mod verify;

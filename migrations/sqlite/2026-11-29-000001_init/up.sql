@@ -22,6 +22,9 @@ CREATE TABLE devices (
     phone         TEXT,
     -- The last accepted TOTP time step; -1 = none yet. Replay protection compares-and-sets it.
     last_step     BIGINT NOT NULL DEFAULT -1,
+    -- Enrolled with a step-up assertion or by an admin key: may be confirmed even when the user
+    -- has gained an active device since (SEC-7).
+    step_up       BOOLEAN NOT NULL DEFAULT FALSE,
     created_at    TIMESTAMP NOT NULL,
     expires_at    TIMESTAMP,
     confirmed_at  TIMESTAMP,

@@ -1,0 +1,361 @@
+//! Signed assertions: the short-lived JWT a relying party gets after a successful second factor
+//! and verifies offline against our JWKS (`/.well-known/jwks.json`).
+//!
+//! The compact JWS (EdDSA over Ed25519) is written by hand on ed25519-dalek: a JWT library would
+//! pull RSA and ECDSA stacks we never use, and the subset we need is small enough to read in one
+//! sitting. The tests check our tokens with jsonwebtoken as an independent implementation.
+//!
+//! Signing keys live in the `signing_keys` table, private halves sealed under the master key. Every
+//! node signs with the newest active key it knows and accepts every published one; `rotate` retires
+//! the active keys, which stay published for [`PUBLISH_AFTER_RETIRE`], and nodes pick up the new
+//! key within a refresh interval.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{self, CryptoError, Keys};
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+
+/// The longest an assertion lives (DESIGN: `exp` ≤ 5 min).
+pub const MAX_TTL: Duration = Duration::from_secs(300);
+/// How long a retired key stays published: far longer than an assertion lives plus the refresh
+/// interval, so tokens it signed and nodes that still sign with it keep verifying.
+pub const PUBLISH_AFTER_RETIRE: Duration = Duration::from_secs(3600);
+/// How often [`spawn_refresher`] re-reads the keys.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
+const ALG: &str = "EdDSA";
+/// Our tokens are a few hundred bytes; a cap keeps garbage from costing base64 and JSON work.
+const MAX_TOKEN_LEN: usize = 4096;
+/// Tolerated clock difference between the node that issued and the node that verifies.
+const CLOCK_SKEW_SECS: i64 = 60;
+const UNKNOWN_KID: &str = "unknown key id";
+
+/// How the second factor was proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Totp,
+    Sms,
+    Recovery,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Totp => "totp",
+            Method::Sms => "sms",
+            Method::Recovery => "recovery",
+        }
+    }
+
+    /// The `amr` value (RFC 8176 where one exists; recovery codes have none registered).
+    pub fn amr(self) -> &'static str {
+        match self {
+            Method::Totp => "otp",
+            Method::Sms => "sms",
+            Method::Recovery => "recovery",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Claims {
+    /// Our public URL.
+    pub iss: String,
+    /// The user (the relying party's opaque id).
+    pub sub: String,
+    /// The tenant.
+    pub aud: String,
+    pub amr: Vec<String>,
+    /// Absent when no device was involved (a recovery code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssertionError {
+    /// The token is malformed, badly signed, signed by an unknown key, not ours or expired. The
+    /// reason is for logs; callers answer every case alike.
+    #[error("invalid assertion: {0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("signing key: {0}")]
+    Crypto(#[from] CryptoError),
+}
+
+impl From<AssertionError> for ApiError {
+    fn from(e: AssertionError) -> Self {
+        match e {
+            AssertionError::Invalid(_) => {
+                ApiError::InvalidRequest("the assertion is not valid".into())
+            }
+            AssertionError::Db(e) => e.into(),
+            AssertionError::Crypto(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// The key this node signs with.
+struct ActiveKey {
+    kid: String,
+    key: SigningKey,
+}
+
+struct PublishedKey {
+    kid: String,
+    key: VerifyingKey,
+}
+
+/// One consistent snapshot, replaced whole on refresh so readers never see half an update.
+struct KeySet {
+    signer: ActiveKey,
+    /// Newest first; includes the signer.
+    published: Vec<PublishedKey>,
+}
+
+struct Inner {
+    keys: Arc<Keys>,
+    issuer: String,
+    ttl_secs: i64,
+    set: RwLock<Arc<KeySet>>,
+}
+
+/// Issues and verifies assertions. Cheap to clone: every clone shares one key set.
+#[derive(Clone)]
+pub struct Assertions {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Assertions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assertions")
+            .field("issuer", &self.inner.issuer)
+            .field("ttl_secs", &self.inner.ttl_secs)
+            .field("kid", &self.current().signer.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    alg: &'a str,
+    typ: &'a str,
+    kid: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ReceivedHeader {
+    alg: String,
+    kid: Option<String>,
+    /// We understand no extension, so any critical one makes the token unusable (RFC 7515 §4.1.11).
+    crit: Option<serde_json::Value>,
+}
+
+impl Assertions {
+    /// Loads the published keys (active + retired within [`PUBLISH_AFTER_RETIRE`]) and opens the
+    /// newest active private key; with no active key, makes, seals and stores one. Two nodes
+    /// starting at once may each make one: harmless, both are published.
+    pub async fn load(
+        db: &Db,
+        keys: Arc<Keys>,
+        issuer: String,
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Assertions, AssertionError> {
+        let set = fetch(db, &keys, now, None).await?;
+        // Clamped to 1..=300, so the cast is lossless.
+        let ttl_secs = ttl.as_secs().clamp(1, MAX_TTL.as_secs()) as i64;
+        Ok(Assertions {
+            inner: Arc::new(Inner {
+                keys,
+                issuer,
+                ttl_secs,
+                set: RwLock::new(Arc::new(set)),
+            }),
+        })
+    }
+
+    /// Re-reads the keys: another process may have rotated them.
+    pub async fn refresh(&self, db: &Db, now: DateTime<Utc>) -> Result<(), AssertionError> {
+        let prev = self.current();
+        let set = fetch(db, &self.inner.keys, now, Some(&prev)).await?;
+        if set.signer.kid != prev.signer.kid {
+            tracing::info!(kid = %set.signer.kid, "signing assertions with a new key");
+        }
+        *self
+            .inner
+            .set
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<KeySet> {
+        // A poisoned lock still holds a whole set: it is only ever replaced in one assignment.
+        self.inner
+            .set
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Signs an assertion that `user` of `tenant` just proved a second factor, valid for the
+    /// configured TTL (at most [`MAX_TTL`]) with a fresh `jti` for single use by the caller.
+    pub fn issue(
+        &self,
+        now: DateTime<Utc>,
+        tenant: &str,
+        user: &str,
+        device_id: Option<&str>,
+        method: Method,
+    ) -> Result<String, AssertionError> {
+        let set = self.current();
+        let iat = now.timestamp();
+        let claims = Claims {
+            iss: self.inner.issuer.clone(),
+            sub: user.to_string(),
+            aud: tenant.to_string(),
+            amr: vec![method.amr().to_string()],
+            device_id: device_id.map(str::to_string),
+            iat,
+            exp: iat + self.inner.ttl_secs,
+            jti: crypto::random_id()?,
+        };
+        let header = Header {
+            alg: ALG,
+            typ: "JWT",
+            kid: &set.signer.kid,
+        };
+        // Infallible: plain structs of strings and integers always serialize.
+        let header = serde_json::to_vec(&header).expect("header serializes");
+        let payload = serde_json::to_vec(&claims).expect("claims serialize");
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        let signature = set.signer.key.sign(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        Ok(token)
+    }
+
+    /// Checks signature (by a published key, `alg` exactly EdDSA), issuer, expiry and `iat` (at
+    /// most [`CLOCK_SKEW_SECS`] ahead). Does not check `aud` or `sub`: that is the caller's.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, AssertionError> {
+        use AssertionError::Invalid;
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Invalid("too long"));
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Invalid("not a compact JWS"));
+        };
+        let header: ReceivedHeader = decode_json(header_b64)?;
+        // The alg comes from the attacker, so it is compared, never used to pick an algorithm.
+        if header.alg != ALG {
+            return Err(Invalid("unsupported alg"));
+        }
+        if header.crit.is_some() {
+            return Err(Invalid("unsupported critical header"));
+        }
+        let kid = header.kid.ok_or(Invalid("no kid"))?;
+        let set = self.current();
+        let key = set
+            .published
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or(Invalid(UNKNOWN_KID))?;
+        let signature: [u8; 64] = decode_b64(signature_b64)?
+            .try_into()
+            .map_err(|_| Invalid("malformed signature"))?;
+        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        key.key
+            .verify_strict(signing_input.as_bytes(), &Signature::from_bytes(&signature))
+            .map_err(|_| Invalid("bad signature"))?;
+
+        let claims: Claims = decode_json(payload_b64)?;
+        let now = now.timestamp();
+        if claims.iss != self.inner.issuer {
+            return Err(Invalid("wrong issuer"));
+        }
+        if claims.exp <= now {
+            return Err(Invalid("expired"));
+        }
+        if claims.iat > now + CLOCK_SKEW_SECS {
+            return Err(Invalid("issued in the future"));
+        }
+        // We never sign longer-lived tokens; one that claims to be is not ours to trust.
+        if claims.exp - claims.iat > MAX_TTL.as_secs() as i64 {
+            return Err(Invalid("lifetime too long"));
+        }
+        Ok(claims)
+    }
+
+    /// [`Assertions::verify`], but a token signed by a key we do not know yet (another node
+    /// rotated) gets exactly one refresh from the database and a second try.
+    pub async fn verify_refreshing(
+        &self,
+        db: &Db,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claims, AssertionError> {
+        match self.verify(token, now) {
+            Err(AssertionError::Invalid(reason)) if reason == UNKNOWN_KID => {
+                self.refresh(db, now).await?;
+                self.verify(token, now)
+            }
+            other => other,
+        }
+    }
+
+    /// The published public keys as an RFC 7517 JWK Set (RFC 8037 OKP keys).
+    pub fn jwks(&self) -> serde_json::Value {
+        let set = self.current();
+        let keys: Vec<serde_json::Value> = set
+            .published
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": URL_SAFE_NO_PAD.encode(k.key.as_bytes()),
+                    "kid": k.kid,
+                    "alg": ALG,
+                    "use": "sig",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+fn decode_b64(part: &str) -> Result<Vec<u8>, AssertionError> {
+    // URL_SAFE_NO_PAD refuses padding and non-canonical trailing bits: one encoding per token.
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AssertionError::Invalid("not base64url"))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, AssertionError> {
+    serde_json::from_slice(&decode_b64(part)?).map_err(|_| AssertionError::Invalid("bad JSON"))
+}
+
+mod keys;
+#[cfg(test)]
+mod tests;
+
+use keys::fetch;
+pub use keys::{rotate, spawn_refresher};

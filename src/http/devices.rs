@@ -1,0 +1,194 @@
+//! `/v1/users/{user}/devices`: enroll a TOTP authenticator, its QR code while pending, confirm,
+//! list, revoke.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::api_keys::ApiKey;
+use crate::devices::{self, Device, EnrollTotp, Enrolled};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::{TenantQuery, subject_and_caller};
+use crate::state::AppState;
+use crate::verify::{self, ConfirmRequest};
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(enroll_totp)
+        .service(qr_png)
+        .service(qr_svg)
+        .service(confirm)
+        .service(list)
+        .service(revoke);
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeviceBody {
+    pub device: Device,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DeviceList {
+    pub devices: Vec<Device>,
+}
+
+/// Starts a TOTP enrollment: a pending device, its secret, `otpauth://` URI and QR code. The
+/// device becomes active with its first code (`confirm`) and expires after 10 minutes otherwise.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), TenantQuery),
+    request_body = EnrollTotp,
+    responses(
+        (status = 201, body = Enrolled),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "`step_up_required`", body = ErrorBody),
+        (status = 409, description = "label in use", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+#[post("/v1/users/{user}/devices/totp")]
+async fn enroll_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    user: web::Path<String>,
+    query: web::Query<TenantQuery>,
+    body: web::Json<EnrollTotp>,
+) -> Result<HttpResponse, ApiError> {
+    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
+    let enrolled = devices::enroll_totp(&state, &subject, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(enrolled))
+}
+
+async fn pending_uri(
+    req: &HttpRequest,
+    state: &AppState,
+    key: &ApiKey,
+    path: (String, String),
+    query: &TenantQuery,
+) -> Result<String, ApiError> {
+    let (user, id) = path;
+    let (subject, _) = subject_and_caller(req, state, key, user, query)?;
+    let row = devices::pending(state, &subject, id).await?;
+    devices::otpauth_uri(state, &row)
+}
+
+/// The QR code of a pending device as PNG; 404 once it is confirmed (SEC-4).
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), ("id" = String, Path), TenantQuery),
+    responses(
+        (status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/v1/users/{user}/devices/{id}/qr.png")]
+async fn qr_png(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<(String, String)>,
+    query: web::Query<TenantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
+    let png = crate::qr::png(&uri).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("image/png").body(png))
+}
+
+/// The QR code of a pending device as SVG; 404 once it is confirmed (SEC-4).
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), ("id" = String, Path), TenantQuery),
+    responses(
+        (status = 200, content_type = "image/svg+xml", body = String),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[get("/v1/users/{user}/devices/{id}/qr.svg")]
+async fn qr_svg(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<(String, String)>,
+    query: web::Query<TenantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
+    let svg = crate::qr::svg(&uri).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}
+
+/// Activates a pending device with its first code; that code counts as used.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), ("id" = String, Path), TenantQuery),
+    request_body = ConfirmRequest,
+    responses(
+        (status = 200, body = DeviceBody),
+        (status = 400, body = ErrorBody),
+        (status = 422, description = "`invalid_code`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    )
+)]
+#[post("/v1/users/{user}/devices/{id}/confirm")]
+async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<(String, String)>,
+    query: web::Query<TenantQuery>,
+    body: web::Json<ConfirmRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, id) = path.into_inner();
+    let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
+    let device = verify::confirm(&state, &subject, &caller, id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(DeviceBody { device }))
+}
+
+/// The user's pending and active devices, TOTP first; never a secret.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), TenantQuery),
+    responses((status = 200, body = DeviceList), (status = 401, body = ErrorBody))
+)]
+#[get("/v1/users/{user}/devices")]
+async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    user: web::Path<String>,
+    query: web::Query<TenantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
+    let devices = devices::list(&state, &subject).await?;
+    Ok(HttpResponse::Ok().json(DeviceList { devices }))
+}
+
+/// Revokes a device at once; its codes stop working on the next verify.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), ("id" = String, Path), TenantQuery),
+    responses(
+        (status = 204, description = "revoked"),
+        (status = 404, body = ErrorBody),
+    )
+)]
+#[delete("/v1/users/{user}/devices/{id}")]
+async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    path: web::Path<(String, String)>,
+    query: web::Query<TenantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, id) = path.into_inner();
+    let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
+    devices::revoke(&state, &subject, &caller, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,157 @@
+//! The one limiter every path that accepts a code goes through (SEC-13..17): confirm, verify, and
+//! later SMS, recovery and the hosted pages.
+//!
+//! One failure counter per user (tenant + id) in the store, across devices, sessions, IPs and
+//! paths. An attempt is counted *before* its code is evaluated, so parallel guesses cannot exceed
+//! the threshold; the attempt that reaches it and fails locks the user for the base time, doubling
+//! with each further lock. While locked, every attempt — a correct code too — gets the same 429.
+//! Success clears the counter but never an active lock. A coarse per-IP failure limit guards
+//! against spraying many users from one address.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::LockoutPolicy;
+use crate::error::ApiError;
+use crate::store::{Attempt, LimiterKeys, Store};
+use crate::users::Subject;
+
+/// How long consecutive failures are remembered, and how long a lock level outlives its lock.
+const MEMORY: Duration = Duration::from_secs(24 * 3600);
+/// The longest lock, however often a user was locked.
+const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
+
+#[derive(Clone)]
+pub struct Limiter {
+    store: Store,
+    policy: LockoutPolicy,
+}
+
+/// An attempt that may be evaluated; report its outcome with [`Limiter::failed`] or
+/// [`Limiter::succeeded`].
+#[derive(Debug)]
+pub struct Ticket {
+    keys: LimiterKeys,
+    ip_key: Option<String>,
+    count: u64,
+}
+
+/// What a failed attempt led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    Counted,
+    /// This failure locked the user for this long.
+    Locked(Duration),
+}
+
+fn rate_limited(retry_after: Duration) -> ApiError {
+    ApiError::RateLimited {
+        retry_after_secs: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl Limiter {
+    pub fn new(store: Store, policy: LockoutPolicy) -> Limiter {
+        Limiter { store, policy }
+    }
+
+    /// Admits one attempt of `subject` from `ip`, or refuses it with 429 `rate_limited`.
+    pub async fn begin(
+        &self,
+        subject: &Subject,
+        ip: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Ticket, ApiError> {
+        let keys = subject.limiter_keys();
+        let ip_key = ip.map(|ip| format!("ipfail:{{{ip}}}"));
+        // Two keys in two slots: two calls, issued together (one round trip on a multiplexed
+        // connection).
+        let (attempt, ip_failures) = tokio::join!(
+            self.store
+                .begin_attempt(&keys, millis(now), u64::from(self.policy.threshold), MEMORY),
+            async {
+                match &ip_key {
+                    Some(k) => self.store.get(k).await,
+                    None => Ok(None),
+                }
+            }
+        );
+        let count = match attempt? {
+            Attempt::Refused { retry_after } => return Err(rate_limited(retry_after)),
+            Attempt::Allowed { count } => count,
+        };
+        let ip_failures: u64 = ip_failures?
+            .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+            .unwrap_or(0);
+        if ip_failures >= u64::from(self.policy.ip_limit) {
+            let ttl = match &ip_key {
+                Some(k) => self.store.ttl(k).await?.unwrap_or(self.policy.ip_window),
+                None => self.policy.ip_window,
+            };
+            return Err(rate_limited(ttl));
+        }
+        Ok(Ticket {
+            keys,
+            ip_key,
+            count,
+        })
+    }
+
+    /// Records a failed attempt; the one that reaches the threshold locks the user.
+    pub async fn failed(
+        &self,
+        ticket: Ticket,
+        now: DateTime<Utc>,
+    ) -> Result<AfterFailure, ApiError> {
+        let ip = async {
+            match &ticket.ip_key {
+                Some(k) => self
+                    .store
+                    .hit(k, u64::from(self.policy.ip_limit), self.policy.ip_window)
+                    .await
+                    .map(|_| ()),
+                None => Ok(()),
+            }
+        };
+        if ticket.count < u64::from(self.policy.threshold) {
+            ip.await?;
+            return Ok(AfterFailure::Counted);
+        }
+        let lock = self.store.lock(
+            &ticket.keys,
+            millis(now),
+            self.policy.base,
+            MAX_LOCK,
+            MEMORY,
+        );
+        let (ip, lock) = tokio::join!(ip, lock);
+        ip?;
+        Ok(AfterFailure::Locked(lock?))
+    }
+
+    /// Records a successful attempt: the failure count starts again from zero. An active lock
+    /// stays (SEC-17): a success can only have been evaluated before it was set.
+    pub async fn succeeded(&self, ticket: Ticket) -> Result<(), ApiError> {
+        self.store.delete(&ticket.keys.failures).await?;
+        Ok(())
+    }
+
+    /// Lifts a lock and forgets failures and lock level (admin unlock).
+    pub async fn unlock(&self, subject: &Subject) -> Result<(), ApiError> {
+        let keys = subject.limiter_keys();
+        let (a, b, c) = tokio::join!(
+            self.store.delete(&keys.failures),
+            self.store.delete(&keys.lock),
+            self.store.delete(&keys.level),
+        );
+        a?;
+        b?;
+        c?;
+        Ok(())
+    }
+}

@@ -1,0 +1,166 @@
+//! Recovery codes: ten single-use codes per user, for when every device is lost (SEC-35).
+//!
+//! Each code is 12 characters of a 32-letter alphabet (60 bits), shown as `xxxx-xxxx-xxxx`, and
+//! stored only as a keyed hash bound to its tenant and user (SEC-26). A new set voids the old.
+
+use diesel::Connection;
+
+use crate::audit::{self, Action, Actor, Event};
+use crate::crypto;
+use crate::db::models::NewRecoveryCode;
+use crate::db::{devices, recovery_codes as q};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::Subject;
+
+pub const COUNT: usize = 10;
+/// No i, l, o or u: nothing to confuse with 1, 0 or v when read off paper.
+const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+const GROUPS: usize = 3;
+const GROUP_LEN: usize = 4;
+const HASH_DOMAIN: &str = "recovery-code";
+
+/// A fresh code: each character from one OS-random byte (256 is a multiple of 32: no bias).
+fn generate() -> Result<String, ApiError> {
+    let bytes = crypto::random_bytes::<{ GROUPS * GROUP_LEN }>().map_err(ApiError::internal)?;
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .collect();
+    Ok(chars
+        .chunks(GROUP_LEN)
+        .map(|g| g.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
+/// The canonical form of a typed recovery code: exactly `xxxx-xxxx-xxxx` from the alphabet,
+/// letters in either case. Anything else is not a recovery code.
+pub fn parse(input: &str) -> Option<String> {
+    let lower = input.to_ascii_lowercase();
+    let b = lower.as_bytes();
+    if b.len() != GROUPS * GROUP_LEN + GROUPS - 1 {
+        return None;
+    }
+    let ok = b.iter().enumerate().all(|(i, c)| {
+        if i % (GROUP_LEN + 1) == GROUP_LEN {
+            *c == b'-'
+        } else {
+            ALPHABET.contains(c)
+        }
+    });
+    ok.then_some(lower)
+}
+
+fn hash_input(subject: &Subject, code: &str) -> Vec<u8> {
+    [
+        subject.tenant.as_bytes(),
+        subject.user.as_bytes(),
+        code.as_bytes(),
+    ]
+    .join(&0u8)
+}
+
+/// Makes a new set for the user, voiding the old one; returns the codes, shown this once.
+pub async fn create(
+    state: &AppState,
+    subject: &Subject,
+    actor: Actor,
+    ip: Option<String>,
+) -> Result<Vec<String>, ApiError> {
+    let now = state.clock.now();
+    let codes = (0..COUNT)
+        .map(|_| generate())
+        .collect::<Result<Vec<_>, _>>()?;
+    let rows = codes
+        .iter()
+        .map(|code| {
+            Ok(NewRecoveryCode {
+                id: crypto::random_id().map_err(ApiError::internal)?,
+                tenant: subject.tenant.clone(),
+                user_id: subject.user.clone(),
+                code_hash: state.keys.hash(HASH_DOMAIN, &hash_input(subject, code)),
+                created_at: now.naive_utc(),
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    let event = Event::new(&subject.tenant, Action::RecoveryCodesCreated, actor)
+        .user(&subject.user)
+        .ip(ip)
+        .detail(serde_json::json!({"count": COUNT}));
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                devices::ensure_user(c, &tenant, &user, now.naive_utc())?;
+                q::replace_set(c, &tenant, &user, &rows)?;
+                audit::record(c, now, event)
+            })
+        })
+        .await?;
+    Ok(codes)
+}
+
+/// Uses the code if it is one of the user's unused ones: one conditional update, so of racing
+/// uses exactly one wins. The use is audited in the same transaction.
+pub async fn redeem(
+    state: &AppState,
+    subject: &Subject,
+    code: &str,
+    actor: Actor,
+    ip: Option<String>,
+) -> Result<bool, ApiError> {
+    let now = state.clock.now();
+    let hashes = state.keys.hashes(HASH_DOMAIN, &hash_input(subject, code));
+    let event = Event::new(&subject.tenant, Action::RecoveryCodeUsed, actor)
+        .user(&subject.user)
+        .ip(ip);
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    Ok(state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                if !q::use_code(c, &tenant, &user, &hashes, now.naive_utc())? {
+                    return Ok(false);
+                }
+                audit::record(c, now, event)?;
+                Ok(true)
+            })
+        })
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_codes_parse_and_carry_60_bits() {
+        let code = generate().unwrap();
+        assert_eq!(code.len(), 14);
+        assert_eq!(parse(&code).as_deref(), Some(code.as_str()));
+        assert_eq!(parse(&code.to_uppercase()).as_deref(), Some(code.as_str()));
+        // 12 characters of a 32-letter alphabet.
+        assert!(12.0 * 32f64.log2() >= 50.0);
+        assert_ne!(generate().unwrap(), code);
+    }
+
+    #[test]
+    fn only_the_canonical_shape_parses() {
+        for bad in [
+            "",
+            "abcd-efgh",
+            "abcdefghjkmn",
+            "abcd efgh jkmn",
+            "abcd-efgh-jkm",
+            "abcd-efgh-jkmnp",
+            "abcd-efgh-jkmo",
+            "abcd_efgh_jkmn",
+            " abcd-efgh-jkmn",
+            "123456",
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `twofold keys rotate`: a new signing key, and every secret sealed under an earlier master key
+//! re-wrapped under the current one (SEC-20), so the earlier key can then be retired.
+
+use std::sync::Arc;
+
+use diesel::Connection;
+
+use crate::assertion;
+use crate::audit::{self, Action, Actor, Event};
+use crate::crypto::Keys;
+use crate::db::{DbError, devices, signing_keys};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Rows re-wrapped per transaction: bounded work per database call.
+const CHUNK: i64 = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    pub kid: String,
+    pub devices_rewrapped: usize,
+    pub signing_keys_rewrapped: usize,
+}
+
+fn crypto_failure(e: crate::crypto::CryptoError) -> DbError {
+    DbError::Aborted(format!("re-wrap: {e}"))
+}
+
+/// Re-seals each device secret that an earlier master key sealed; returns how many.
+async fn rewrap_devices(state: &AppState) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let keys: Arc<Keys> = state.keys.clone();
+        let n = state
+            .db
+            .run(move |conn| {
+                conn.transaction(|c| {
+                    let rows = devices::sealed_under_other_keys(c, keys.key_id(), CHUNK)?;
+                    for row in &rows {
+                        let (Some(sealed), Some(old)) = (&row.secret_sealed, &row.key_id) else {
+                            continue;
+                        };
+                        let secret = keys
+                            .open(old, sealed, row.id.as_bytes())
+                            .map_err(crypto_failure)?;
+                        let resealed = keys
+                            .seal(&secret, row.id.as_bytes())
+                            .map_err(crypto_failure)?;
+                        devices::update_sealed(c, &row.id, &resealed, keys.key_id())?;
+                    }
+                    Ok(rows.len())
+                })
+            })
+            .await?;
+        total += n;
+        if n < usize::try_from(CHUNK).unwrap_or(usize::MAX) {
+            return Ok(total);
+        }
+    }
+}
+
+async fn rewrap_signing_keys(state: &AppState) -> Result<usize, ApiError> {
+    let keys: Arc<Keys> = state.keys.clone();
+    Ok(state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                let mut n = 0;
+                for row in signing_keys::list_all(c)? {
+                    if row.key_id == keys.key_id() {
+                        continue;
+                    }
+                    let private = keys
+                        .open(&row.key_id, &row.private_sealed, row.kid.as_bytes())
+                        .map_err(crypto_failure)?;
+                    let resealed = keys
+                        .seal(&private, row.kid.as_bytes())
+                        .map_err(crypto_failure)?;
+                    signing_keys::update_sealed(c, &row.kid, &resealed, keys.key_id())?;
+                    n += 1;
+                }
+                Ok(n)
+            })
+        })
+        .await?)
+}
+
+pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, ApiError> {
+    let devices_rewrapped = rewrap_devices(state).await?;
+    let signing_keys_rewrapped = rewrap_signing_keys(state).await?;
+    let now = state.clock.now();
+    let kid = assertion::rotate(&state.db, &state.keys, now).await?;
+    let detail = serde_json::json!({
+        "kid": kid,
+        "master_key_id": state.keys.key_id(),
+        "devices_rewrapped": devices_rewrapped,
+        "signing_keys_rewrapped": signing_keys_rewrapped,
+    });
+    let events = [
+        Event::new("*", Action::SigningKeyRotated, actor.clone()).detail(detail.clone()),
+        Event::new("*", Action::MasterKeyRewrapped, actor).detail(detail),
+    ];
+    state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                events
+                    .into_iter()
+                    .try_for_each(|e| audit::record(c, now, e))
+            })
+        })
+        .await?;
+    Ok(Rotated {
+        kid,
+        devices_rewrapped,
+        signing_keys_rewrapped,
+    })
+}

@@ -1,0 +1,93 @@
+//! `keys rotate`: a new signing key, and secrets re-wrapped from an earlier master key (SEC-20).
+
+use diesel::prelude::*;
+use serde_json::json;
+use twofold::audit::Actor;
+use twofold::db::schema::{devices, signing_keys};
+
+use crate::helpers::{Backend, spawn_app};
+
+async fn key_ids(app: &crate::helpers::TestApp) -> (Vec<String>, Vec<String>) {
+    app.state
+        .db
+        .run(|c| {
+            Ok((
+                devices::table
+                    .select(devices::key_id.assume_not_null())
+                    .load(c)?,
+                signing_keys::table.select(signing_keys::key_id).load(c)?,
+            ))
+        })
+        .await
+        .unwrap()
+}
+
+async fn rotation_rewraps_everything_under_the_new_master_key(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let device = app.active_device("alice").await;
+    let old_key = app.raw.master_key.clone().unwrap();
+    let old_id = app.state.keys.key_id().to_string();
+    let new_key = twofold::crypto::generate_master_key().unwrap().to_string();
+
+    // New master key, old one still loaded to open what it sealed.
+    let app = app
+        .restart_with(|raw| {
+            raw.master_key = Some(new_key.clone());
+            raw.master_key_previous = Some(old_key.clone());
+        })
+        .await;
+    let jwks_before = app
+        .get("/.well-known/jwks.json", None)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let rotated = twofold::rotation::rotate(&app.state, Actor::Cli)
+        .await
+        .unwrap();
+    assert_eq!(rotated.devices_rewrapped, 1);
+    assert_eq!(rotated.signing_keys_rewrapped, 1);
+    let (device_keys, signing) = key_ids(&app).await;
+    let new_id = app.state.keys.key_id().to_string();
+    assert_ne!(new_id, old_id);
+    assert!(
+        device_keys.iter().chain(&signing).all(|k| *k == new_id),
+        "{device_keys:?} {signing:?}"
+    );
+
+    // Without the old master key at all, the device still verifies and both signing keys are
+    // published (the retired one until its assertions have expired).
+    let app = app.restart_with(|raw| raw.master_key_previous = None).await;
+    assert_eq!(
+        app.verify("alice", json!(app.code(&device, 0)))
+            .await
+            .status(),
+        200
+    );
+    let jwks = app
+        .get("/.well-known/jwks.json", None)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(kids.contains(&rotated.kid.as_str()));
+    let old_kid = jwks_before["keys"][0]["kid"].as_str().unwrap();
+    assert!(kids.contains(&old_kid), "the retired key stays published");
+
+    // A second rotation has nothing left to re-wrap.
+    let again = twofold::rotation::rotate(&app.state, Actor::Cli)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.devices_rewrapped, again.signing_keys_rewrapped),
+        (0, 0)
+    );
+}
+
+crate::both_backends!(rotation_rewraps_everything_under_the_new_master_key);

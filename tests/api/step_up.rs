@@ -1,0 +1,134 @@
+//! SEC-7: a device beside an active one needs a fresh assertion of the user, or an admin key —
+//! at enrollment and again at activation.
+
+use chrono::TimeDelta;
+use serde_json::{Value, json};
+use twofold::api_keys::Role;
+
+use crate::enroll::{assertion_of, enroll_with, invalid_code, step_up_required};
+use crate::helpers::{Backend, assert_error, make_key, spawn_app};
+
+/// SEC-7: a second device needs a fresh, unused assertion of the same user and tenant, or an
+/// admin key.
+async fn adding_a_device_to_an_active_user_needs_step_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.client_key.clone();
+    let add = |user: &'static str, label: &str, step_up: Option<&str>| {
+        let mut body = json!({ "label": label });
+        if let Some(s) = step_up {
+            body["step_up"] = s.into();
+        }
+        enroll_with(&app, user, &key, body)
+    };
+    let ivy = app.active_device("ivy").await;
+    step_up_required(add("ivy", "two", None).await).await;
+    step_up_required(add("ivy", "two", Some("not.a.jwt")).await).await;
+
+    let fresh = assertion_of(&app, "ivy", &ivy).await;
+    assert_eq!(add("ivy", "two", Some(&fresh)).await.status(), 201);
+    step_up_required(add("ivy", "three", Some(&fresh)).await).await;
+
+    // Another user's assertion, valid for that user (the control after it).
+    let jack = app.active_device("jack").await;
+    let jacks = assertion_of(&app, "jack", &jack).await;
+    step_up_required(add("ivy", "three", Some(&jacks)).await).await;
+    assert_eq!(add("jack", "two", Some(&jacks)).await.status(), 201);
+
+    // The same user id in another tenant is another user.
+    let other = make_key(&app.state, Role::Client, Some("other")).await;
+    let codes = crate::recovery::new_set_with(&app, "ivy", &other).await;
+    let body = json!({ "code": codes[0] });
+    let res = app.post("/v1/users/ivy/verify", Some(&other), &body).await;
+    let foreign = res.json::<Value>().await.unwrap()["assertion"].clone();
+    assert!(foreign.is_string(), "an assertion of ivy in tenant other");
+    step_up_required(add("ivy", "three", foreign.as_str()).await).await;
+
+    // Fresh up to 5 minutes.
+    let at_limit = assertion_of(&app, "ivy", &ivy).await;
+    app.clock.advance(TimeDelta::seconds(299));
+    assert_eq!(add("ivy", "three", Some(&at_limit)).await.status(), 201);
+    let stale = assertion_of(&app, "ivy", &ivy).await;
+    app.clock.advance(TimeDelta::seconds(301));
+    step_up_required(add("ivy", "four", Some(&stale)).await).await;
+
+    let res = enroll_with(&app, "ivy", &app.admin_key, json!({"label": "four"})).await;
+    assert_eq!(res.status(), 201, "an admin needs no step-up");
+}
+
+/// A device enrolled while the user had none active cannot be activated once another one is:
+/// otherwise two enrollments started before the first confirm would skip the step-up.
+async fn a_device_enrolled_without_step_up_cannot_join_an_active_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let first = app.enroll("kim", json!({"label": "first"})).await;
+    let second = app.enroll("kim", json!({"label": "second"})).await;
+    let by_admin = enroll_with(&app, "kim", &app.admin_key, json!({"label": "third"})).await;
+    assert_eq!(by_admin.status(), 201);
+    let third: Value = by_admin.json().await.unwrap();
+    assert_eq!(
+        app.confirm("kim", &first, &app.code(&first, 0))
+            .await
+            .status(),
+        200
+    );
+    app.clock.advance(TimeDelta::seconds(30));
+    invalid_code(app.confirm("kim", &second, &app.code(&second, 0)).await).await;
+
+    // The admin's enrollment is authorized: it may be activated beside the first.
+    let third_id = third["device"]["id"].as_str().unwrap();
+    let third_enrollment = crate::helpers::Enrollment {
+        id: third_id.to_string(),
+        secret: crate::helpers::base32_decode(third["secret"].as_str().unwrap()),
+        params: twofold::totp::Params::default(),
+        json: third.clone(),
+    };
+    let res = app
+        .confirm("kim", &third_enrollment, &app.code(&third_enrollment, 0))
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// A taken label is refused before the step-up assertion is used up, so the user can retry with
+/// another label without verifying again.
+async fn a_taken_label_does_not_use_up_the_step_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let device = app.active_device("lee").await;
+    let step_up = assertion_of(&app, "lee", &device).await;
+    let res = enroll_with(
+        &app,
+        "lee",
+        &app.client_key,
+        json!({"label": "lee", "step_up": step_up}),
+    )
+    .await;
+    assert_error(res, 409, "conflict").await;
+    let res = enroll_with(
+        &app,
+        "lee",
+        &app.client_key,
+        json!({"label": "tablet", "step_up": step_up}),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+}
+
+/// An expired pending device is gone: revoking it is 404, like the list and QR routes say.
+async fn an_expired_pending_device_cannot_be_revoked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let pending = app.enroll("max", json!({})).await;
+    app.clock
+        .advance(TimeDelta::minutes(10) + TimeDelta::seconds(1));
+    let res = app
+        .delete(
+            &format!("/v1/users/max/devices/{}", pending.id),
+            Some(&app.client_key),
+        )
+        .await;
+    assert_error(res, 404, "not_found").await;
+}
+
+crate::both_backends!(
+    adding_a_device_to_an_active_user_needs_step_up,
+    a_device_enrolled_without_step_up_cannot_join_an_active_one,
+    a_taken_label_does_not_use_up_the_step_up,
+    an_expired_pending_device_cannot_be_revoked,
+);
