@@ -168,6 +168,7 @@ pub fn record(conn: &mut DbConnection, at: DateTime<Utc>, event: Event) -> Resul
 const FLUSH_EVERY: Duration = Duration::from_millis(500);
 const BATCH: usize = 500;
 const QUEUE: usize = 10_000;
+const SEND_WAIT: Duration = Duration::from_millis(100);
 
 enum Msg {
     Event(Box<NewAuditEvent>),
@@ -191,16 +192,19 @@ impl Writer {
         }
     }
 
-    /// Queues the event. Waits only when the queue is full (the database is far behind), which
-    /// slows callers instead of losing events.
+    /// Queues the event. When the queue is full (the database is far behind) it waits at most
+    /// [`SEND_WAIT`], then drops the event with an error line: a request is never held hostage by
+    /// the audit trail.
     pub async fn send(&self, at: DateTime<Utc>, event: Event) {
-        if self
-            .tx
-            .send(Msg::Event(Box::new(row(at, event))))
-            .await
-            .is_err()
-        {
-            tracing::error!("audit writer has stopped; an event was not recorded");
+        let msg = Msg::Event(Box::new(row(at, event)));
+        match self.tx.send_timeout(msg, SEND_WAIT).await {
+            Ok(()) => {}
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                tracing::error!("audit queue full; an event was dropped");
+            }
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => {
+                tracing::error!("audit writer has stopped; an event was dropped");
+            }
         }
     }
 

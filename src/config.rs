@@ -146,6 +146,16 @@ impl std::fmt::Debug for MasterKeySource {
     }
 }
 
+/// Earlier master keys; never shown by `Debug`.
+#[derive(Clone, Default)]
+pub struct PreviousKeys(pub Vec<String>);
+
+impl std::fmt::Debug for PreviousKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreviousKeys(<{} redacted>)", self.0.len())
+    }
+}
+
 /// The validated configuration the application runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -162,7 +172,7 @@ pub struct Config {
     pub redis_prefix: String,
     pub master_key: MasterKeySource,
     /// Earlier master keys (base64): opened, never sealed with; `keys rotate` re-wraps their rows.
-    pub master_key_previous: Vec<String>,
+    pub master_key_previous: PreviousKeys,
     pub dependency_timeout: Duration,
     pub totp: TotpPolicy,
     pub lockout: LockoutPolicy,
@@ -265,7 +275,30 @@ impl RawConfig {
         if self.database_pool_size == 0 || self.database_pool_size > 512 {
             return Err(invalid("database_pool_size", "must be between 1 and 512"));
         }
+        if self.env == Environment::Production && self.public_url.is_none() {
+            return Err(invalid(
+                "public_url",
+                "production needs TWOFOLD_PUBLIC_URL: it is the assertion issuer and the base of links",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(invalid(
+                "log",
+                format!(
+                    "`{}` is not a log filter (e.g. info,twofold=debug)",
+                    self.log
+                ),
+            ));
+        }
         let store = match &self.redis_url {
+            // Counters, locks and single-use markers must be shared by every node.
+            None if self.env == Environment::Production => {
+                return Err(invalid(
+                    "redis_url",
+                    "production needs Redis: the in-process store is per node, so locks and \
+                     single use would not hold across nodes",
+                ));
+            }
             None => StoreUrl::InProcess,
             Some(u) => {
                 let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
@@ -315,11 +348,11 @@ impl RawConfig {
         if !(1..=1440).contains(&self.lockout_minutes) {
             return Err(invalid("lockout_minutes", "must be between 1 and 1440"));
         }
-        if self.ip_failure_limit == 0 || self.ip_failure_window_secs == 0 {
-            return Err(invalid(
-                "ip_failure_limit",
-                "ip_failure_limit and ip_failure_window_secs must be positive",
-            ));
+        if self.ip_failure_limit == 0 {
+            return Err(invalid("ip_failure_limit", "must be positive"));
+        }
+        if self.ip_failure_window_secs == 0 {
+            return Err(invalid("ip_failure_window_secs", "must be positive"));
         }
         if !(30..=300).contains(&self.assertion_ttl_secs) {
             return Err(invalid(
@@ -327,7 +360,7 @@ impl RawConfig {
                 "must be between 30 and 300 (assertions live at most 5 minutes)",
             ));
         }
-        let master_key_previous = self
+        let master_key_previous: Vec<String> = self
             .master_key_previous
             .iter()
             .flat_map(|v| v.split(','))
@@ -352,7 +385,7 @@ impl RawConfig {
             store,
             redis_prefix: self.redis_prefix,
             master_key,
-            master_key_previous,
+            master_key_previous: PreviousKeys(master_key_previous),
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
             totp: TotpPolicy {
                 issuer: issuer.to_string(),
@@ -485,10 +518,41 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_a_generated_master_key() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_ENV", "production")]))
+    fn production_needs_redis_and_a_public_url() {
+        let base = [
+            ("TWOFOLD_ENV", "production"),
+            (
+                "TWOFOLD_MASTER_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ];
+        let err = Config::load_from(None, env(&base)).unwrap_err().to_string();
+        assert!(err.contains("public_url"), "{err}");
+        let with_url = [&base[..], &[("TWOFOLD_PUBLIC_URL", "https://mfa.example")]].concat();
+        let err = Config::load_from(None, env(&with_url))
             .unwrap_err()
             .to_string();
+        assert!(err.contains("redis_url"), "{err}");
+        let full = [&with_url[..], &[("TWOFOLD_REDIS_URL", "redis://r:6379")]].concat();
+        assert!(Config::load_from(None, env(&full)).is_ok());
+    }
+
+    #[test]
+    fn a_bad_log_filter_is_refused() {
+        let err = Config::load_from(None, env(&[("TWOFOLD_LOG", "info,=x=y")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_a_generated_master_key() {
+        let production = env(&[
+            ("TWOFOLD_ENV", "production"),
+            ("TWOFOLD_PUBLIC_URL", "https://mfa.example"),
+            ("TWOFOLD_REDIS_URL", "redis://r:6379"),
+        ]);
+        let err = Config::load_from(None, production).unwrap_err().to_string();
         assert!(err.contains("master_key"), "{err}");
     }
 

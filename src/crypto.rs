@@ -15,7 +15,6 @@ use hmac::{Hmac, Mac};
 use rand::TryRng;
 use rand::rngs::SysRng;
 use sha2::Sha256;
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::MasterKeySource;
@@ -52,11 +51,6 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
 /// A random identifier: 16 bytes, URL-safe base64 (22 characters).
 pub fn random_id() -> Result<String, CryptoError> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?))
-}
-
-/// Compares two byte strings in constant time (for equal lengths).
-pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
 }
 
 /// One master key's subkeys, one per purpose.

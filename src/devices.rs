@@ -73,6 +73,12 @@ pub fn params_of(r: &DeviceRow) -> Result<Params, ApiError> {
     Params::new(algorithm, digits, period).map_err(ApiError::internal)
 }
 
+/// What a device secret is sealed to: its own row, named as a device so a sealed value can never
+/// pass for another kind of record with the same id.
+pub fn aad(device_id: &str) -> Vec<u8> {
+    format!("device:{device_id}").into_bytes()
+}
+
 /// Opens a device's sealed secret.
 pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, ApiError> {
     let (Some(sealed), Some(key_id)) = (&r.secret_sealed, &r.key_id) else {
@@ -83,7 +89,7 @@ pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, 
     };
     state
         .keys
-        .open(key_id, sealed, r.id.as_bytes())
+        .open(key_id, sealed, &aad(&r.id))
         .map_err(ApiError::internal)
 }
 
@@ -202,7 +208,7 @@ pub async fn enroll_totp(
         secret_sealed: Some(
             state
                 .keys
-                .seal(&secret[..], id.as_bytes())
+                .seal(&secret[..], &aad(&id))
                 .map_err(ApiError::internal)?,
         ),
         key_id: Some(state.keys.key_id().to_string()),

@@ -6,7 +6,8 @@
 //! the threshold; the attempt that reaches it and fails locks the user for the base time, doubling
 //! with each further lock. While locked, every attempt — a correct code too — gets the same 429.
 //! Success clears the counter but never an active lock. A coarse per-IP failure limit guards
-//! against spraying many users from one address.
+//! against spraying many users from one address; it is read before and counted after an attempt,
+//! so a burst may exceed it a little (the per-user limit is the strict one).
 
 use std::time::Duration;
 
@@ -69,32 +70,28 @@ impl Limiter {
     ) -> Result<Ticket, ApiError> {
         let keys = subject.limiter_keys();
         let ip_key = ip.map(|ip| format!("ipfail:{{{ip}}}"));
-        // Two keys in two slots: two calls, issued together (one round trip on a multiplexed
-        // connection).
-        let (attempt, ip_failures) = tokio::join!(
-            self.store
-                .begin_attempt(&keys, millis(now), u64::from(self.policy.threshold), MEMORY),
-            async {
-                match &ip_key {
-                    Some(k) => self.store.get(k).await,
-                    None => Ok(None),
-                }
+        // The address first: an attempt it refuses must not count against the user (that would
+        // leave the user's counter full with no lock to end it).
+        if let Some(k) = &ip_key {
+            let failures: u64 = self
+                .store
+                .get(k)
+                .await?
+                .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+                .unwrap_or(0);
+            if failures >= u64::from(self.policy.ip_limit) {
+                let ttl = self.store.ttl(k).await?.unwrap_or(self.policy.ip_window);
+                return Err(rate_limited(ttl));
             }
-        );
-        let count = match attempt? {
+        }
+        let attempt = self
+            .store
+            .begin_attempt(&keys, millis(now), u64::from(self.policy.threshold), MEMORY)
+            .await?;
+        let count = match attempt {
             Attempt::Refused { retry_after } => return Err(rate_limited(retry_after)),
             Attempt::Allowed { count } => count,
         };
-        let ip_failures: u64 = ip_failures?
-            .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-            .unwrap_or(0);
-        if ip_failures >= u64::from(self.policy.ip_limit) {
-            let ttl = match &ip_key {
-                Some(k) => self.store.ttl(k).await?.unwrap_or(self.policy.ip_window),
-                None => self.policy.ip_window,
-            };
-            return Err(rate_limited(ttl));
-        }
         Ok(Ticket {
             keys,
             ip_key,
@@ -138,20 +135,6 @@ impl Limiter {
     /// stays (SEC-17): a success can only have been evaluated before it was set.
     pub async fn succeeded(&self, ticket: Ticket) -> Result<(), ApiError> {
         self.store.delete(&ticket.keys.failures).await?;
-        Ok(())
-    }
-
-    /// Lifts a lock and forgets failures and lock level (admin unlock).
-    pub async fn unlock(&self, subject: &Subject) -> Result<(), ApiError> {
-        let keys = subject.limiter_keys();
-        let (a, b, c) = tokio::join!(
-            self.store.delete(&keys.failures),
-            self.store.delete(&keys.lock),
-            self.store.delete(&keys.level),
-        );
-        a?;
-        b?;
-        c?;
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use crate::db::models::NewRecoveryCode;
 use crate::db::{devices, recovery_codes as q};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::users::Subject;
+use crate::users::{Caller, Subject};
 
 pub const COUNT: usize = 10;
 /// No i, l, o or u: nothing to confuse with 1, 0 or v when read off paper.
@@ -61,13 +61,18 @@ fn hash_input(subject: &Subject, code: &str) -> Vec<u8> {
     .join(&0u8)
 }
 
-/// Makes a new set for the user, voiding the old one; returns the codes, shown this once.
+/// Makes a new set for the user, voiding the old one; returns the codes, shown this once. A set
+/// is a factor: for a user with an active device it needs the same step-up as a new device
+/// (SEC-7), or an admin key — else a hijacked relying-party session could mint codes, verify
+/// with one and add a device.
 pub async fn create(
     state: &AppState,
     subject: &Subject,
-    actor: Actor,
-    ip: Option<String>,
+    caller: &Caller,
+    step_up: Option<&str>,
 ) -> Result<Vec<String>, ApiError> {
+    crate::devices::require_step_up(state, subject, caller, step_up).await?;
+    let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
     let now = state.clock.now();
     let codes = (0..COUNT)
         .map(|_| generate())

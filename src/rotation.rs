@@ -41,10 +41,10 @@ async fn rewrap_devices(state: &AppState) -> Result<usize, ApiError> {
                             continue;
                         };
                         let secret = keys
-                            .open(old, sealed, row.id.as_bytes())
+                            .open(old, sealed, &crate::devices::aad(&row.id))
                             .map_err(crypto_failure)?;
                         let resealed = keys
-                            .seal(&secret, row.id.as_bytes())
+                            .seal(&secret, &crate::devices::aad(&row.id))
                             .map_err(crypto_failure)?;
                         devices::update_sealed(c, &row.id, &resealed, keys.key_id())?;
                     }
@@ -71,10 +71,14 @@ async fn rewrap_signing_keys(state: &AppState) -> Result<usize, ApiError> {
                         continue;
                     }
                     let private = keys
-                        .open(&row.key_id, &row.private_sealed, row.kid.as_bytes())
+                        .open(
+                            &row.key_id,
+                            &row.private_sealed,
+                            &assertion::sealing_context(&row.kid),
+                        )
                         .map_err(crypto_failure)?;
                     let resealed = keys
-                        .seal(&private, row.kid.as_bytes())
+                        .seal(&private, &assertion::sealing_context(&row.kid))
                         .map_err(crypto_failure)?;
                     signing_keys::update_sealed(c, &row.kid, &resealed, keys.key_id())?;
                     n += 1;

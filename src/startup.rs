@@ -50,7 +50,10 @@ pub async fn state(
     clock: Arc<dyn Clock>,
     bound: SocketAddr,
 ) -> Result<AppState, StartupError> {
-    let keys = Arc::new(Keys::load(&config.master_key, &config.master_key_previous)?);
+    let keys = Arc::new(Keys::load(
+        &config.master_key,
+        &config.master_key_previous.0,
+    )?);
     let db = Db::new(
         &config.database,
         config.database_pool_size,

@@ -6,10 +6,13 @@
 //! failures too (SEC-12). A TOTP step is accepted only if it is later than the device's last
 //! accepted one, as one compare-and-set in the database (SEC-9, SEC-11).
 
+use std::time::Duration;
+
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::assertion::Method;
-use crate::audit::{Action, Event, Outcome};
+use crate::assertion::{AssertionError, Method};
+use crate::audit::{self, Action, Event};
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
 use crate::devices::{self, Device, KIND_TOTP};
@@ -67,20 +70,13 @@ fn classify(code: &serde_json::Value) -> Presented {
     }
 }
 
-fn malformed() -> ApiError {
-    ApiError::InvalidRequest("a code is a string of 6 or 8 digits (or a recovery code)".into())
-}
-
 /// A fixed stand-in secret: users without a usable device cost the same HMAC work as others.
 const DECOY_SECRET: [u8; totp::SECRET_LEN] = [0x5a; totp::SECRET_LEN];
 
 /// Checks `code` against each device; every device is checked (no early exit). Returns the
-/// matches, in device order.
-fn matches(
-    state: &AppState,
-    rows: &[DeviceRow],
-    code: &str,
-) -> Result<Vec<(usize, u64)>, ApiError> {
+/// matches, in device order. A device whose secret cannot be opened (sealed under a master key
+/// no longer loaded) is logged and skipped, so it cannot make the user's other devices unusable.
+fn matches(state: &AppState, rows: &[DeviceRow], code: &str) -> Vec<(usize, u64)> {
     let now = state.clock.now().timestamp();
     let window = state.config.totp.window;
     let mut found = Vec::new();
@@ -89,21 +85,102 @@ fn matches(
         if row.kind != KIND_TOTP {
             continue;
         }
-        let params = devices::params_of(row)?;
+        let opened = devices::params_of(row).and_then(|p| Ok((p, devices::secret_of(state, row)?)));
+        let (params, secret) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(device = %row.id, error = %e, "device secret cannot be opened");
+                continue;
+            }
+        };
         if usize::from(params.digits) != code.len() {
             continue;
         }
-        let secret = devices::secret_of(state, row)?;
         checked = true;
         if let Some(step) = totp::matching_step(&secret, params, code, now, window) {
             found.push((i, step));
         }
     }
     if !checked {
-        let params = Params::default();
+        let digits = u8::try_from(code.len()).unwrap_or(6);
+        let params = Params::new(Params::default().algorithm, digits, 30).unwrap_or_default();
         let _ = totp::matching_step(&DECOY_SECRET, params, code, now, window);
     }
-    Ok(found)
+    found
+}
+
+/// How an admitted attempt ended.
+enum Outcome {
+    Accepted {
+        device_id: Option<String>,
+        method: Method,
+        /// For confirm: the activated device.
+        device: Option<Box<DeviceRow>>,
+    },
+    Rejected {
+        action: Action,
+        device: Option<String>,
+        /// 400 rather than 422.
+        malformed: bool,
+    },
+}
+
+fn rejected(action: Action, device: Option<String>) -> Outcome {
+    Outcome::Rejected {
+        action,
+        device,
+        malformed: false,
+    }
+}
+
+/// Runs an admitted attempt and reports its outcome to the limiter exactly once — an attempt
+/// that ends in an internal error or outage counts as a failure too — then audits it.
+async fn attempt(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    evaluate: impl Future<Output = Result<Outcome, ApiError>>,
+) -> Result<(Option<String>, Method, Option<Box<DeviceRow>>), ApiError> {
+    let now = state.clock.now();
+    let ticket = state
+        .limiter
+        .begin(subject, caller.ip.as_deref(), now)
+        .await?;
+    let outcome = match evaluate.await {
+        Ok(o) => o,
+        Err(e) => {
+            if let Err(report) =
+                fail(state, subject, caller, ticket, Action::VerifyFailed, None).await
+            {
+                tracing::warn!(error = %report, "could not count a failed attempt");
+            }
+            return Err(e);
+        }
+    };
+    match outcome {
+        Outcome::Accepted {
+            device_id,
+            method,
+            device,
+        } => {
+            state.limiter.succeeded(ticket).await?;
+            Ok((device_id, method, device))
+        }
+        Outcome::Rejected {
+            action,
+            device,
+            malformed,
+        } => {
+            fail(state, subject, caller, ticket, action, device.as_deref()).await?;
+            Err(if malformed {
+                ApiError::InvalidRequest(
+                    "a code is a string of 6 or 8 digits (or a recovery code)".into(),
+                )
+            } else {
+                ApiError::InvalidCode
+            })
+        }
+    }
 }
 
 /// Reports a failed attempt: counted (and perhaps a lock), audited in the background.
@@ -119,7 +196,7 @@ async fn fail(
     let after = state.limiter.failed(ticket, now).await?;
     let mut event = Event::new(&subject.tenant, action, caller.actor.clone())
         .user(&subject.user)
-        .outcome(Outcome::Failure)
+        .outcome(audit::Outcome::Failure)
         .ip(caller.ip.clone());
     if let Some(d) = device {
         event = event.device(d);
@@ -136,23 +213,20 @@ async fn fail(
     Ok(())
 }
 
-/// Checks a code of the user's and, on success, returns a signed assertion.
-pub async fn verify(
+/// The part of verify after the limiter admitted it.
+async fn evaluate_verify(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
     req: VerifyRequest,
-) -> Result<Verified, ApiError> {
+) -> Result<Outcome, ApiError> {
     let now = state.clock.now();
-    let ticket = state
-        .limiter
-        .begin(subject, caller.ip.as_deref(), now)
-        .await?;
-    let outcome = match classify(&req.code) {
-        Presented::Malformed => {
-            fail(state, subject, caller, ticket, Action::VerifyFailed, None).await?;
-            return Err(malformed());
-        }
+    match classify(&req.code) {
+        Presented::Malformed => Ok(Outcome::Rejected {
+            action: Action::VerifyFailed,
+            device: None,
+            malformed: true,
+        }),
         Presented::Recovery(code) => {
             let used = recovery::redeem(
                 state,
@@ -162,50 +236,64 @@ pub async fn verify(
                 caller.ip.clone(),
             )
             .await?;
-            used.then_some((None, Method::Recovery))
+            Ok(if used {
+                Outcome::Accepted {
+                    device_id: None,
+                    method: Method::Recovery,
+                    device: None,
+                }
+            } else {
+                rejected(Action::VerifyFailed, None)
+            })
         }
         Presented::Otp(code) => {
-            let (tenant, user, device) = (
-                subject.tenant.clone(),
-                subject.user.clone(),
-                req.device_id.clone(),
-            );
+            let (tenant, user, device) =
+                (subject.tenant.clone(), subject.user.clone(), req.device_id);
             let rows = state
                 .db
                 .run(move |c| q::active(c, &tenant, &user, device.as_deref()))
                 .await?;
-            let mut accepted = None;
             let mut replayed = None;
-            for (i, step) in matches(state, &rows, &code)? {
+            for (i, step) in matches(state, &rows, &code) {
                 let id = rows[i].id.clone();
                 let step = i64::try_from(step).map_err(ApiError::internal)?;
-                let at = now.naive_utc();
-                let cas_id = id.clone();
+                let (cas_id, at) = (id.clone(), now.naive_utc());
                 if state
                     .db
                     .run(move |c| q::accept_step(c, &cas_id, step, at))
                     .await?
                 {
-                    accepted = Some(id);
-                    break;
+                    return Ok(Outcome::Accepted {
+                        device_id: Some(id),
+                        method: Method::Totp,
+                        device: None,
+                    });
                 }
                 replayed = Some(id);
             }
-            match (accepted, replayed) {
-                (Some(id), _) => Some((Some(id), Method::Totp)),
-                (None, Some(id)) => {
-                    fail(state, subject, caller, ticket, Action::Replay, Some(&id)).await?;
-                    return Err(ApiError::InvalidCode);
-                }
-                (None, None) => None,
-            }
+            Ok(match replayed {
+                Some(id) => rejected(Action::Replay, Some(id)),
+                None => rejected(Action::VerifyFailed, None),
+            })
         }
-    };
-    let Some((device_id, method)) = outcome else {
-        fail(state, subject, caller, ticket, Action::VerifyFailed, None).await?;
-        return Err(ApiError::InvalidCode);
-    };
-    state.limiter.succeeded(ticket).await?;
+    }
+}
+
+/// Checks a code of the user's and, on success, returns a signed assertion.
+pub async fn verify(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    req: VerifyRequest,
+) -> Result<Verified, ApiError> {
+    let (device_id, method, _) = attempt(
+        state,
+        subject,
+        caller,
+        evaluate_verify(state, subject, caller, req),
+    )
+    .await?;
+    let now = state.clock.now();
     let mut event = Event::new(
         &subject.tenant,
         Action::VerifySucceeded,
@@ -233,128 +321,138 @@ pub async fn verify(
     })
 }
 
-/// Activates a pending device with its first code, which counts as used (SEC-6).
-pub async fn confirm(
+/// The part of confirm after the limiter admitted it.
+async fn evaluate_confirm(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
     device_id: String,
     req: ConfirmRequest,
-) -> Result<Device, ApiError> {
+) -> Result<Outcome, ApiError> {
     let now = state.clock.now();
-    let ticket = state
-        .limiter
-        .begin(subject, caller.ip.as_deref(), now)
-        .await?;
-    let code = match classify(&req.code) {
-        Presented::Otp(code) => code,
-        _ => {
-            fail(
-                state,
-                subject,
-                caller,
-                ticket,
-                Action::DeviceConfirmed,
-                Some(&device_id),
-            )
-            .await?;
-            return Err(malformed());
-        }
+    let Presented::Otp(code) = classify(&req.code) else {
+        return Ok(Outcome::Rejected {
+            action: Action::DeviceConfirmed,
+            device: Some(device_id),
+            malformed: true,
+        });
     };
     let (tenant, user, id) = (
         subject.tenant.clone(),
         subject.user.clone(),
         device_id.clone(),
     );
-    let row = state
+    let rows: Vec<DeviceRow> = state
         .db
         .run(move |c| q::find(c, &tenant, &user, &id))
         .await?
-        .filter(|r| r.status == q::PENDING && r.expires_at.is_some_and(|e| e > now.naive_utc()));
-    let rows: Vec<DeviceRow> = row.into_iter().collect();
-    let step = matches(state, &rows, &code)?.first().map(|&(_, s)| s);
-    let authorized = rows.first().is_some_and(|r| r.step_up);
-    let confirmed = match step {
-        Some(step) => {
-            let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
-            let step = i64::try_from(step).map_err(ApiError::internal)?;
-            let event = Event::new(
-                &subject.tenant,
-                Action::DeviceConfirmed,
-                caller.actor.clone(),
-            )
-            .user(&subject.user)
-            .device(&device_id)
-            .ip(caller.ip.clone());
-            let id = device_id.clone();
-            state
-                .db
-                .run(move |conn| {
-                    use diesel::Connection;
-                    conn.transaction(|c| {
-                        // SEC-7 at activation: a device enrolled without step-up (the user had
-                        // no active device then) must not become a second factor beside one
-                        // that was activated since.
-                        q::lock_user(c, &tenant, &user)?;
-                        if !authorized && q::has_active(c, &tenant, &user)? {
-                            return Ok(None);
-                        }
-                        if !q::confirm(c, &id, step, now.naive_utc())? {
-                            return Ok(None);
-                        }
-                        crate::audit::record(c, now, event)?;
-                        q::find_by_id(c, &id)
-                    })
-                })
-                .await?
-        }
-        None => None,
+        .filter(|r| r.status == q::PENDING && r.expires_at.is_some_and(|e| e > now.naive_utc()))
+        .into_iter()
+        .collect();
+    let Some(&(_, step)) = matches(state, &rows, &code).first() else {
+        return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
     };
-    match confirmed {
-        Some(row) => {
-            state.limiter.succeeded(ticket).await?;
-            Ok(Device::from(&row))
-        }
-        None => {
-            fail(
-                state,
-                subject,
-                caller,
-                ticket,
-                Action::DeviceConfirmed,
-                Some(&device_id),
-            )
-            .await?;
-            Err(ApiError::InvalidCode)
-        }
-    }
+    let step = i64::try_from(step).map_err(ApiError::internal)?;
+    let authorized = rows.first().is_some_and(|r| r.step_up);
+    let event = Event::new(
+        &subject.tenant,
+        Action::DeviceConfirmed,
+        caller.actor.clone(),
+    )
+    .user(&subject.user)
+    .device(&device_id)
+    .ip(caller.ip.clone());
+    let (tenant, user, id) = (
+        subject.tenant.clone(),
+        subject.user.clone(),
+        device_id.clone(),
+    );
+    let confirmed = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                // SEC-7 at activation: a device enrolled without step-up (the user had no active
+                // device then) must not become a second factor beside one activated since.
+                q::lock_user(c, &tenant, &user)?;
+                if !authorized && q::has_active(c, &tenant, &user)? {
+                    return Ok(None);
+                }
+                if !q::confirm(c, &id, step, now.naive_utc())? {
+                    return Ok(None);
+                }
+                crate::audit::record(c, now, event)?;
+                q::find_by_id(c, &id)
+            })
+        })
+        .await?;
+    Ok(match confirmed {
+        Some(row) => Outcome::Accepted {
+            device_id: Some(row.id.clone()),
+            method: Method::Totp,
+            device: Some(Box::new(row)),
+        },
+        None => rejected(Action::DeviceConfirmed, Some(device_id)),
+    })
 }
 
-/// SEC-7: checks a step-up assertion — ours, of this user and tenant, at most 5 minutes old —
-/// and uses it up, so it cannot add a second device.
+/// Activates a pending device with its first code, which counts as used (SEC-6). The code was a
+/// successful check of the new device, so the answer carries an assertion too: the relying party
+/// can use it as `step_up` (e.g. to make recovery codes right after enrollment).
+pub async fn confirm(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    device_id: String,
+    req: ConfirmRequest,
+) -> Result<(Device, String), ApiError> {
+    let (_, method, row) = attempt(
+        state,
+        subject,
+        caller,
+        evaluate_confirm(state, subject, caller, device_id, req),
+    )
+    .await?;
+    let row = row.ok_or_else(|| ApiError::internal("confirm accepted without a device"))?;
+    let assertion = state.assertions.issue(
+        state.clock.now(),
+        &subject.tenant,
+        &subject.user,
+        Some(&row.id),
+        method,
+    )?;
+    Ok((Device::from(row.as_ref()), assertion))
+}
+
+/// Grace for clocks of other nodes that run behind ours, so a used-up step-up assertion stays
+/// used up until every node sees it expired.
+const SKEW: Duration = Duration::from_secs(60);
+
+/// SEC-7: checks a step-up assertion — ours, of this user and tenant, unexpired (so at most
+/// 5 minutes old) — and uses it up, so it cannot add a second device. A bad assertion is 403
+/// `step_up_required`; an outage while checking stays a 503.
 pub async fn consume_step_up(
     state: &AppState,
     subject: &Subject,
     token: &str,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let claims = state
+    let claims = match state
         .assertions
         .verify_refreshing(&state.db, token, now)
         .await
-        .map_err(|_| ApiError::StepUpRequired)?;
-    let fresh = now.timestamp() - claims.iat <= crate::assertion::MAX_TTL.as_secs() as i64;
-    if claims.sub != subject.user || claims.aud != subject.tenant || !fresh {
+    {
+        Ok(c) => c,
+        Err(AssertionError::Invalid(_)) => return Err(ApiError::StepUpRequired),
+        Err(e) => return Err(e.into()),
+    };
+    if claims.sub != subject.user || claims.aud != subject.tenant {
         return Err(ApiError::StepUpRequired);
     }
-    let left = std::time::Duration::from_secs(
-        u64::try_from(claims.exp - now.timestamp())
-            .unwrap_or(1)
-            .max(1),
-    );
+    let left = u64::try_from(claims.exp - now.timestamp()).unwrap_or(0);
+    let ttl = Duration::from_secs(left) + SKEW;
     if !state
         .store
-        .consume_once(&format!("stepup:{{{}}}", claims.jti), left)
+        .consume_once(&format!("stepup:{{{}}}", claims.jti), ttl)
         .await?
     {
         return Err(ApiError::StepUpRequired);

@@ -66,6 +66,11 @@ pub(super) fn spawn_refresher_every(
 }
 
 /// Reads the published keys, making an active one first if there is none.
+/// What a signing key's private half is sealed to: its kid, named as a signing key.
+pub fn sealing_context(kid: &str) -> Vec<u8> {
+    format!("signing-key:{kid}").into_bytes()
+}
+
 pub(super) async fn fetch(
     db: &Db,
     keys: &Keys,
@@ -128,7 +133,7 @@ fn new_key_row(keys: &Keys, now: DateTime<Utc>) -> Result<SigningKeyRow, CryptoE
     let secret = Zeroizing::new(crypto::random_bytes::<32>()?);
     let key = SigningKey::from_bytes(&secret);
     Ok(SigningKeyRow {
-        private_sealed: keys.seal(&secret[..], kid.as_bytes())?,
+        private_sealed: keys.seal(&secret[..], &sealing_context(&kid))?,
         kid,
         algorithm: ALG.to_string(),
         public_key: key.verifying_key().to_bytes().to_vec(),
@@ -139,7 +144,7 @@ fn new_key_row(keys: &Keys, now: DateTime<Utc>) -> Result<SigningKeyRow, CryptoE
 }
 
 fn open_key(keys: &Keys, row: &SigningKeyRow) -> Result<ActiveKey, CryptoError> {
-    let opened = keys.open(&row.key_id, &row.private_sealed, row.kid.as_bytes())?;
+    let opened = keys.open(&row.key_id, &row.private_sealed, &sealing_context(&row.kid))?;
     let secret = Zeroizing::new(<[u8; 32]>::try_from(&opened[..]).map_err(|_| CryptoError::Open)?);
     let key = SigningKey::from_bytes(&secret);
     // The public half is not sealed; one that disagrees would make every token we sign fail.

@@ -358,4 +358,4 @@ mod keys;
 mod tests;
 
 use keys::fetch;
-pub use keys::{rotate, spawn_refresher};
+pub use keys::{rotate, sealing_context, spawn_refresher};

@@ -332,7 +332,7 @@ async fn load_reuses_the_sealed_key() {
     assert!(row.private_sealed.len() > 32);
     assert!(!row.private_sealed.windows(32).any(|w| w == secret));
     let opened = keys()
-        .open(&row.key_id, &row.private_sealed, row.kid.as_bytes())
+        .open(&row.key_id, &row.private_sealed, &sealing_context(&row.kid))
         .unwrap();
     assert_eq!(&opened[..], &secret[..]);
     // Bound to its kid: the sealed key moved onto another row does not open.

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::models::{AuditEventRow, NewAuditEvent};
+use super::models::NewAuditEvent;
 use super::schema::audit_events::dsl;
 use super::{DbConnection, DbError};
 
@@ -11,23 +11,4 @@ pub fn insert(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<(), DbEr
         .values(event)
         .execute(conn)?;
     Ok(())
-}
-
-/// The newest events of a tenant (optionally of one user), newest first.
-pub fn recent(
-    conn: &mut DbConnection,
-    tenant: &str,
-    user: Option<&str>,
-    limit: i64,
-) -> Result<Vec<AuditEventRow>, DbError> {
-    let mut q = dsl::audit_events
-        .filter(dsl::tenant.eq(tenant))
-        .select(AuditEventRow::as_select())
-        .order(dsl::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(u) = user {
-        q = q.filter(dsl::user_id.eq(u));
-    }
-    Ok(q.load(conn)?)
 }

@@ -88,6 +88,7 @@ impl From<DbError> for crate::error::ApiError {
 #[derive(Debug, Clone)]
 struct Manager {
     url: DatabaseUrl,
+    timeout: Duration,
 }
 
 impl ManageConnection for Manager {
@@ -96,18 +97,29 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(&with_connect_timeout(url, self.timeout))
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // A statement or lock wait longer than the caller's deadline only holds a pool
+                // slot after the caller has had its 503.
+                let ms = self.timeout.as_millis();
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {ms}; SET lock_timeout = {ms};"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Postgres(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the one writer; busy_timeout queues writers
-                // instead of failing them with SQLITE_BUSY.
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                )
+                // instead of failing them with SQLITE_BUSY, but no longer than a caller waits.
+                // FULL sync: an accepted TOTP step must survive a power cut (replay protection).
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                    self.timeout.as_millis()
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -132,45 +144,41 @@ type Pool = r2d2::Pool<Manager>;
 pub struct Db {
     pool: Pool,
     timeout: Duration,
-    backend: Backend,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+/// libpq waits for a connection as long as the OS lets it unless told otherwise; a URL that
+/// sets `connect_timeout` itself keeps its own.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    // libpq counts whole seconds and treats 1 as 2.
+    let secs = timeout.as_secs().max(2);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={secs}")
 }
 
 impl Db {
     /// Builds the pool without connecting: a database that is down at start is retried by each
     /// request (503 meanwhile), not fatal. `migrate` is what needs a live database.
     pub fn new(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Db, DbError> {
-        let backend = match url {
+        // SQLite has one writer; a big pool only queues on its lock.
+        let size = match url {
             DatabaseUrl::Sqlite(path) => {
                 create_parent_dir(path)?;
-                Backend::Sqlite
+                pool_size.min(4)
             }
-            DatabaseUrl::Postgres(_) => Backend::Postgres,
-        };
-        // SQLite has one writer; a big pool only queues on its lock.
-        let size = match backend {
-            Backend::Sqlite => pool_size.min(4),
-            Backend::Postgres => pool_size,
+            DatabaseUrl::Postgres(_) => pool_size,
         };
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
-            .build_unchecked(Manager { url: url.clone() });
-        Ok(Db {
-            pool,
-            timeout,
-            backend,
-        })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
+            .build_unchecked(Manager {
+                url: url.clone(),
+                timeout,
+            });
+        Ok(Db { pool, timeout })
     }
 
     /// Runs `f` with a pooled connection on the blocking pool, under the configured deadline.

@@ -32,21 +32,6 @@ pub struct NewAuditEvent {
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_events)]
-pub struct AuditEventRow {
-    pub id: i64,
-    pub at: NaiveDateTime,
-    pub tenant: String,
-    pub user_id: Option<String>,
-    pub device_id: Option<String>,
-    pub action: String,
-    pub outcome: String,
-    pub actor: String,
-    pub ip: Option<String>,
-    pub detail: Option<String>,
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = devices)]
 pub struct DeviceRow {

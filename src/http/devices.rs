@@ -22,8 +22,11 @@ pub fn register(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct DeviceBody {
+pub struct Confirmed {
     pub device: Device,
+    /// The confirming code was a successful check: an assertion of the user, usable as
+    /// `step_up` (e.g. to make recovery codes right after enrollment).
+    pub assertion: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -127,7 +130,7 @@ async fn qr_svg(
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
     request_body = ConfirmRequest,
     responses(
-        (status = 200, body = DeviceBody),
+        (status = 200, body = Confirmed),
         (status = 400, body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
@@ -145,8 +148,9 @@ async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = path.into_inner();
     let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
-    let device = verify::confirm(&state, &subject, &caller, id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(DeviceBody { device }))
+    let (device, assertion) =
+        verify::confirm(&state, &subject, &caller, id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(Confirmed { device, assertion }))
 }
 
 /// The user's pending and active devices, TOTP first; never a secret.

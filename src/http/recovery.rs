@@ -1,7 +1,7 @@
 //! `POST /v1/users/{user}/recovery-codes`: a new set of ten single-use codes.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::api_keys::ApiKey;
@@ -12,6 +12,15 @@ use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(create);
+}
+
+/// The optional body of a new set.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRecoveryCodes {
+    /// An assertion of this user at most 5 minutes old, used once: needed when the user has an
+    /// active device, unless the caller is an admin key (SEC-7).
+    pub step_up: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,9 +34,12 @@ pub struct RecoveryCodes {
     tag = "recovery",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
+    request_body(content = Option<NewRecoveryCodes>, description = "optional"),
     responses(
         (status = 201, body = RecoveryCodes),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "`step_up_required`", body = ErrorBody),
         (status = 503, body = ErrorBody),
     )
 )]
@@ -38,8 +50,16 @@ async fn create(
     key: ApiKey,
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    let codes = recovery::create(&state, &subject, caller.actor, caller.ip).await?;
+    // The body is optional: an empty one means no step-up.
+    let body: NewRecoveryCodes = if body.iter().all(u8::is_ascii_whitespace) {
+        NewRecoveryCodes::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))?
+    };
+    let codes = recovery::create(&state, &subject, &caller, body.step_up.as_deref()).await?;
     Ok(HttpResponse::Created().json(RecoveryCodes { codes }))
 }

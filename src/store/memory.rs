@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Attempt, Hit, LimiterKeys};
+use super::{Attempt, Hit, LOCK_SLACK, LimiterKeys};
 
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -234,10 +234,6 @@ impl MemoryStore {
         lock_map(&self.map).len()
     }
 }
-
-/// The lock key outlives the lock a little: the stored end time (application clock) decides,
-/// the TTL only collects garbage.
-pub(super) const LOCK_SLACK: Duration = Duration::from_secs(60);
 
 /// `base × 2^(level−1)`, at most `max`.
 pub(super) fn lock_length(base: Duration, max: Duration, level: u64) -> Duration {

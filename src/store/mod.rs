@@ -26,6 +26,10 @@ impl From<StoreError> for crate::error::ApiError {
     }
 }
 
+/// The lock key outlives the lock a little: the stored end time (application clock) decides,
+/// the TTL only collects garbage.
+const LOCK_SLACK: Duration = Duration::from_secs(60);
+
 /// The outcome of [`Store::begin_attempt`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {

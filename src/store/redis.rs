@@ -159,7 +159,7 @@ impl RedisStore {
             .arg(millis(base))
             .arg(millis(max))
             .arg(millis(level_ttl))
-            .arg(millis(super::memory::LOCK_SLACK))
+            .arg(millis(super::LOCK_SLACK))
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

@@ -56,7 +56,15 @@ fn unknown_key_in_the_config_file_stops_the_start() {
 #[test]
 fn production_without_a_master_key_stops_the_start() {
     let dir = tempfile::tempdir().unwrap();
-    let out = twofold(dir.path(), &["serve"], &[("TWOFOLD_ENV", "production")]);
+    let out = twofold(
+        dir.path(),
+        &["serve"],
+        &[
+            ("TWOFOLD_ENV", "production"),
+            ("TWOFOLD_PUBLIC_URL", "https://mfa.example"),
+            ("TWOFOLD_REDIS_URL", "redis://127.0.0.1:6379"),
+        ],
+    );
     assert!(!out.status.success());
     assert!(stderr(&out).contains("master_key"), "{}", stderr(&out));
 }

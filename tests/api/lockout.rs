@@ -186,7 +186,39 @@ async fn per_ip_failures_are_limited(backend: Backend) {
     assert_error(res, 429, "rate_limited").await;
 }
 
+/// An attempt the per-IP limit refuses does not count against the user: else it could fill the
+/// user's counter with no lock to end it.
+async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
+    use twofold::clock::Clock;
+    let app = spawn_app_with(backend, |raw| raw.ip_failure_limit = 2).await;
+    for i in 0..2 {
+        assert_eq!(
+            app.verify(&format!("user{i}"), json!("000000"))
+                .await
+                .status(),
+            422
+        );
+    }
+    for _ in 0..20 {
+        assert_eq!(app.verify("victim", json!("000000")).await.status(), 429);
+    }
+    let victim = twofold::users::Subject::new("default".into(), "victim".into()).unwrap();
+    let now = app.clock.now();
+    for _ in 0..10 {
+        let admitted = app
+            .state
+            .limiter
+            .begin(&victim, Some("192.0.2.1"), now)
+            .await;
+        assert!(
+            admitted.is_ok(),
+            "from another address the user has all ten attempts"
+        );
+    }
+}
+
 crate::both_backends!(
+    ip_refusals_do_not_count_against_the_user,
     ten_failures_lock_for_fifteen_minutes,
     further_locks_double,
     success_resets_the_count,

@@ -5,6 +5,7 @@ mod helpers;
 
 mod api_keys;
 mod assertions;
+mod audit;
 mod cli;
 mod enroll;
 mod errors;

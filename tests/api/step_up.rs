@@ -126,7 +126,47 @@ async fn an_expired_pending_device_cannot_be_revoked(backend: Backend) {
     assert_error(res, 404, "not_found").await;
 }
 
+/// Recovery codes are a factor too: for a user with an active device a new set needs step-up,
+/// or a hijacked relying-party session could mint codes, verify with one and add a device. The
+/// confirming answer carries an assertion that serves right after enrollment.
+async fn recovery_codes_beside_an_active_device_need_step_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let device = app.enroll("nia", json!({})).await;
+    let res = app.confirm("nia", &device, &app.code(&device, 0)).await;
+    assert_eq!(res.status(), 200);
+    let confirmed: Value = res.json().await.unwrap();
+    assert_eq!(confirmed["device"]["status"], "active");
+    let fresh = confirmed["assertion"].as_str().unwrap().to_string();
+
+    let path = "/v1/users/nia/recovery-codes";
+    step_up_required(app.post(path, Some(&app.client_key), &json!({})).await).await;
+    let res = app
+        .post(path, Some(&app.client_key), &json!({"step_up": fresh}))
+        .await;
+    assert_eq!(res.status(), 201);
+    step_up_required(
+        app.post(path, Some(&app.client_key), &json!({"step_up": fresh}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        app.post(path, Some(&app.admin_key), &json!({}))
+            .await
+            .status(),
+        201
+    );
+    let res = app
+        .post(
+            path,
+            Some(&app.client_key),
+            &json!({"step_up": fresh, "extra": 1}),
+        )
+        .await;
+    assert_error(res, 400, "invalid_request").await;
+}
+
 crate::both_backends!(
+    recovery_codes_beside_an_active_device_need_step_up,
     adding_a_device_to_an_active_user_needs_step_up,
     a_device_enrolled_without_step_up_cannot_join_an_active_one,
     a_taken_label_does_not_use_up_the_step_up,
