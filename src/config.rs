@@ -31,18 +31,26 @@ pub enum Environment {
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub env: Environment,
+    #[serde(deserialize_with = "text")]
     pub listen: String,
+    #[serde(default, deserialize_with = "optional_text")]
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
+    #[serde(default, deserialize_with = "optional_text")]
     pub database_url: Option<String>,
     pub database_pool_size: u32,
+    #[serde(default, deserialize_with = "optional_text")]
     pub redis_url: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub redis_prefix: String,
     pub trust_forwarded_for: bool,
+    #[serde(default, deserialize_with = "optional_text")]
     pub master_key: Option<String>,
     pub master_key_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "optional_text")]
     pub master_key_previous: Option<String>,
     pub dependency_timeout_ms: u64,
+    #[serde(deserialize_with = "text")]
     pub totp_issuer: String,
     pub totp_window: u8,
     pub lockout_threshold: u32,
@@ -50,6 +58,7 @@ pub struct RawConfig {
     pub ip_failure_limit: u32,
     pub ip_failure_window_secs: u32,
     pub assertion_ttl_secs: u32,
+    #[serde(deserialize_with = "text")]
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -59,6 +68,54 @@ pub struct RawConfig {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Environment values are parsed like TOML scalars, so `TWOFOLD_REDIS_PREFIX=true` or
+/// `TWOFOLD_TOTP_ISSUER=2024` arrive as a bool or a number: a text key takes them as written.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("text")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+    }
+    d.deserialize_any(Text)
+}
+
+fn optional_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct OptionalText;
+    impl<'de> serde::de::Visitor<'de> for OptionalText {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("text or nothing")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Option<String>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<String>, D::Error> {
+            text(d).map(Some)
+        }
+    }
+    d.deserialize_option(OptionalText)
 }
 
 impl Default for RawConfig {
@@ -554,6 +611,20 @@ mod tests {
         ]);
         let err = Config::load_from(None, production).unwrap_err().to_string();
         assert!(err.contains("master_key"), "{err}");
+    }
+
+    #[test]
+    fn text_keys_take_values_that_look_like_other_types() {
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("TWOFOLD_REDIS_PREFIX", "true"),
+                ("TWOFOLD_TOTP_ISSUER", "2024"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.redis_prefix, "true");
+        assert_eq!(c.totp.issuer, "2024");
     }
 
     #[test]

@@ -145,8 +145,14 @@ impl Keys {
             }
         };
         let mut keys = Keys::from_master(&*decode_master(&text)?);
-        for p in previous {
-            let old = MasterKey::new(&*decode_master(p)?);
+        for (i, p) in previous.iter().enumerate() {
+            let master = decode_master(p).map_err(|e| match e {
+                CryptoError::MasterKey(m) => {
+                    CryptoError::MasterKey(format!("master_key_previous entry {}: {m}", i + 1))
+                }
+                other => other,
+            })?;
+            let old = MasterKey::new(&master);
             if old.key_id != keys.current.key_id {
                 keys.previous.push(old);
             }
