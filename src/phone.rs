@@ -1,0 +1,505 @@
+//! Phone numbers for SMS devices: strict E.164 validation, the country allow-list, and the only
+//! forms of a number that may leave the process in answers and logs.
+//!
+//! Pure: no I/O. Validity and the region come from libphonenumber's metadata (the `phonenumber`
+//! crate), never from a hand-written country regex (SEC-30).
+//!
+//! - Only canonical E.164 is accepted (`+`, then 7 to 15 ASCII digits, the first not 0): no
+//!   spaces, dashes, parentheses, national prefixes or full-width digits. The number a user
+//!   confirms is then byte-for-byte the number that is stored, limited and sent to; a lenient
+//!   parser would let two spellings of one number dodge the per-number limits (SEC-29).
+//! - Only numbers libphonenumber types as mobile (or fixed-line-or-mobile, where a plan such as
+//!   NANP does not tell them apart) are accepted; see [`Phone::parse`] for why every other type is
+//!   refused.
+//! - [`Phone`] has no `Display` and its `Debug` shows only [`Phone::redacted`], so a full number
+//!   cannot reach a log line by accident (SEC-26); [`Phone::e164`] is for storage and the gateway.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use phonenumber::metadata::{DATABASE, Descriptor};
+use phonenumber::{Metadata, Mode};
+
+/// E.164 allows at most 15 digits, country code included.
+const MAX_DIGITS: usize = 15;
+/// The shortest mobile numbers libphonenumber knows (Tokelau +690 7290, Niue) have 7 digits.
+/// libphonenumber checks the real length per plan; this floor only keeps [`Phone::prefix`] and
+/// [`Phone::redacted`] from slicing past the `+`.
+const MIN_DIGITS: usize = 7;
+/// [`Phone::prefix`] drops this many trailing digits (issue 4: "number minus its last 4 digits").
+const PREFIX_DROPPED: usize = 4;
+/// [`Phone::redacted`] and [`Phone::last_digits`] show this many trailing digits.
+const SHOWN: usize = 2;
+
+/// A validated mobile phone number in E.164, with its region.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone {
+    e164: String,
+    /// ISO 3166-1 alpha-2, upper case, e.g. "FR".
+    region: String,
+    /// Every region in whose plan the number is a mobile: `region` and, for a shared calling
+    /// code, the territories whose ranges overlap (e.g. "GB" and "IM" for a Manx mobile).
+    also_valid_in: Vec<String>,
+    country_code: u16,
+}
+
+/// Why a number was refused. Neither message contains the number.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PhoneError {
+    /// Not a canonical E.164 number that libphonenumber knows to be valid.
+    #[error("phone must be a valid number in E.164 form, e.g. +33612345678")]
+    Malformed,
+    /// A real number that is refused by policy: not a mobile, no country, or a country outside
+    /// the allow-list. Maps to 400 `phone_not_allowed`.
+    #[error("phone number is not allowed: it must be a mobile number of an allowed country")]
+    NotAllowed,
+}
+
+impl Phone {
+    /// Parses a number that must already be canonical E.164 and a valid mobile number.
+    ///
+    /// Number types: only `Mobile` and `FixedLineOrMobile` are accepted.
+    /// - Premium-rate, toll-free, shared-cost and UAN numbers are what SMS pumping targets (the
+    ///   attacker earns a share of the termination fee), and no one reads a code on them.
+    /// - VoIP, personal (forwarding) and pager numbers can be taken over without the handset;
+    ///   NIST SP 800-63B (2017, §5.1.3.3) asks out-of-band verifiers to refuse VoIP for this reason.
+    /// - Plain fixed lines usually cannot receive SMS: the code would be paid for and lost.
+    /// - Non-geographic codes (+800, +881 satellite, +882/+883 international networks) have no
+    ///   ISO region for the allow-list, and are a classic destination of revenue-share fraud.
+    ///
+    /// Those refusals are [`PhoneError::NotAllowed`]; bad syntax or a number libphonenumber does
+    /// not consider valid is [`PhoneError::Malformed`].
+    pub fn parse(input: &str) -> Result<Phone, PhoneError> {
+        let digits = input.strip_prefix('+').ok_or(PhoneError::Malformed)?;
+        // `is_ascii_digit` refuses every non-ASCII char (full-width digits; a full-width '＋'
+        // already failed above), so the byte length is the digit count.
+        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || digits.starts_with('0')
+        {
+            return Err(PhoneError::Malformed);
+        }
+        // Only `+digits` reaches the parser: its published panics (GHSA-whhr-7f2w-qqj2,
+        // GHSA-mjw4-jj88-v687) were on RFC 3966 syntax, which the check above already refused.
+        let number = phonenumber::parse(None, input).map_err(|_| PhoneError::Malformed)?;
+        // The parser forgives things E.164 does not (a trunk 0 after the country code, for
+        // one): only a number that formats back to the input is canonical.
+        if !phonenumber::is_valid(&number) || number.format().mode(Mode::E164).to_string() != input
+        {
+            return Err(PhoneError::Malformed);
+        }
+        let country_code = number.country().code();
+        // With its leading zeros (CI, BJ, CG numbers start with 0): the crate's own
+        // `number_type` and `metadata` use the value without them and misjudge such numbers.
+        let national = number.national().to_string();
+        // Non-geographic codes are listed under the pseudo-region "001": never a candidate.
+        let regions: Vec<&'static Metadata> = DATABASE
+            .region(&country_code)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|id| is_region_code(id))
+            .filter_map(|id| DATABASE.by_id(id))
+            .filter(|meta| receives_sms(meta, &national))
+            .collect();
+        // libphonenumber's rule for a shared calling code: the main country comes first and a
+        // territory with leading digits claims only numbers that start with them.
+        let region = regions
+            .iter()
+            .find(|meta| {
+                meta.leading_digits()
+                    .is_none_or(|p| p.find(&national).is_some_and(|m| m.start() == 0))
+            })
+            .or(regions.first())
+            .ok_or(PhoneError::NotAllowed)?;
+        Ok(Phone {
+            e164: input.to_owned(),
+            region: region.id().to_owned(),
+            also_valid_in: regions.iter().map(|meta| meta.id().to_owned()).collect(),
+            country_code,
+        })
+    }
+
+    /// The full number, for storage and the gateway only: never for answers or logs (SEC-26).
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// ISO 3166-1 alpha-2 region, upper case, e.g. "FR" (per-country limits and metrics).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The country calling code, e.g. 33.
+    pub fn country_code(&self) -> u16 {
+        self.country_code
+    }
+
+    /// The number minus its last 4 digits, e.g. "+3361234" for "+33612345678": the key of the
+    /// per-prefix limit against pumping through sequential numbers (SEC-29).
+    pub fn prefix(&self) -> &str {
+        // ASCII only, and at least MIN_DIGITS long, so the slice is on a char boundary.
+        &self.e164[..self.e164.len() - PREFIX_DROPPED]
+    }
+
+    /// The last 2 digits, e.g. "78", for a user to recognise their device.
+    pub fn last_digits(&self) -> String {
+        self.e164[self.e164.len() - SHOWN..].to_owned()
+    }
+
+    /// The only form of a number for answers and logs: the country calling code, "…" and the last
+    /// 2 digits, e.g. "+33…78". Fixed shape: the length of the number is not revealed either.
+    pub fn redacted(&self) -> String {
+        format!("+{}…{}", self.country_code, self.last_digits())
+    }
+}
+
+impl fmt::Debug for Phone {
+    /// Redacted, so `{:?}` of a device or request holding a `Phone` is safe to log (SEC-26).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Phone")
+            .field("redacted", &self.redacted())
+            .field("region", &self.region)
+            .finish()
+    }
+}
+
+/// Whether libphonenumber would type `national` as `Mobile` or `FixedLineOrMobile` in this
+/// region. Same precedence as its type detection: a number matching a special-service pattern
+/// (premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail) is of that type
+/// even if the mobile pattern matches it too.
+fn receives_sms(meta: &Metadata, national: &str) -> bool {
+    let d = meta.descriptors();
+    let matches = |desc: Option<&Descriptor>| desc.is_some_and(|desc| desc.is_match(national));
+    let special = [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ];
+    d.general().is_match(national) && !special.into_iter().any(matches) && matches(d.mobile())
+}
+
+/// Two upper-case ASCII letters that libphonenumber knows as a region.
+fn is_region_code(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && DATABASE.by_id(code).is_some()
+}
+
+/// The country allow-list (SEC-30): explicit ISO 3166-1 alpha-2 regions, or `*` for all.
+///
+/// There is no "empty means everything": an empty spec is refused, so forgetting the setting
+/// cannot silently open SMS to every country.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Allowed(Regions);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Regions {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl Allowed {
+    /// `*`, or comma-separated region codes, case-insensitive, spaces around each ignored, e.g.
+    /// "FR,be, DE". Refuses an empty spec, an empty item, `*` mixed with codes, and any code
+    /// libphonenumber does not know (a typo must fail at startup, not refuse every number).
+    pub fn parse(spec: &str) -> Result<Allowed, String> {
+        let spec = spec.trim();
+        if spec == "*" {
+            return Ok(Allowed(Regions::All));
+        }
+        if spec.is_empty() {
+            return Err("the country allow-list is empty: list ISO 3166-1 codes, or *".to_owned());
+        }
+        let mut regions = BTreeSet::new();
+        for item in spec.split(',') {
+            let code = item.trim().to_ascii_uppercase();
+            if code == "*" {
+                return Err("* must be the whole country allow-list".to_owned());
+            }
+            if !is_region_code(&code) {
+                return Err(format!(
+                    "unknown country code {:?} in the allow-list (ISO 3166-1 alpha-2, e.g. FR)",
+                    item.trim()
+                ));
+            }
+            regions.insert(code);
+        }
+        Ok(Allowed(Regions::Only(regions)))
+    }
+
+    /// Every region.
+    pub fn all() -> Allowed {
+        Allowed(Regions::All)
+    }
+
+    pub fn permits(&self, phone: &Phone) -> bool {
+        match &self.0 {
+            Regions::All => true,
+            // A territory sharing a plan (IM in +44, VA in +39, AX in +358) resolves to the main
+            // country when their ranges overlap, so naming either in the list admits it.
+            Regions::Only(regions) => phone.also_valid_in.iter().any(|r| regions.contains(r)),
+        }
+    }
+}
+
+impl FromStr for Allowed {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Allowed::parse(s)
+    }
+}
+
+impl TryFrom<String> for Allowed {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Allowed::parse(&s)
+    }
+}
+
+impl fmt::Display for Allowed {
+    /// The canonical spec: `*`, or the codes upper case, sorted, comma-separated.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Regions::All => f.write_str("*"),
+            Regions::Only(regions) => f.write_str(
+                &regions
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        }
+    }
+}
+
+impl From<Allowed> for String {
+    fn from(allowed: Allowed) -> String {
+        allowed.to_string()
+    }
+}
+
+/// Validation then the allow-list: what an enrollment runs before anything reaches a gateway.
+pub fn check(input: &str, allowed: &Allowed) -> Result<Phone, PhoneError> {
+    let phone = Phone::parse(input)?;
+    if allowed.permits(&phone) {
+        Ok(phone)
+    } else {
+        Err(PhoneError::NotAllowed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(spec: &str) -> Allowed {
+        Allowed::parse(spec).unwrap()
+    }
+
+    /// libphonenumber's own example numbers of one type, as E.164, with their region.
+    fn examples(kind: fn(&Metadata) -> Option<&Descriptor>) -> Vec<(String, String)> {
+        DATABASE
+            .iter()
+            .filter_map(|m| {
+                let example = kind(m)?.example()?;
+                Some((format!("+{}{example}", m.country_code()), m.id().to_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn valid_mobiles_of_several_regions() {
+        for (input, region, code) in [
+            ("+33612345678", "FR", 33),
+            ("+447400123456", "GB", 44),
+            ("+4915123456789", "DE", 49),
+            // NANP: libphonenumber cannot tell mobile from fixed, so FixedLineOrMobile.
+            ("+12015550123", "US", 1),
+            ("+15062345678", "CA", 1),
+        ] {
+            let phone = Phone::parse(input).unwrap();
+            assert_eq!(phone.e164(), input);
+            assert_eq!(phone.region(), region, "{input}");
+            assert_eq!(phone.country_code(), code, "{input}");
+        }
+    }
+
+    #[test]
+    fn every_regional_mobile_example_is_accepted_and_permitted_by_its_region() {
+        let mobiles = examples(|m| m.descriptors().mobile());
+        assert!(
+            mobiles.len() > 200,
+            "metadata has examples for most regions"
+        );
+        let mut failures = Vec::new();
+        for (input, region) in mobiles.iter().filter(|(_, id)| is_region_code(id)) {
+            if let Err(error) = check(input, &allowed(region)) {
+                failures.push(format!("{input} ({region}): {error:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn leading_zero_plans_are_typed_on_the_whole_national_number() {
+        // phonenumber's `number_type` drops the 0 and calls these Unknown.
+        for (input, region) in [("+2250123456789", "CI"), ("+242061234567", "CG")] {
+            assert_eq!(Phone::parse(input).unwrap().region(), region);
+        }
+    }
+
+    #[test]
+    fn territories_sharing_a_calling_code() {
+        // A Manx mobile: libphonenumber resolves it to the main country, but naming IM admits it.
+        let manx = Phone::parse("+447924123456").unwrap();
+        assert_eq!(manx.region(), "GB");
+        assert!(allowed("IM").permits(&manx));
+        assert!(allowed("GB").permits(&manx));
+        assert!(!allowed("JE").permits(&manx));
+        // A plain British mobile is not Manx.
+        assert!(!allowed("IM").permits(&Phone::parse("+447400123456").unwrap()));
+        // Jersey has its own ranges and resolves to JE.
+        assert_eq!(Phone::parse("+447797712345").unwrap().region(), "JE");
+    }
+
+    #[test]
+    fn non_geographic_numbers_are_not_allowed() {
+        for input in [
+            "+870301234567", // Inmarsat mobile
+            "+881612345678", // satellite mobile
+            "+8823421234",   // international networks mobile
+            "+883510012345", // international networks VoIP
+            "+80012345678",  // universal freephone
+        ] {
+            assert_eq!(Phone::parse(input), Err(PhoneError::NotAllowed), "{input}");
+        }
+    }
+
+    #[test]
+    fn numbers_that_cannot_take_an_sms_code_are_not_allowed() {
+        for input in [
+            "+33891123456", // FR premium rate (089x)
+            "+19002123456", // US premium rate (1-900)
+            "+33801234567", // FR toll free (080x)
+            "+18002345678", // US toll free (1-800)
+            "+33912345678", // FR VoIP (09)
+            "+33123456789", // FR fixed line
+        ] {
+            assert_eq!(Phone::parse(input), Err(PhoneError::NotAllowed), "{input}");
+        }
+        // Every region's premium-rate and toll-free example, not just the two above.
+        let mut refused = examples(|m| m.descriptors().premium_rate());
+        refused.extend(examples(|m| m.descriptors().toll_free()));
+        for (input, _) in refused {
+            assert!(Phone::parse(&input).is_err(), "{input}");
+        }
+    }
+
+    #[test]
+    fn anything_but_canonical_e164_is_malformed() {
+        for input in [
+            "0612345678",
+            "+33 6 12 34 56 78",
+            "+33-612345678",
+            "+33(6)12345678",
+            "33612345678",
+            "+",
+            "",
+            "+0123",
+            "+033612345678",
+            "+330612345678", // trunk 0 after the country code: libphonenumber would forgive it
+            "+3361234567890123",
+            "＋33612345678",
+            "+３３612345678",
+            "+33612345678\n",
+            " +33612345678",
+            "+33612345678;ext=1",
+            "tel:+33612345678",
+            "+33612abc678",
+            "+3361234567",   // one digit short for FR
+            "+336123456789", // one digit long for FR
+            "++33612345678",
+        ] {
+            assert_eq!(Phone::parse(input), Err(PhoneError::Malformed), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn prefix_drops_the_last_four_digits() {
+        assert_eq!(Phone::parse("+33612345678").unwrap().prefix(), "+3361234");
+        assert_eq!(Phone::parse("+12015550123").unwrap().prefix(), "+1201555");
+        // The shortest mobile there is (Tokelau): what is left is the calling code.
+        let shortest = Phone::parse("+6907290").unwrap();
+        assert_eq!((shortest.prefix(), shortest.region()), ("+690", "TK"));
+        assert_eq!(shortest.redacted(), "+690…90");
+    }
+
+    #[test]
+    fn only_the_last_two_digits_are_shown() {
+        let phone = Phone::parse("+33612345678").unwrap();
+        assert_eq!(phone.last_digits(), "78");
+        assert_eq!(phone.redacted(), "+33…78");
+        assert_eq!(Phone::parse("+12015550123").unwrap().redacted(), "+1…23");
+
+        let debug = format!("{phone:?}");
+        assert!(!debug.contains("612345678"), "{debug}");
+        assert!(!debug.contains("12345"), "{debug}");
+        assert!(debug.contains("+33…78"), "{debug}");
+        assert!(!format!("{phone:#?}").contains("612345678"));
+    }
+
+    #[test]
+    fn allow_list_parsing() {
+        assert_eq!(allowed("FR,BE"), allowed("be, fr"));
+        assert_eq!(allowed(" fr ").to_string(), "FR");
+        assert_eq!(allowed("fr,BE,Fr").to_string(), "BE,FR");
+        assert_eq!(allowed("*"), Allowed::all());
+        assert_eq!(allowed("*").to_string(), "*");
+        for spec in [
+            "", " ", "FR,", ",FR", "FR,,BE", "XX", "FRA", "F", "001", "*,FR", "FR;BE",
+        ] {
+            assert!(Allowed::parse(spec).is_err(), "{spec:?}");
+        }
+        assert!("ZZ".parse::<Allowed>().unwrap_err().contains("ZZ"));
+    }
+
+    #[test]
+    fn allow_list_round_trips_through_serde() {
+        let list: Allowed = serde_json::from_str(r#""us,fr""#).unwrap();
+        assert_eq!(serde_json::to_string(&list).unwrap(), r#""FR,US""#);
+        assert!(serde_json::from_str::<Allowed>(r#""""#).is_err());
+    }
+
+    #[test]
+    fn permits_and_check() {
+        let fr = Phone::parse("+33612345678").unwrap();
+        let us = Phone::parse("+12015550123").unwrap();
+        let list = allowed("FR,DE");
+        assert!(list.permits(&fr));
+        assert!(!list.permits(&us));
+        assert!(Allowed::all().permits(&us));
+
+        assert_eq!(check("+33612345678", &list), Ok(fr));
+        assert_eq!(check("+12015550123", &list), Err(PhoneError::NotAllowed));
+        assert_eq!(check("0612345678", &list), Err(PhoneError::Malformed));
+        // Malformed wins over the allow-list: the caller learns what to fix first.
+        assert_eq!(
+            check("+33 612345678", &allowed("US")),
+            Err(PhoneError::Malformed)
+        );
+        // CA shares +1 with US: the region comes from the number, not the calling code.
+        assert_eq!(
+            check("+15062345678", &allowed("US")),
+            Err(PhoneError::NotAllowed)
+        );
+    }
+}
