@@ -54,6 +54,8 @@ pub enum Action {
     RecoveryCodeUsed,
     SigningKeyRotated,
     MasterKeyRewrapped,
+    SmsSent,
+    SmsBreakerReset,
 }
 
 impl Action {
@@ -72,6 +74,8 @@ impl Action {
             Action::RecoveryCodeUsed => "recovery_code_used",
             Action::SigningKeyRotated => "signing_key_rotated",
             Action::MasterKeyRewrapped => "master_key_rewrapped",
+            Action::SmsSent => "sms_sent",
+            Action::SmsBreakerReset => "sms_breaker_reset",
         }
     }
 }

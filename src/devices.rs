@@ -20,6 +20,7 @@ use crate::users::{Caller, Subject};
 pub const PENDING_FOR: TimeDelta = TimeDelta::minutes(10);
 
 pub const KIND_TOTP: &str = "totp";
+pub const KIND_SMS: &str = "sms";
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
@@ -37,6 +38,8 @@ pub struct Device {
     pub algorithm: Option<Algorithm>,
     pub digits: Option<u8>,
     pub period: Option<u32>,
+    /// Phone devices: the last two digits of the number, never more.
+    pub phone_last_digits: Option<String>,
     pub created_at: DateTime<Utc>,
     /// When a pending device stops being confirmable.
     pub expires_at: Option<DateTime<Utc>>,
@@ -56,6 +59,15 @@ impl From<&DeviceRow> for Device {
             algorithm: totp.then(|| r.algorithm.parse().ok()).flatten(),
             digits: totp.then(|| u8::try_from(r.digits).ok()).flatten(),
             period: totp.then(|| u32::try_from(r.period).ok()).flatten(),
+            phone_last_digits: r.phone.as_deref().map(|p| {
+                p.chars()
+                    .rev()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect()
+            }),
             created_at: utc(r.created_at),
             expires_at: r.expires_at.map(utc),
             confirmed_at: r.confirmed_at.map(utc),
@@ -132,7 +144,7 @@ pub struct Enrolled {
     pub expires_at: DateTime<Utc>,
 }
 
-fn validate_label(label: &str) -> Result<(), ApiError> {
+pub(crate) fn validate_label(label: &str) -> Result<(), ApiError> {
     if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
         return Err(ApiError::InvalidRequest(
             "a label is 1 to 64 printable characters".into(),
@@ -168,8 +180,34 @@ pub async fn require_step_up(
     }
 }
 
-fn label_conflict() -> ApiError {
+pub(crate) fn label_conflict() -> ApiError {
     ApiError::Conflict("this user already has a device with that label".into())
+}
+
+/// Stores a new pending device with its audit event, in one transaction: the user is created on
+/// first use, and the user's expired enrollments make way (their labels become free).
+pub async fn insert_pending(
+    state: &AppState,
+    row: &DeviceRow,
+    now: DateTime<Utc>,
+    event: Event,
+) -> Result<(), ApiError> {
+    let stored = row.clone();
+    let inserted = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                q::ensure_user(c, &stored.tenant, &stored.user_id, stored.created_at)?;
+                q::delete_expired_pending(c, &stored.tenant, &stored.user_id, stored.created_at)?;
+                q::insert(c, &stored)?;
+                audit::record(c, now, event)
+            })
+        })
+        .await;
+    match inserted {
+        Err(e) if e.is_unique_violation() => Err(label_conflict()),
+        other => Ok(other?),
+    }
 }
 
 /// Starts a TOTP enrollment: a pending device with a fresh 160-bit secret (SEC-3).
@@ -242,22 +280,7 @@ pub async fn enroll_totp(
         serde_json::json!({"kind": KIND_TOTP, "algorithm": row.algorithm,
                                    "digits": row.digits, "period": row.period}),
     );
-    let stored = row.clone();
-    let inserted = state
-        .db
-        .run(move |conn| {
-            conn.transaction(|c| {
-                q::ensure_user(c, &stored.tenant, &stored.user_id, stored.created_at)?;
-                q::delete_expired_pending(c, &stored.tenant, &stored.user_id, stored.created_at)?;
-                q::insert(c, &stored)?;
-                audit::record(c, now, event)
-            })
-        })
-        .await;
-    match inserted {
-        Err(e) if e.is_unique_violation() => return Err(label_conflict()),
-        other => other?,
-    }
+    insert_pending(state, &row, now, event).await?;
     let uri = totp::otpauth_uri(&state.config.totp.issuer, &row.label, &secret[..], params);
     Ok(Enrolled {
         device: Device::from(&row),
@@ -317,7 +340,7 @@ pub async fn revoke(
         .user(&subject.user)
         .device(&id)
         .ip(caller.ip.clone());
-    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let (tenant, user, device_id) = (subject.tenant.clone(), subject.user.clone(), id.clone());
     let revoked = state
         .db
         .run(move |conn| {
@@ -330,9 +353,9 @@ pub async fn revoke(
             })
         })
         .await?;
-    if revoked {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
+    if !revoked {
+        return Err(ApiError::NotFound);
     }
+    // A texted code of the device dies with it (SEC-21).
+    crate::sms_codes::kill(state, subject, &device_id).await
 }

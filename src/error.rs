@@ -27,6 +27,12 @@ pub enum ApiError {
     InvalidCode,
     #[error("too many attempts; try again later")]
     RateLimited { retry_after_secs: u64 },
+    #[error("this phone number is not accepted here")]
+    PhoneNotAllowed,
+    #[error("the SMS provider did not take the message; try again later")]
+    SmsFailed(String),
+    #[error("the daily SMS budget is exhausted; try again later")]
+    SmsBudgetExhausted { retry_after_secs: u64 },
     // Display carries the cause for logs and the CLI; clients get `public_message` only.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -54,6 +60,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::InvalidCode => "invalid_code",
             ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::PhoneNotAllowed => "phone_not_allowed",
+            ApiError::SmsFailed(_) => "sms_failed",
+            ApiError::SmsBudgetExhausted { .. } => "sms_budget_exhausted",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -74,6 +83,9 @@ impl ApiError {
             // Causes of these are for the logs only.
             ApiError::Unavailable(_) => "a dependency is unavailable; try again later".into(),
             ApiError::Internal(_) => "internal error".into(),
+            ApiError::SmsFailed(_) => {
+                "the SMS provider did not take the message; try again later".into()
+            }
             other => other.to_string(),
         }
     }
@@ -89,6 +101,9 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::PhoneNotAllowed => StatusCode::BAD_REQUEST,
+            ApiError::SmsFailed(_) => StatusCode::BAD_GATEWAY,
+            ApiError::SmsBudgetExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -98,10 +113,13 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
+            ApiError::SmsFailed(cause) => tracing::warn!(%cause, "SMS not sent"),
             _ => {}
         }
         let mut res = HttpResponse::build(self.status_code());
-        if let ApiError::RateLimited { retry_after_secs } = self {
+        if let ApiError::RateLimited { retry_after_secs }
+        | ApiError::SmsBudgetExhausted { retry_after_secs } = self
+        {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
         }
         if matches!(self, ApiError::InvalidApiKey) {

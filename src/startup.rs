@@ -28,6 +28,8 @@ use crate::telemetry::RequestSpan;
 pub enum StartupError {
     #[error("signing keys: {0}")]
     Assertion(#[from] crate::assertion::AssertionError),
+    #[error("SMS gateway: {0}")]
+    Sms(#[from] crate::sms::SendError),
     #[error(transparent)]
     Crypto(#[from] crate::crypto::CryptoError),
     #[error(transparent)]
@@ -72,6 +74,16 @@ pub async fn state(
     let issuer = public_url.as_str().trim_end_matches('/').to_string();
     let assertions =
         Assertions::load(&db, keys.clone(), issuer, config.assertion_ttl, clock.now()).await?;
+    let (sms, sms_outbox): (Arc<dyn crate::sms::SmsGateway>, _) = match &config.sms.gateway {
+        crate::sms::GatewayConfig::Log { outbox } => {
+            let log = crate::sms::build_log(outbox.clone());
+            (log.clone(), Some(log))
+        }
+        other => (
+            crate::sms::build(other.clone(), config.sms.transport)?,
+            None,
+        ),
+    };
     Ok(AppState {
         public_url,
         limiter: Limiter::new(store.clone(), config.lockout),
@@ -83,6 +95,8 @@ pub async fn state(
         clock,
         metrics: Metrics::new(),
         assertions,
+        sms,
+        sms_outbox,
     })
 }
 

@@ -29,4 +29,8 @@ pub struct AppState {
     /// Background writer for high-volume audit events.
     pub audit: audit::Writer,
     pub assertions: Assertions,
+    /// The configured SMS gateway.
+    pub sms: Arc<dyn crate::sms::SmsGateway>,
+    /// With the `log` gateway: the messages it "sent" (development and tests).
+    pub sms_outbox: Option<Arc<crate::sms::LogGateway>>,
 }

@@ -15,10 +15,11 @@ use crate::assertion::{AssertionError, Method};
 use crate::audit::{self, Action, Event};
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
-use crate::devices::{self, Device, KIND_TOTP};
+use crate::devices::{self, Device, KIND_SMS, KIND_TOTP};
 use crate::error::ApiError;
 use crate::limiter::{AfterFailure, Ticket};
 use crate::recovery;
+use crate::sms_codes;
 use crate::state::AppState;
 use crate::totp::{self, Params};
 use crate::users::{Caller, Subject};
@@ -271,6 +272,20 @@ async fn evaluate_verify(
                 }
                 replayed = Some(id);
             }
+            // Then the codes texted to the user's phones (TOTP is the stronger factor: first).
+            if code.len() == 6 {
+                for row in rows.iter().filter(|r| r.kind == KIND_SMS) {
+                    if sms_codes::check(state, subject, &row.id, &code).await? {
+                        let (id, at) = (row.id.clone(), now.naive_utc());
+                        state.db.run(move |c| q::touch(c, &id, at)).await?;
+                        return Ok(Outcome::Accepted {
+                            device_id: Some(row.id.clone()),
+                            method: Method::Sms,
+                            device: None,
+                        });
+                    }
+                }
+            }
             Ok(match replayed {
                 Some(id) => rejected(Action::Replay, Some(id)),
                 None => rejected(Action::VerifyFailed, None),
@@ -349,10 +364,22 @@ async fn evaluate_confirm(
         .filter(|r| r.status == q::PENDING && r.expires_at.is_some_and(|e| e > now.naive_utc()))
         .into_iter()
         .collect();
-    let Some(&(_, step)) = matches(state, &rows, &code).first() else {
-        return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
+    let is_sms = rows.first().is_some_and(|r| r.kind == KIND_SMS);
+    let (step, method) = if is_sms {
+        // A phone is confirmed by the code texted to it (SEC-28); it has no time steps.
+        if !sms_codes::check(state, subject, &device_id, &code).await? {
+            return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
+        }
+        (0, Method::Sms)
+    } else {
+        let Some(&(_, step)) = matches(state, &rows, &code).first() else {
+            return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
+        };
+        (
+            i64::try_from(step).map_err(ApiError::internal)?,
+            Method::Totp,
+        )
     };
-    let step = i64::try_from(step).map_err(ApiError::internal)?;
     let authorized = rows.first().is_some_and(|r| r.step_up);
     let event = Event::new(
         &subject.tenant,
@@ -388,7 +415,7 @@ async fn evaluate_confirm(
     Ok(match confirmed {
         Some(row) => Outcome::Accepted {
             device_id: Some(row.id.clone()),
-            method: Method::Totp,
+            method,
             device: Some(Box::new(row)),
         },
         None => rejected(Action::DeviceConfirmed, Some(device_id)),

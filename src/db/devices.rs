@@ -211,6 +211,31 @@ pub fn accept_step(
     Ok(n == 1)
 }
 
+/// Deletes a pending device that never got its confirmation code out.
+pub fn delete_pending(
+    conn: &mut DbConnection,
+    tenant: &str,
+    user: &str,
+    id: &str,
+) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        d::devices
+            .filter(d::id.eq(id))
+            .filter(d::tenant.eq(tenant))
+            .filter(d::user_id.eq(user))
+            .filter(d::status.eq(PENDING)),
+    )
+    .execute(conn)?)
+}
+
+/// Records a use of an active device (SMS codes have no step to compare-and-set).
+pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(d::devices.filter(d::id.eq(id)).filter(d::status.eq(ACTIVE)))
+        .set(d::last_used_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Revokes one device of the user (active, or pending and unexpired). False if none was
 /// revocable.
 pub fn revoke(

@@ -9,11 +9,15 @@ use crate::api_keys::ApiKey;
 use crate::devices::{self, Device, EnrollTotp, Enrolled};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::{TenantQuery, subject_and_caller};
+use crate::phone_devices::{self, EnrollSms, EnrolledSms, SendSms, SmsSent};
 use crate::state::AppState;
 use crate::verify::{self, ConfirmRequest};
 
 pub fn register(cfg: &mut ServiceConfig) {
+    // Literal paths before `{id}` ones, so route patterns (metrics, logs) name the right route.
     cfg.service(enroll_totp)
+        .service(enroll_sms)
+        .service(send_sms)
         .service(qr_png)
         .service(qr_svg)
         .service(confirm)
@@ -195,4 +199,64 @@ async fn revoke(
     let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
     devices::revoke(&state, &subject, &caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Enrolls a phone number: a pending device, and a code texted to it to confirm it with.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), TenantQuery),
+    request_body = EnrollSms,
+    responses(
+        (status = 201, body = EnrolledSms),
+        (status = 400, description = "`invalid_request` or `phone_not_allowed`", body = ErrorBody),
+        (status = 403, description = "`step_up_required`", body = ErrorBody),
+        (status = 409, description = "label in use", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 502, description = "`sms_failed`", body = ErrorBody),
+        (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
+    )
+)]
+#[post("/v1/users/{user}/devices/sms")]
+async fn enroll_sms(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    user: web::Path<String>,
+    query: web::Query<TenantQuery>,
+    body: web::Json<EnrollSms>,
+) -> Result<HttpResponse, ApiError> {
+    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
+    let enrolled = phone_devices::enroll(&state, &subject, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(enrolled))
+}
+
+/// Texts a login code to an active phone device (or the one named). TOTP is the stronger
+/// factor; offer it first.
+#[utoipa::path(
+    tag = "verify",
+    security(("api_key" = [])),
+    params(("user" = String, Path), TenantQuery),
+    request_body(content = Option<SendSms>, description = "optional"),
+    responses(
+        (status = 202, body = SmsSent),
+        (status = 404, description = "no such phone device", body = ErrorBody),
+        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 502, description = "`sms_failed`", body = ErrorBody),
+        (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
+    )
+)]
+#[post("/v1/users/{user}/sms")]
+async fn send_sms(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: ApiKey,
+    user: web::Path<String>,
+    query: web::Query<TenantQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
+    let body: SendSms = crate::http::optional_json(&body)?;
+    let sent = phone_devices::send_code(&state, &subject, &caller, body).await?;
+    Ok(HttpResponse::Accepted().json(sent))
 }

@@ -8,6 +8,7 @@ pub mod jwks;
 pub mod middleware;
 pub mod ops;
 pub mod recovery;
+pub mod sms_breaker;
 pub mod verify;
 
 use actix_web::HttpRequest;
@@ -29,6 +30,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     verify::register(cfg);
     recovery::register(cfg);
     api_keys::register(cfg);
+    sms_breaker::register(cfg);
 }
 
 /// The OpenAPI document of exactly the routes [`register`] adds.
@@ -96,4 +98,13 @@ pub fn subject_and_caller(
         ip: client_ip(req, state.config.trust_forwarded_for),
     };
     Ok((subject, caller))
+}
+
+/// An optional JSON body: empty means the default; anything else must parse.
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))
 }

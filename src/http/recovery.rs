@@ -53,13 +53,7 @@ async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    // The body is optional: an empty one means no step-up.
-    let body: NewRecoveryCodes = if body.iter().all(u8::is_ascii_whitespace) {
-        NewRecoveryCodes::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))?
-    };
+    let body: NewRecoveryCodes = crate::http::optional_json(&body)?;
     let codes = recovery::create(&state, &subject, &caller, body.step_up.as_deref()).await?;
     Ok(HttpResponse::Created().json(RecoveryCodes { codes }))
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
+pub mod limits;
 mod log;
 mod twilio;
 mod webhook;

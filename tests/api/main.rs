@@ -15,6 +15,8 @@ mod readiness;
 mod recovery;
 mod restart;
 mod rotation;
+mod sms;
+mod sms_limits;
 mod step_up;
 mod store;
 mod verify;

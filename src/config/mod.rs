@@ -61,6 +61,42 @@ pub struct RawConfig {
     #[serde(deserialize_with = "text")]
     pub log: String,
     pub log_format: LogFormat,
+    #[serde(deserialize_with = "text")]
+    pub sms_gateway: String,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_webhook_url: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_webhook_method: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_webhook_headers: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_webhook_body: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_webhook_success: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_account_sid: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_auth_token: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_api_key_sid: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_from: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_messaging_service_sid: Option<String>,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub twilio_base_url: Option<String>,
+    pub sms_timeout_ms: u64,
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_template: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub sms_countries: String,
+    pub sms_per_number_10min: u64,
+    pub sms_per_number_day: u64,
+    pub sms_per_prefix_hour: u64,
+    pub sms_per_ip_hour: u64,
+    pub sms_per_user_hour: u64,
+    pub sms_per_country_hour: u64,
+    pub sms_daily_budget: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +179,28 @@ impl Default for RawConfig {
             assertion_ttl_secs: 300,
             log: "info".into(),
             log_format: LogFormat::Text,
+            sms_gateway: "log".into(),
+            sms_webhook_url: None,
+            sms_webhook_method: None,
+            sms_webhook_headers: None,
+            sms_webhook_body: None,
+            sms_webhook_success: None,
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            twilio_api_key_sid: None,
+            twilio_from: None,
+            twilio_messaging_service_sid: None,
+            twilio_base_url: None,
+            sms_timeout_ms: 10_000,
+            sms_template: None,
+            sms_countries: "*".into(),
+            sms_per_number_10min: 3,
+            sms_per_number_day: 10,
+            sms_per_prefix_hour: 20,
+            sms_per_ip_hour: 1000,
+            sms_per_user_hour: 10,
+            sms_per_country_hour: 500,
+            sms_daily_budget: 10_000,
         }
     }
 }
@@ -236,7 +294,23 @@ pub struct Config {
     pub assertion_ttl: Duration,
     pub log: String,
     pub log_format: LogFormat,
+    pub sms: SmsConfig,
 }
+
+/// SMS: which gateway, how to reach it, what to say, where, and how much.
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    pub gateway: crate::sms::GatewayConfig,
+    pub transport: crate::sms::Transport,
+    /// `{issuer}`, `{code}` and `{host}` are filled in.
+    pub template: String,
+    pub countries: crate::phone::Allowed,
+    pub limits: crate::sms::limits::SmsLimits,
+}
+
+/// The default message: the code for people, then the WebOTP line (`@host #code`) so browsers
+/// can offer it for autofill on the page of that host.
+pub const DEFAULT_SMS_TEMPLATE: &str = "{issuer} code: {code}\n\n@{host} #{code}";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -417,6 +491,7 @@ impl RawConfig {
                 "must be between 30 and 300 (assertions live at most 5 minutes)",
             ));
         }
+        let sms = self.sms_config()?;
         let master_key_previous: Vec<String> = self
             .master_key_previous
             .iter()
@@ -457,6 +532,7 @@ impl RawConfig {
             assertion_ttl: Duration::from_secs(u64::from(self.assertion_ttl_secs)),
             log: self.log,
             log_format: self.log_format,
+            sms,
         })
     }
 }
@@ -479,159 +555,6 @@ fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
     }
 }
 
+mod sms;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_are_the_embedded_development_setup() {
-        let c = Config::load_from(None, env(&[])).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert_eq!(
-            c.public_url_for(c.listen).as_str(),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(
-            c.database,
-            DatabaseUrl::Sqlite(PathBuf::from("./twofold-data/twofold.db"))
-        );
-        assert_eq!(c.store, StoreUrl::InProcess);
-        assert!(matches!(c.master_key, MasterKeySource::Generated(_)));
-    }
-
-    #[test]
-    fn environment_overrides_and_unrelated_prefixed_vars_are_ignored() {
-        let c = Config::load_from(
-            None,
-            env(&[
-                ("TWOFOLD_LISTEN", "0.0.0.0:9000"),
-                ("TWOFOLD_DATABASE_URL", "postgres://u@h/db"),
-                ("TWOFOLD_TEST_DATABASE_URL", "whatever"),
-                ("TWOFOLD_CONFIG", "/nowhere"),
-                ("PATH", "/bin"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(c.listen.port(), 9000);
-        assert_eq!(
-            c.database,
-            DatabaseUrl::Postgres("postgres://u@h/db".into())
-        );
-    }
-
-    #[test]
-    fn unknown_database_scheme_is_refused_by_name() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_URL", "mysql://x")]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("database_url") && err.contains("mysql"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn unknown_redis_scheme_is_refused() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_REDIS_URL", "memcached://x")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("redis_url"), "{err}");
-    }
-
-    #[test]
-    fn unknown_env_key_is_refused_by_name() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_LISTN", "1.2.3.4:1")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("listn"), "{err}");
-    }
-
-    #[test]
-    fn unknown_file_key_is_refused_by_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("twofold.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:1\"\nfrobnicate = true\n").unwrap();
-        let err = Config::load_from(Some(&path), env(&[]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("frobnicate"), "{err}");
-    }
-
-    #[test]
-    fn file_then_env_precedence() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("twofold.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:1111\"\nlog = \"debug\"\n").unwrap();
-        let c = Config::load_from(Some(&path), env(&[("TWOFOLD_LOG", "warn")])).unwrap();
-        assert_eq!(c.listen.port(), 1111);
-        assert_eq!(c.log, "warn");
-    }
-
-    #[test]
-    fn production_needs_redis_and_a_public_url() {
-        let base = [
-            ("TWOFOLD_ENV", "production"),
-            (
-                "TWOFOLD_MASTER_KEY",
-                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-            ),
-        ];
-        let err = Config::load_from(None, env(&base)).unwrap_err().to_string();
-        assert!(err.contains("public_url"), "{err}");
-        let with_url = [&base[..], &[("TWOFOLD_PUBLIC_URL", "https://mfa.example")]].concat();
-        let err = Config::load_from(None, env(&with_url))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("redis_url"), "{err}");
-        let full = [&with_url[..], &[("TWOFOLD_REDIS_URL", "redis://r:6379")]].concat();
-        assert!(Config::load_from(None, env(&full)).is_ok());
-    }
-
-    #[test]
-    fn a_bad_log_filter_is_refused() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_LOG", "info,=x=y")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("log"), "{err}");
-    }
-
-    #[test]
-    fn production_refuses_a_generated_master_key() {
-        let production = env(&[
-            ("TWOFOLD_ENV", "production"),
-            ("TWOFOLD_PUBLIC_URL", "https://mfa.example"),
-            ("TWOFOLD_REDIS_URL", "redis://r:6379"),
-        ]);
-        let err = Config::load_from(None, production).unwrap_err().to_string();
-        assert!(err.contains("master_key"), "{err}");
-    }
-
-    #[test]
-    fn text_keys_take_values_that_look_like_other_types() {
-        let c = Config::load_from(
-            None,
-            env(&[
-                ("TWOFOLD_REDIS_PREFIX", "true"),
-                ("TWOFOLD_TOTP_ISSUER", "2024"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(c.redis_prefix, "true");
-        assert_eq!(c.totp.issuer, "2024");
-    }
-
-    #[test]
-    fn bad_values_name_their_key() {
-        let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_POOL_SIZE", "lots")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("database_pool_size"), "{err}");
-    }
-}
+mod tests;

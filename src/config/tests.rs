@@ -1,0 +1,207 @@
+//! Configuration loading and validation.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_are_the_embedded_development_setup() {
+    let c = Config::load_from(None, env(&[])).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(
+        c.public_url_for(c.listen).as_str(),
+        "http://127.0.0.1:8080/"
+    );
+    assert_eq!(
+        c.database,
+        DatabaseUrl::Sqlite(PathBuf::from("./twofold-data/twofold.db"))
+    );
+    assert_eq!(c.store, StoreUrl::InProcess);
+    assert!(matches!(c.master_key, MasterKeySource::Generated(_)));
+}
+
+#[test]
+fn environment_overrides_and_unrelated_prefixed_vars_are_ignored() {
+    let c = Config::load_from(
+        None,
+        env(&[
+            ("TWOFOLD_LISTEN", "0.0.0.0:9000"),
+            ("TWOFOLD_DATABASE_URL", "postgres://u@h/db"),
+            ("TWOFOLD_TEST_DATABASE_URL", "whatever"),
+            ("TWOFOLD_CONFIG", "/nowhere"),
+            ("PATH", "/bin"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.listen.port(), 9000);
+    assert_eq!(
+        c.database,
+        DatabaseUrl::Postgres("postgres://u@h/db".into())
+    );
+}
+
+#[test]
+fn unknown_database_scheme_is_refused_by_name() {
+    let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_URL", "mysql://x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("database_url") && err.contains("mysql"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_redis_scheme_is_refused() {
+    let err = Config::load_from(None, env(&[("TWOFOLD_REDIS_URL", "memcached://x")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("redis_url"), "{err}");
+}
+
+#[test]
+fn unknown_env_key_is_refused_by_name() {
+    let err = Config::load_from(None, env(&[("TWOFOLD_LISTN", "1.2.3.4:1")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("listn"), "{err}");
+}
+
+#[test]
+fn unknown_file_key_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twofold.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1\"\nfrobnicate = true\n").unwrap();
+    let err = Config::load_from(Some(&path), env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("frobnicate"), "{err}");
+}
+
+#[test]
+fn file_then_env_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twofold.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1111\"\nlog = \"debug\"\n").unwrap();
+    let c = Config::load_from(Some(&path), env(&[("TWOFOLD_LOG", "warn")])).unwrap();
+    assert_eq!(c.listen.port(), 1111);
+    assert_eq!(c.log, "warn");
+}
+
+#[test]
+fn production_needs_redis_and_a_public_url() {
+    let base = [
+        ("TWOFOLD_ENV", "production"),
+        (
+            "TWOFOLD_MASTER_KEY",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        ),
+    ];
+    let err = Config::load_from(None, env(&base)).unwrap_err().to_string();
+    assert!(err.contains("public_url"), "{err}");
+    let with_url = [&base[..], &[("TWOFOLD_PUBLIC_URL", "https://mfa.example")]].concat();
+    let err = Config::load_from(None, env(&with_url))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("redis_url"), "{err}");
+    let with_redis = [&with_url[..], &[("TWOFOLD_REDIS_URL", "redis://r:6379")]].concat();
+    let err = Config::load_from(None, env(&with_redis))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sms_gateway"),
+        "the log gateway is for development: {err}"
+    );
+    let full = [
+        &with_redis[..],
+        &[
+            ("TWOFOLD_SMS_GATEWAY", "webhook"),
+            ("TWOFOLD_SMS_WEBHOOK_URL", "https://sms.example/send"),
+            (
+                "TWOFOLD_SMS_WEBHOOK_BODY",
+                r#"{"to":"{to}","text":"{message}"}"#,
+            ),
+        ],
+    ]
+    .concat();
+    assert!(Config::load_from(None, env(&full)).is_ok());
+}
+
+#[test]
+fn sms_settings_are_checked_and_name_their_key() {
+    for (pairs, key) in [
+        (
+            vec![("TWOFOLD_SMS_GATEWAY", "carrier-pigeon")],
+            "sms_gateway",
+        ),
+        (vec![("TWOFOLD_SMS_GATEWAY", "webhook")], "sms_webhook_url"),
+        (
+            vec![
+                ("TWOFOLD_SMS_GATEWAY", "webhook"),
+                ("TWOFOLD_SMS_WEBHOOK_URL", "ftp://x"),
+                ("TWOFOLD_SMS_WEBHOOK_BODY", "to={to}&m={message}"),
+            ],
+            "sms_webhook_url",
+        ),
+        (
+            vec![("TWOFOLD_SMS_GATEWAY", "twilio")],
+            "twilio_account_sid",
+        ),
+        (vec![("TWOFOLD_SMS_COUNTRIES", "FR,XX")], "sms_countries"),
+        (
+            vec![("TWOFOLD_SMS_TEMPLATE", "no code here")],
+            "sms_template",
+        ),
+    ] {
+        let err = Config::load_from(None, env(&pairs))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{pairs:?}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_log_filter_is_refused() {
+    let err = Config::load_from(None, env(&[("TWOFOLD_LOG", "info,=x=y")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("log"), "{err}");
+}
+
+#[test]
+fn production_refuses_a_generated_master_key() {
+    let production = env(&[
+        ("TWOFOLD_ENV", "production"),
+        ("TWOFOLD_PUBLIC_URL", "https://mfa.example"),
+        ("TWOFOLD_REDIS_URL", "redis://r:6379"),
+    ]);
+    let err = Config::load_from(None, production).unwrap_err().to_string();
+    assert!(err.contains("master_key"), "{err}");
+}
+
+#[test]
+fn text_keys_take_values_that_look_like_other_types() {
+    let c = Config::load_from(
+        None,
+        env(&[
+            ("TWOFOLD_REDIS_PREFIX", "true"),
+            ("TWOFOLD_TOTP_ISSUER", "2024"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.redis_prefix, "true");
+    assert_eq!(c.totp.issuer, "2024");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_POOL_SIZE", "lots")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("database_pool_size"), "{err}");
+}

@@ -1,0 +1,51 @@
+//! `/v1/admin/sms/breaker`: the daily SMS budget's breaker, seen and reset by an admin.
+
+use actix_web::{HttpResponse, delete, get, web};
+use serde::Serialize;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::audit::{self, Action, Event};
+use crate::error::{ApiError, ErrorBody};
+use crate::http::auth::Admin;
+use crate::sms::limits;
+use crate::state::AppState;
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(status).service(reset);
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BreakerStatus {
+    /// True while sends are refused with `sms_budget_exhausted`.
+    pub tripped: bool,
+}
+
+/// Whether the daily SMS budget has tripped the breaker.
+#[utoipa::path(
+    tag = "admin",
+    security(("api_key" = [])),
+    responses((status = 200, body = BreakerStatus), (status = 403, body = ErrorBody))
+)]
+#[get("/v1/admin/sms/breaker")]
+async fn status(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
+    let tripped = limits::breaker_tripped(&state.store).await?;
+    Ok(HttpResponse::Ok().json(BreakerStatus { tripped }))
+}
+
+/// Resets the breaker and today's budget count: sends resume at once.
+#[utoipa::path(
+    tag = "admin",
+    security(("api_key" = [])),
+    responses((status = 204, description = "reset"), (status = 403, body = ErrorBody))
+)]
+#[delete("/v1/admin/sms/breaker")]
+async fn reset(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    limits::reset_breaker(&state.store, now).await?;
+    state
+        .metrics
+        .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
+    let event = Event::new("*", Action::SmsBreakerReset, admin.actor());
+    state.db.run(move |c| audit::record(c, now, event)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

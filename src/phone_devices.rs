@@ -1,0 +1,174 @@
+//! Phone devices: enrolling a number (confirmed by the first code sent to it, SEC-28) and sending
+//! login codes to it. A number is shown only by its last digits; changing it is a new device.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Action, Event};
+use crate::crypto;
+use crate::db::devices as q;
+use crate::db::models::DeviceRow;
+use crate::devices::{self, Device, KIND_SMS, PENDING_FOR};
+use crate::error::ApiError;
+use crate::phone::{self, Phone, PhoneError};
+use crate::sms_codes::{self, NOTICE};
+use crate::state::AppState;
+use crate::users::{Caller, Subject};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollSms {
+    /// E.164, e.g. `+33612345678`; mobile numbers of allowed countries only.
+    pub phone: String,
+    /// Default: the number's calling code and last two digits.
+    pub label: Option<String>,
+    /// As for a TOTP device (SEC-7).
+    pub step_up: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnrolledSms {
+    pub device: Device,
+    /// When the sent code expires, in seconds.
+    pub expires_in: u64,
+    /// When a new code may be asked for, in seconds.
+    pub resend_after: u64,
+    pub notice: &'static str,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendSms {
+    /// The phone device to text; default: the user's first active one.
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SmsSent {
+    pub device_id: String,
+    pub expires_in: u64,
+    pub resend_after: u64,
+    pub notice: &'static str,
+}
+
+fn parse_phone(state: &AppState, input: &str) -> Result<Phone, ApiError> {
+    phone::check(input, &state.config.sms.countries).map_err(|e| match e {
+        PhoneError::Malformed => ApiError::InvalidRequest(
+            "a phone number is E.164: + and the digits, e.g. +33612345678".into(),
+        ),
+        PhoneError::NotAllowed => ApiError::PhoneNotAllowed,
+    })
+}
+
+/// Enrolls a phone number: a pending device, and a code sent to it. A refused number never
+/// reaches the gateway (SEC-30).
+pub async fn enroll(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    req: EnrollSms,
+) -> Result<EnrolledSms, ApiError> {
+    let phone = parse_phone(state, &req.phone)?;
+    let label = req.label.unwrap_or_else(|| phone.redacted());
+    devices::validate_label(&label)?;
+    let now = state.clock.now();
+    let (tenant, user, l) = (subject.tenant.clone(), subject.user.clone(), label.clone());
+    if state
+        .db
+        .run(move |c| q::label_in_use(c, &tenant, &user, &l, now.naive_utc()))
+        .await?
+    {
+        return Err(devices::label_conflict());
+    }
+    let step_up = devices::require_step_up(state, subject, caller, req.step_up.as_deref()).await?;
+    let row = DeviceRow {
+        id: crypto::random_id().map_err(ApiError::internal)?,
+        tenant: subject.tenant.clone(),
+        user_id: subject.user.clone(),
+        kind: KIND_SMS.into(),
+        label,
+        status: q::PENDING.into(),
+        secret_sealed: None,
+        key_id: None,
+        algorithm: "SHA1".into(),
+        digits: 6,
+        period: 30,
+        phone: Some(phone.e164().to_string()),
+        last_step: -1,
+        step_up,
+        created_at: now.naive_utc(),
+        expires_at: Some((now + PENDING_FOR).naive_utc()),
+        confirmed_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let event = Event::new(
+        &subject.tenant,
+        Action::DeviceEnrolled,
+        caller.actor.clone(),
+    )
+    .user(&subject.user)
+    .device(&row.id)
+    .ip(caller.ip.clone())
+    .detail(
+        serde_json::json!({"kind": KIND_SMS, "to": phone.redacted(), "country": phone.region()}),
+    );
+    devices::insert_pending(state, &row, now, event).await?;
+    let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await;
+    let sent = match sent {
+        Ok(s) => s,
+        Err(e) => {
+            // No code reached the phone: the enrollment cannot be confirmed, so it goes.
+            let (tenant, user, id) = (subject.tenant.clone(), subject.user.clone(), row.id.clone());
+            state
+                .db
+                .run(move |c| q::delete_pending(c, &tenant, &user, &id))
+                .await?;
+            return Err(e);
+        }
+    };
+    Ok(EnrolledSms {
+        device: Device::from(&row),
+        expires_in: sent.expires_in.as_secs(),
+        resend_after: sent.resend_after.as_secs(),
+        notice: NOTICE,
+    })
+}
+
+/// Sends a login code to an active phone device of the user (or the one named); for a pending
+/// device named explicitly, a new confirmation code.
+pub async fn send_code(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    req: SendSms,
+) -> Result<SmsSent, ApiError> {
+    let now = state.clock.now();
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let rows = state
+        .db
+        .run(move |c| q::list(c, &tenant, &user, &[q::ACTIVE, q::PENDING]))
+        .await?;
+    let usable = |r: &&DeviceRow| {
+        r.kind == KIND_SMS
+            && (r.status == q::ACTIVE
+                || (req.device_id.is_some() && r.expires_at.is_some_and(|e| e > now.naive_utc())))
+    };
+    let row = rows
+        .iter()
+        .filter(usable)
+        .find(|r| req.device_id.as_deref().is_none_or(|id| id == r.id))
+        .ok_or(ApiError::NotFound)?;
+    let number = row
+        .phone
+        .as_deref()
+        .ok_or_else(|| ApiError::internal(format!("phone device {} has no number", row.id)))?;
+    // Stored numbers were checked at enrollment; a changed allow-list applies to them too.
+    let phone = parse_phone(state, number)?;
+    let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await?;
+    Ok(SmsSent {
+        device_id: row.id.clone(),
+        expires_in: sent.expires_in.as_secs(),
+        resend_after: sent.resend_after.as_secs(),
+        notice: NOTICE,
+    })
+}

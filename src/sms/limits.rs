@@ -1,0 +1,376 @@
+//! Anti-pumping send limits (SEC-29, REL-6): per number, per number prefix, per user, per IP and
+//! per country, and a global daily budget whose exhaustion trips a breaker until the next UTC day
+//! or an admin reset.
+//!
+//! Each limit is one atomic [`Store::hit`], so racing nodes never send more than a limit allows.
+//! A message is charged *before* it is sent and stays charged whatever the gateway does: an
+//! attempted send may have cost money. A refusal stops the charge at the first limit that refuses;
+//! the limits before it stay charged, which is the point against pumping. Every key expires
+//! (REL-8), and each holds one hash tag so any key is usable in Redis Cluster.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::phone::Phone;
+use crate::store::{Store, StoreError};
+use crate::users::Subject;
+
+const TEN_MIN: Duration = Duration::from_secs(600);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+/// The budget key is named after its UTC day; it only has to outlive that day.
+const BUDGET_WINDOW: Duration = Duration::from_secs(25 * 3600);
+const BREAKER_KEY: &str = "sms:breaker";
+
+/// Every send limit; the defaults are those of issue 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_number_10min: u64,
+    pub per_number_day: u64,
+    /// Per number minus its last 4 digits ([`Phone::prefix`]): pumping through sequential numbers.
+    pub per_prefix_hour: u64,
+    pub per_ip_hour: u64,
+    pub per_user_hour: u64,
+    pub per_country_hour: u64,
+    /// Messages per UTC day across all tenants; exceeding it trips the breaker.
+    pub daily_budget: u64,
+}
+
+impl Default for SmsLimits {
+    fn default() -> SmsLimits {
+        SmsLimits {
+            per_number_10min: 3,
+            per_number_day: 10,
+            per_prefix_hour: 20,
+            per_ip_hour: 1000,
+            per_user_hour: 10,
+            per_country_hour: 500,
+            daily_budget: 10_000,
+        }
+    }
+}
+
+/// Why a message may not be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// 429 `rate_limited`. `limit` names the refusing limit for metrics: "number", "prefix",
+    /// "user", "ip" or "country".
+    RateLimited {
+        retry_after: Duration,
+        limit: &'static str,
+    },
+    /// 503 `sms_budget_exhausted`: the breaker is tripped until the next UTC midnight.
+    BudgetExhausted { retry_after: Duration },
+}
+
+impl Refusal {
+    /// The wait for `Retry-After` (round up to whole seconds, at least 1).
+    pub fn retry_after(&self) -> Duration {
+        match *self {
+            Refusal::RateLimited { retry_after, .. } | Refusal::BudgetExhausted { retry_after } => {
+                retry_after
+            }
+        }
+    }
+}
+
+/// The outcome of a failed [`charge`]: a refusal, or a store that failed (fail closed, 503).
+#[derive(Debug)]
+pub enum ChargeError {
+    Refused(Refusal),
+    Store(StoreError),
+}
+
+impl From<StoreError> for ChargeError {
+    fn from(e: StoreError) -> ChargeError {
+        ChargeError::Store(e)
+    }
+}
+
+/// Charges one message against every limit, in this order: breaker (a read; nothing is charged
+/// while it is tripped), number per 10 min, number per day, prefix, user, IP (skipped when
+/// `None`), country, daily budget. The first refusal is returned. The budget's day is the UTC
+/// day of the application clock `now`.
+pub async fn charge(
+    store: &Store,
+    limits: &SmsLimits,
+    phone: &Phone,
+    subject: &Subject,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ChargeError> {
+    if breaker_tripped(store).await? {
+        return Err(budget_exhausted(now));
+    }
+    let (l, n, p) = (limits, phone.e164(), phone.prefix());
+    let mut checks = vec![
+        ("number", num_10m_key(n), l.per_number_10min, TEN_MIN),
+        ("number", num_day_key(n), l.per_number_day, DAY),
+        ("prefix", prefix_key(p), l.per_prefix_hour, HOUR),
+        ("user", user_key(subject), l.per_user_hour, HOUR),
+    ];
+    if let Some(ip) = ip {
+        checks.push(("ip", ip_key(ip), l.per_ip_hour, HOUR));
+    }
+    let country = country_key(phone.region());
+    checks.push(("country", country, l.per_country_hour, HOUR));
+    for (limit, key, max, window) in checks {
+        let hit = store.hit(&key, max, window).await?;
+        if !hit.allowed {
+            let retry_after = hit.resets_in;
+            let refusal = Refusal::RateLimited { retry_after, limit };
+            return Err(ChargeError::Refused(refusal));
+        }
+    }
+    let budget = store
+        .hit(&budget_key(now), limits.daily_budget, BUDGET_WINDOW)
+        .await?;
+    if !budget.allowed {
+        // SET NX: of racing nodes, only the one that trips the breaker logs it.
+        if store.consume_once(BREAKER_KEY, until_midnight(now)).await? {
+            tracing::error!(
+                daily_budget = limits.daily_budget,
+                "SMS daily budget exhausted; breaker tripped"
+            );
+        }
+        return Err(budget_exhausted(now));
+    }
+    Ok(())
+}
+
+/// Admin reset: clears today's budget counter, then the breaker (in that order, so a send racing
+/// the reset cannot re-trip it on the old count).
+pub async fn reset_breaker(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    store.delete(&budget_key(now)).await?;
+    store.delete(BREAKER_KEY).await?;
+    Ok(())
+}
+
+/// Whether the breaker is tripped (for /metrics and the admin view).
+pub async fn breaker_tripped(store: &Store) -> Result<bool, StoreError> {
+    Ok(store.get(BREAKER_KEY).await?.is_some())
+}
+
+fn budget_exhausted(now: DateTime<Utc>) -> ChargeError {
+    ChargeError::Refused(Refusal::BudgetExhausted {
+        retry_after: until_midnight(now),
+    })
+}
+
+/// Time from `now` to the next UTC midnight (a full day at midnight itself).
+fn until_midnight(now: DateTime<Utc>) -> Duration {
+    now.date_naive()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| (midnight.and_utc() - now).to_std().ok())
+        .unwrap_or(DAY)
+}
+
+fn num_10m_key(e164: &str) -> String {
+    format!("sms:num:{{{e164}}}:10m")
+}
+fn num_day_key(e164: &str) -> String {
+    format!("sms:num:{{{e164}}}:day")
+}
+fn prefix_key(prefix: &str) -> String {
+    format!("sms:prefix:{{{prefix}}}")
+}
+/// `/` cannot occur in a tenant or user id, so distinct subjects never share a key.
+fn user_key(s: &Subject) -> String {
+    format!("sms:user:{{{}/{}}}", s.tenant, s.user)
+}
+fn ip_key(ip: &str) -> String {
+    format!("sms:ip:{{{ip}}}")
+}
+fn country_key(region: &str) -> String {
+    format!("sms:country:{{{region}}}")
+}
+fn budget_key(now: DateTime<Utc>) -> String {
+    format!("sms:budget:{{{}}}", now.format("%Y-%m-%d"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: Option<&str> = Some("2001:db8::1");
+
+    /// A fresh in-process store and a Redis store under a fresh prefix.
+    fn stores() -> Vec<Store> {
+        let url = std::env::var("TWOFOLD_TEST_REDIS_URL")
+            .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let prefix = format!("limits-test:{}:", crate::crypto::random_id().unwrap());
+        let redis = Store::redis(&url, &prefix, Duration::from_secs(2)).unwrap();
+        vec![Store::memory(Duration::from_secs(2)), redis]
+    }
+
+    fn phone(n: &str) -> Phone {
+        Phone::parse(n).unwrap()
+    }
+
+    fn user(u: &str) -> Subject {
+        Subject::new("t1".into(), u.into()).unwrap()
+    }
+
+    /// Default limits with one changed.
+    fn with(f: impl FnOnce(&mut SmsLimits)) -> SmsLimits {
+        let mut l = SmsLimits::default();
+        f(&mut l);
+        l
+    }
+
+    /// Charges one message to number `n` for user `u`, now.
+    async fn send(
+        s: &Store,
+        l: SmsLimits,
+        n: &str,
+        u: &str,
+        ip: Option<&str>,
+    ) -> Result<(), ChargeError> {
+        charge(s, &l, &phone(n), &user(u), ip, Utc::now()).await
+    }
+
+    fn refusal(r: Result<(), ChargeError>) -> Refusal {
+        match r {
+            Err(ChargeError::Refused(refusal)) => refusal,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    fn limit_of(r: Result<(), ChargeError>) -> &'static str {
+        match refusal(r) {
+            Refusal::RateLimited { limit, .. } => limit,
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn fourth_send_to_a_number_within_10_minutes_is_refused() {
+        for s in stores() {
+            let l = SmsLimits::default();
+            for u in ["a", "b", "c"] {
+                send(&s, l, "+33612345678", u, IP).await.unwrap();
+            }
+            let r = refusal(send(&s, l, "+33612345678", "d", None).await);
+            let Refusal::RateLimited { retry_after, limit } = r else {
+                panic!("{r:?}")
+            };
+            assert_eq!(limit, "number", "{}", s.kind());
+            assert!(retry_after > Duration::ZERO && retry_after <= TEN_MIN);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn numbers_sharing_a_prefix_share_a_limit() {
+        for s in stores() {
+            let l = with(|l| l.per_prefix_hour = 2);
+            send(&s, l, "+33612345678", "a", None).await.unwrap();
+            send(&s, l, "+33612345679", "b", None).await.unwrap();
+            let r = send(&s, l, "+33612340000", "c", None).await;
+            assert_eq!(limit_of(r), "prefix");
+            send(&s, l, "+33612350000", "d", None).await.unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn user_ip_and_country_limits() {
+        for s in stores() {
+            let l = with(|l| l.per_user_hour = 2);
+            send(&s, l, "+33612345678", "u", None).await.unwrap();
+            send(&s, l, "+33612355678", "u", None).await.unwrap();
+            let r = send(&s, l, "+33612365678", "u", None).await;
+            assert_eq!(limit_of(r), "user");
+
+            let l = with(|l| l.per_ip_hour = 2);
+            send(&s, l, "+33612375678", "i1", IP).await.unwrap();
+            send(&s, l, "+33612385678", "i2", IP).await.unwrap();
+            let r = send(&s, l, "+33612305678", "i3", IP).await;
+            assert_eq!(limit_of(r), "ip");
+            // Another address, or none at all (the IP limit is skipped), still sends.
+            send(&s, l, "+33612315678", "i4", Some("192.0.2.1"))
+                .await
+                .unwrap();
+            send(&s, l, "+33612325678", "i5", None).await.unwrap();
+
+            // FR has 6 sends counted above: the two refused ones stopped at the user and IP
+            // limits, before the country one. US has none.
+            let l = with(|l| l.per_country_hour = 7);
+            send(&s, l, "+33612335678", "c1", None).await.unwrap();
+            let r = send(&s, l, "+33612395678", "c2", None).await;
+            assert_eq!(limit_of(r), "country");
+            send(&s, l, "+12015550123", "c3", None).await.unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn budget_trips_the_breaker_until_reset() {
+        for s in stores() {
+            let (l, now) = (with(|l| l.daily_budget = 2), Utc::now());
+            assert!(!breaker_tripped(&s).await.unwrap());
+            send(&s, l, "+33612345678", "a", None).await.unwrap();
+            send(&s, l, "+33612355678", "b", None).await.unwrap();
+            // The one that exceeds the budget, then a fresh number and user refused by the breaker.
+            for (n, u) in [("+33612365678", "c"), ("+12015550123", "d")] {
+                let r = refusal(send(&s, l, n, u, None).await);
+                let Refusal::BudgetExhausted { retry_after } = r else {
+                    panic!("{r:?}")
+                };
+                assert!(retry_after > Duration::ZERO && retry_after <= until_midnight(now));
+                assert!(breaker_tripped(&s).await.unwrap(), "{}", s.kind());
+            }
+            reset_breaker(&s, Utc::now()).await.unwrap();
+            assert!(!breaker_tripped(&s).await.unwrap());
+            send(&s, l, "+33612375678", "e", None).await.unwrap();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn parallel_sends_respect_the_number_limit() {
+        for s in stores() {
+            let sends: Vec<_> = (0..20)
+                .map(|i| {
+                    let s = s.clone();
+                    let u = format!("u{i}");
+                    tokio::spawn(async move {
+                        send(&s, SmsLimits::default(), "+33612345678", &u, None).await
+                    })
+                })
+                .collect();
+            let mut ok = 0;
+            for send in sends {
+                match send.await.unwrap() {
+                    Ok(()) => ok += 1,
+                    r => assert_eq!(limit_of(r), "number"),
+                }
+            }
+            assert_eq!(ok, 3, "{}", s.kind());
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn every_key_has_a_ttl() {
+        for s in stores() {
+            let (p, u, now) = (phone("+33612345678"), user("a"), Utc::now());
+            let l = with(|l| l.daily_budget = 1);
+            charge(&s, &l, &p, &u, IP, now).await.unwrap();
+            let r = charge(&s, &l, &phone("+33612355678"), &user("b"), None, now).await;
+            assert!(matches!(refusal(r), Refusal::BudgetExhausted { .. }));
+            let keys = [
+                (num_10m_key(p.e164()), TEN_MIN),
+                (num_day_key(p.e164()), DAY),
+                (prefix_key(p.prefix()), HOUR),
+                (user_key(&u), HOUR),
+                (ip_key(IP.unwrap()), HOUR),
+                (country_key(p.region()), HOUR),
+                (budget_key(now), BUDGET_WINDOW),
+                (BREAKER_KEY.to_string(), until_midnight(now)),
+            ];
+            for (key, window) in keys {
+                let ttl = s.ttl(&key).await.unwrap();
+                let kind = s.kind();
+                assert!(ttl.is_some_and(|t| t <= window), "{key} {ttl:?} {kind}");
+            }
+        }
+    }
+}
