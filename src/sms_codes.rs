@@ -46,15 +46,32 @@ fn keys(subject: &Subject, device_id: &str) -> Keys {
     }
 }
 
-fn hash(state: &AppState, subject: &Subject, device_id: &str, code: &str) -> Vec<u8> {
-    let input = [
+fn hash_input(subject: &Subject, device_id: &str, code: &str) -> Vec<u8> {
+    [
         subject.tenant.as_bytes(),
         subject.user.as_bytes(),
         device_id.as_bytes(),
         code.as_bytes(),
     ]
-    .join(&0u8);
-    state.keys.hash(HASH_DOMAIN, &input)
+    .join(&0u8)
+}
+
+fn hash(state: &AppState, subject: &Subject, device_id: &str, code: &str) -> Vec<u8> {
+    state
+        .keys
+        .hash(HASH_DOMAIN, &hash_input(subject, device_id, code))
+}
+
+fn hashes(state: &AppState, subject: &Subject, device_id: &str, code: &str) -> Vec<Vec<u8>> {
+    state
+        .keys
+        .hashes(HASH_DOMAIN, &hash_input(subject, device_id, code))
+}
+
+/// What a user without a phone device costs a verify: one store read, like a user with one.
+pub async fn decoy_read(state: &AppState) -> Result<(), ApiError> {
+    state.store.get("smscode:{decoy}").await?;
+    Ok(())
 }
 
 /// Six uniform digits: rejection sampling, so no value is likelier than another.
@@ -219,31 +236,35 @@ pub async fn check(
     code: &str,
 ) -> Result<bool, ApiError> {
     let k = keys(subject, device_id);
-    let Some(stored) = state.store.get(&k.code).await? else {
+    let Some(value) = state.store.get(&k.code).await? else {
         return Ok(false);
     };
-    let (sent_at, stored) = stored.split_at(stored.len().min(8));
+    let (sent_at, stored) = value.split_at(value.len().min(8));
     let sent_ms = i64::from_be_bytes(sent_at.try_into().unwrap_or([0; 8]));
     let age_ms = state.clock.now().timestamp_millis().saturating_sub(sent_ms);
     let ttl_ms = i64::try_from(CODE_TTL.as_millis()).unwrap_or(i64::MAX);
     if !(0..ttl_ms).contains(&age_ms) {
-        state.store.delete(&k.code).await?;
+        state.store.take_if_equal(&k.code, &value).await?;
         return Ok(false);
     }
     let tries = state.store.hit(&k.tries, MAX_TRIES, CODE_TTL).await?;
     if !tries.allowed {
-        state.store.delete(&k.code).await?;
+        state.store.take_if_equal(&k.code, &value).await?;
         return Ok(false);
     }
-    let candidate = hash(state, subject, device_id, code);
-    if !bool::from(candidate.ct_eq(stored)) {
+    // Every loaded master key's hash: a code sent just before a key change still works.
+    let matched = hashes(state, subject, device_id, code)
+        .iter()
+        .fold(subtle::Choice::from(0), |acc, h| acc | h.ct_eq(stored));
+    if !bool::from(matched) {
         if tries.count >= MAX_TRIES {
-            state.store.delete(&k.code).await?;
+            state.store.take_if_equal(&k.code, &value).await?;
         }
         return Ok(false);
     }
-    // Single use: of racing right answers, only the one that takes the code wins.
-    Ok(state.store.take(&k.code).await?.is_some())
+    // Single use, and only of the code that was compared: of racing right answers one wins,
+    // and a code replaced by a resend meanwhile is left to its own checks.
+    Ok(state.store.take_if_equal(&k.code, &value).await?)
 }
 
 /// Kills the device's pending code at once (revocation, SEC-21).

@@ -274,10 +274,17 @@ async fn evaluate_verify(
             }
             // Then the codes texted to the user's phones (TOTP is the stronger factor: first).
             if code.len() == 6 {
-                for row in rows.iter().filter(|r| r.kind == KIND_SMS) {
+                let phones: Vec<&DeviceRow> = rows.iter().filter(|r| r.kind == KIND_SMS).collect();
+                if phones.is_empty() {
+                    sms_codes::decoy_read(state).await?;
+                }
+                for row in phones {
                     if sms_codes::check(state, subject, &row.id, &code).await? {
                         let (id, at) = (row.id.clone(), now.naive_utc());
-                        state.db.run(move |c| q::touch(c, &id, at)).await?;
+                        // Revoked meanwhile (SEC-21): the code died with the device.
+                        if !state.db.run(move |c| q::touch(c, &id, at)).await? {
+                            return Ok(rejected(Action::VerifyFailed, Some(row.id.clone())));
+                        }
                         return Ok(Outcome::Accepted {
                             device_id: Some(row.id.clone()),
                             method: Method::Sms,

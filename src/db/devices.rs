@@ -229,11 +229,12 @@ pub fn delete_pending(
 }
 
 /// Records a use of an active device (SMS codes have no step to compare-and-set).
-pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(), DbError> {
-    diesel::update(d::devices.filter(d::id.eq(id)).filter(d::status.eq(ACTIVE)))
+/// False if the device is no longer active.
+pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<bool, DbError> {
+    let n = diesel::update(d::devices.filter(d::id.eq(id)).filter(d::status.eq(ACTIVE)))
         .set(d::last_used_at.eq(Some(now)))
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Revokes one device of the user (active, or pending and unexpired). False if none was

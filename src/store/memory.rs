@@ -223,6 +223,20 @@ impl MemoryStore {
         map.remove(key).map(|e| bytes_of(&e.value))
     }
 
+    pub fn take_if_equal(&self, key: &str, expected: &[u8]) -> bool {
+        let mut map = lock_map(&self.map);
+        match Self::live(&mut map, key, Instant::now()) {
+            Some(Entry {
+                value: Value::Bytes(b),
+                ..
+            }) if b.as_slice() == expected => {
+                map.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn ttl(&self, key: &str) -> Option<Duration> {
         let now = Instant::now();
         let mut map = lock_map(&self.map);

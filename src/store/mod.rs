@@ -240,6 +240,19 @@ impl Store {
         .await
     }
 
+    /// Removes the key only if it still holds `expected`; true for the one caller that did.
+    /// Check-then-take in one step: a value replaced meanwhile (a resent code) is left alone.
+    pub async fn take_if_equal(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.take_if_equal(&key, expected)),
+                Backend::Redis(r) => r.take_if_equal(&key, expected).await,
+            }
+        })
+        .await
+    }
+
     /// Removes the key; true if it existed.
     pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
         let key = self.key(key);

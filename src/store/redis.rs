@@ -59,12 +59,21 @@ redis.call('DEL', KEYS[1])
 return length
 ";
 
+/// Delete-if-equal: KEYS[1], ARGV[1] the expected value. Returns 1 if it deleted.
+const TAKE_IF_EQUAL: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     hit: Script,
     begin_attempt: Script,
     lock: Script,
+    take_if_equal: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -91,6 +100,7 @@ impl RedisStore {
             hit: Script::new(HIT),
             begin_attempt: Script::new(BEGIN_ATTEMPT),
             lock: Script::new(LOCK),
+            take_if_equal: Script::new(TAKE_IF_EQUAL),
         })
     }
 
@@ -195,6 +205,18 @@ impl RedisStore {
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn.clone();
         conn.get_del(key).await.map_err(unavailable)
+    }
+
+    pub async fn take_if_equal(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let n: i64 = self
+            .take_if_equal
+            .key(key)
+            .arg(expected)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(n == 1)
     }
 
     pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {

@@ -143,6 +143,30 @@ async fn racing_take_has_one_winner(store: Store) {
     assert_eq!(got, 1);
 }
 
+/// Delete-if-equal: a replaced value is left alone; of racing takers one wins.
+async fn take_if_equal_takes_only_the_value_compared(store: Store) {
+    let ttl = Duration::from_secs(60);
+    store.put("q", b"old", ttl).await.unwrap();
+    store.put("q", b"new", ttl).await.unwrap();
+    assert!(!store.take_if_equal("q", b"old").await.unwrap());
+    assert_eq!(store.get("q").await.unwrap().as_deref(), Some(&b"new"[..]));
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.take_if_equal("q", b"new").await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.get("q").await.unwrap(), None);
+}
+
 /// Runs each suite function against both stores, on a multi-threaded runtime so races are real.
 macro_rules! both_stores {
     ($($name:ident),* $(,)?) => {
@@ -166,6 +190,7 @@ both_stores!(
     racing_hits_get_exactly_the_limit,
     racing_consume_once_has_one_winner,
     racing_take_has_one_winner,
+    take_if_equal_takes_only_the_value_compared,
 );
 
 /// A Redis that does not answer is an error within the deadline, not a hang.
