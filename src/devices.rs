@@ -188,10 +188,16 @@ pub(crate) fn label_conflict() -> ApiError {
 /// first use, and the user's expired enrollments make way (their labels become free).
 pub async fn insert_pending(
     state: &AppState,
+    caller: &Caller,
     row: &DeviceRow,
     now: DateTime<Utc>,
-    event: Event,
+    detail: serde_json::Value,
 ) -> Result<(), ApiError> {
+    let event = Event::new(&row.tenant, Action::DeviceEnrolled, caller.actor.clone())
+        .user(&row.user_id)
+        .device(&row.id)
+        .ip(caller.ip.clone())
+        .detail(detail);
     let stored = row.clone();
     let inserted = state
         .db
@@ -210,6 +216,34 @@ pub async fn insert_pending(
     }
 }
 
+/// The checks every new device passes before it exists: a valid label not in use, then the
+/// step-up rule. The label goes first, so a taken one does not use up the user's assertion (the
+/// unique index still decides under a race). Returns whether the enrollment is step-up
+/// authorized (see [`require_step_up`]).
+pub async fn admit(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    label: &str,
+    step_up: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    validate_label(label)?;
+    let (tenant, user, l) = (
+        subject.tenant.clone(),
+        subject.user.clone(),
+        label.to_string(),
+    );
+    let taken = state
+        .db
+        .run(move |c| q::label_in_use(c, &tenant, &user, &l, now.naive_utc()))
+        .await?;
+    if taken {
+        return Err(label_conflict());
+    }
+    require_step_up(state, subject, caller, step_up).await
+}
+
 /// Starts a TOTP enrollment: a pending device with a fresh 160-bit secret (SEC-3).
 pub async fn enroll_totp(
     state: &AppState,
@@ -225,19 +259,8 @@ pub async fn enroll_totp(
     )
     .map_err(ApiError::InvalidRequest)?;
     let label = req.label.unwrap_or_else(|| subject.user.clone());
-    validate_label(&label)?;
     let now = state.clock.now();
-    // Checked before the step-up assertion is used up, so a taken label does not cost the user a
-    // fresh verify; the unique index still decides under a race.
-    let (tenant, user, l) = (subject.tenant.clone(), subject.user.clone(), label.clone());
-    let taken = state
-        .db
-        .run(move |c| q::label_in_use(c, &tenant, &user, &l, now.naive_utc()))
-        .await?;
-    if taken {
-        return Err(label_conflict());
-    }
-    let step_up = require_step_up(state, subject, caller, req.step_up.as_deref()).await?;
+    let step_up = admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
 
     let secret =
         Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(ApiError::internal)?);
@@ -268,19 +291,9 @@ pub async fn enroll_totp(
         last_used_at: None,
         revoked_at: None,
     };
-    let event = Event::new(
-        &subject.tenant,
-        Action::DeviceEnrolled,
-        caller.actor.clone(),
-    )
-    .user(&subject.user)
-    .device(&row.id)
-    .ip(caller.ip.clone())
-    .detail(
-        serde_json::json!({"kind": KIND_TOTP, "algorithm": row.algorithm,
-                                   "digits": row.digits, "period": row.period}),
-    );
-    insert_pending(state, &row, now, event).await?;
+    let detail = serde_json::json!({"kind": KIND_TOTP, "algorithm": row.algorithm,
+                                    "digits": row.digits, "period": row.period});
+    insert_pending(state, caller, &row, now, detail).await?;
     let uri = totp::otpauth_uri(&state.config.totp.issuer, &row.label, &secret[..], params);
     Ok(Enrolled {
         device: Device::from(&row),

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Action, Event};
 use crate::crypto;
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
@@ -69,17 +68,9 @@ pub async fn enroll(
 ) -> Result<EnrolledSms, ApiError> {
     let phone = parse_phone(state, &req.phone)?;
     let label = req.label.unwrap_or_else(|| phone.redacted());
-    devices::validate_label(&label)?;
     let now = state.clock.now();
-    let (tenant, user, l) = (subject.tenant.clone(), subject.user.clone(), label.clone());
-    if state
-        .db
-        .run(move |c| q::label_in_use(c, &tenant, &user, &l, now.naive_utc()))
-        .await?
-    {
-        return Err(devices::label_conflict());
-    }
-    let step_up = devices::require_step_up(state, subject, caller, req.step_up.as_deref()).await?;
+    let step_up =
+        devices::admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
     let row = DeviceRow {
         id: crypto::random_id().map_err(ApiError::internal)?,
         tenant: subject.tenant.clone(),
@@ -101,18 +92,9 @@ pub async fn enroll(
         last_used_at: None,
         revoked_at: None,
     };
-    let event = Event::new(
-        &subject.tenant,
-        Action::DeviceEnrolled,
-        caller.actor.clone(),
-    )
-    .user(&subject.user)
-    .device(&row.id)
-    .ip(caller.ip.clone())
-    .detail(
-        serde_json::json!({"kind": KIND_SMS, "to": phone.redacted(), "country": phone.region()}),
-    );
-    devices::insert_pending(state, &row, now, event).await?;
+    let detail =
+        serde_json::json!({"kind": KIND_SMS, "to": phone.redacted(), "country": phone.region()});
+    devices::insert_pending(state, caller, &row, now, detail).await?;
     let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await;
     let sent = match sent {
         Ok(s) => s,
