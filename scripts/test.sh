@@ -76,6 +76,9 @@ pkgs=()
 $need_pg && [[ -z $(pg_bindir) ]] && pkgs+=(postgresql)
 # The fault-injection tests start their own redis-server, whatever Redis we use here.
 have redis-server || pkgs+=(redis-server)
+# The enrollment tests check our codes against oathtool and our QR codes with zbarimg.
+have oathtool || pkgs+=(oathtool)
+have zbarimg || pkgs+=(zbar-tools)
 if ((${#pkgs[@]})); then
   if [[ $EUID -eq 0 ]] && have apt-get; then
     say "installing ${pkgs[*]} (apt-get)"

@@ -165,6 +165,7 @@ impl NewApiKey {
 /// and the key itself, which exists nowhere else from then on.
 pub async fn create(
     db: &Db,
+    stream: &audit::Stream,
     keys: &Keys,
     now: DateTime<Utc>,
     mut new: NewApiKey,
@@ -195,10 +196,11 @@ pub async fn create(
     )
     .detail(serde_json::json!({"api_key_id": row.id, "name": row.name, "role": row.role}));
     let stored = row.clone();
+    let stream = stream.clone();
     db.run(move |conn| {
         conn.transaction(|c| {
             db::api_keys::insert(c, &stored)?;
-            audit::record(c, now, event)
+            stream.record(c, now, event)
         })
     })
     .await?;
@@ -241,11 +243,13 @@ pub async fn count(db: &Db) -> Result<i64, DbError> {
 /// exist, is outside `tenant`, or was revoked already.
 pub async fn revoke(
     db: &Db,
+    stream: &audit::Stream,
     now: DateTime<Utc>,
     id: String,
     tenant: Option<String>,
     actor: Actor,
 ) -> Result<(), ApiError> {
+    let stream = stream.clone();
     let revoked = db
         .run(move |conn| {
             conn.transaction(|c| {
@@ -264,7 +268,7 @@ pub async fn revoke(
                     actor,
                 )
                 .detail(serde_json::json!({"api_key_id": id}));
-                audit::record(c, now, event)?;
+                stream.record(c, now, event)?;
                 Ok(true)
             })
         })

@@ -7,7 +7,7 @@ use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::audit::{self, Action, Event};
+use crate::audit::{Action, Event};
 use crate::crypto;
 use crate::db::models::DeviceRow;
 use crate::db::{self, devices as q};
@@ -199,6 +199,7 @@ pub async fn insert_pending(
         .ip(caller.ip.clone())
         .detail(detail);
     let stored = row.clone();
+    let stream = state.audit.stream().clone();
     let inserted = state
         .db
         .run(move |conn| {
@@ -206,7 +207,7 @@ pub async fn insert_pending(
                 q::ensure_user(c, &stored.tenant, &stored.user_id, stored.created_at)?;
                 q::delete_expired_pending(c, &stored.tenant, &stored.user_id, stored.created_at)?;
                 q::insert(c, &stored)?;
-                audit::record(c, now, event)
+                stream.record(c, now, event)
             })
         })
         .await;
@@ -354,6 +355,7 @@ pub async fn revoke(
         .device(&id)
         .ip(caller.ip.clone());
     let (tenant, user, device_id) = (subject.tenant.clone(), subject.user.clone(), id.clone());
+    let stream = state.audit.stream().clone();
     let revoked = state
         .db
         .run(move |conn| {
@@ -361,7 +363,7 @@ pub async fn revoke(
                 if !q::revoke(c, &tenant, &user, &id, now.naive_utc())? {
                     return Ok(false);
                 }
-                audit::record(c, now, event)?;
+                stream.record(c, now, event)?;
                 Ok(true)
             })
         })

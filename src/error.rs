@@ -78,7 +78,7 @@ impl ApiError {
         ApiError::Unavailable(cause.to_string())
     }
 
-    fn public_message(&self) -> String {
+    pub fn public_message(&self) -> String {
         match self {
             // Causes of these are for the logs only.
             ApiError::Unavailable(_) => "a dependency is unavailable; try again later".into(),

@@ -7,8 +7,14 @@
 //! - [`config`]: layered configuration (defaults < `twofold.toml` < `TWOFOLD_*`), validated once.
 //! - [`cli`]: the `twofold` command (`serve`, `migrate`, `api-key …`).
 //! - [`http`]: one file per resource, each with a `register` for its routes; [`http::auth`] holds
-//!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s.
-//! - Domain modules, no HTTP in them: [`api_keys`], [`audit`], [`crypto`] (sealing, keyed hashes,
+//!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s;
+//!   [`http::console`] the `/admin` pages (askama templates under `templates/`, cookie sessions,
+//!   CSRF tokens).
+//! - [`admin`]: what an admin does to an account (look, unlock, revoke all, search, audit), shared
+//!   by the admin API and the console.
+//! - [`audit`]: security events, written in the change's transaction or by a batch writer, hash
+//!   chained per writer stream; `twofold audit verify|export`.
+//! - Domain modules, no HTTP in them: [`api_keys`], [`crypto`] (sealing, keyed hashes,
 //!   OS randomness), [`clock`].
 //! - [`db`]: diesel over SQLite or PostgreSQL (`MultiConnection`), schema, rows and queries;
 //!   migrations per backend under `migrations/`.
@@ -25,6 +31,7 @@
 //! become [`error::ApiError`]: a stable code and status; a dependency outage is a 503, never a
 //! success; an unexpected error an opaque 500 whose cause is logged under the request id.
 
+pub mod admin;
 pub mod api_keys;
 pub mod assertion;
 pub mod audit;

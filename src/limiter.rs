@@ -38,6 +38,17 @@ pub struct Ticket {
     count: u64,
 }
 
+/// A subject's failure state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LockState {
+    /// Consecutive failed attempts counted so far (attempts in flight included).
+    pub failures: u64,
+    /// Set while the user is locked.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Locks in the last day: the next lock lasts `base × 2^level`.
+    pub lock_level: u64,
+}
+
 /// What a failed attempt led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterFailure {
@@ -129,6 +140,47 @@ impl Limiter {
         let (ip, lock) = tokio::join!(ip, lock);
         ip?;
         Ok(AfterFailure::Locked(lock?))
+    }
+
+    /// The subject's failure state as an admin sees it.
+    pub async fn state(
+        &self,
+        subject: &Subject,
+        now: DateTime<Utc>,
+    ) -> Result<LockState, ApiError> {
+        let keys = subject.limiter_keys();
+        let number = |v: Option<Vec<u8>>| -> i64 {
+            v.and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let (failures, lock, level) = tokio::join!(
+            self.store.get(&keys.failures),
+            self.store.get(&keys.lock),
+            self.store.get(&keys.level),
+        );
+        let until = number(lock?);
+        Ok(LockState {
+            failures: u64::try_from(number(failures?)).unwrap_or(0),
+            locked_until: (until > millis(now))
+                .then(|| DateTime::from_timestamp_millis(until))
+                .flatten(),
+            lock_level: u64::try_from(number(level?)).unwrap_or(0),
+        })
+    }
+
+    /// Admin unlock: the lock, the failure count and the lock level all start again from zero.
+    /// Returns the state it cleared.
+    pub async fn unlock(
+        &self,
+        subject: &Subject,
+        now: DateTime<Utc>,
+    ) -> Result<LockState, ApiError> {
+        let before = self.state(subject, now).await?;
+        let keys = subject.limiter_keys();
+        self.store
+            .delete_many(&[&keys.lock, &keys.failures, &keys.level])
+            .await?;
+        Ok(before)
     }
 
     /// Records a successful attempt: the failure count starts again from zero. An active lock

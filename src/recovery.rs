@@ -5,7 +5,7 @@
 
 use diesel::Connection;
 
-use crate::audit::{self, Action, Actor, Event};
+use crate::audit::{Action, Actor, Event};
 use crate::crypto;
 use crate::db::models::NewRecoveryCode;
 use crate::db::{devices, recovery_codes as q};
@@ -94,13 +94,14 @@ pub async fn create(
         .ip(ip)
         .detail(serde_json::json!({"count": COUNT}));
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let stream = state.audit.stream().clone();
     state
         .db
         .run(move |conn| {
             conn.transaction(|c| {
                 devices::ensure_user(c, &tenant, &user, now.naive_utc())?;
                 q::replace_set(c, &tenant, &user, &rows)?;
-                audit::record(c, now, event)
+                stream.record(c, now, event)
             })
         })
         .await?;
@@ -122,6 +123,7 @@ pub async fn redeem(
         .user(&subject.user)
         .ip(ip);
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let stream = state.audit.stream().clone();
     Ok(state
         .db
         .run(move |conn| {
@@ -129,7 +131,7 @@ pub async fn redeem(
                 if !q::use_code(c, &tenant, &user, &hashes, now.naive_utc())? {
                     return Ok(false);
                 }
-                audit::record(c, now, event)?;
+                stream.record(c, now, event)?;
                 Ok(true)
             })
         })

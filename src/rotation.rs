@@ -6,7 +6,7 @@ use std::sync::Arc;
 use diesel::Connection;
 
 use crate::assertion;
-use crate::audit::{self, Action, Actor, Event};
+use crate::audit::{Action, Actor, Event};
 use crate::crypto::Keys;
 use crate::db::{DbError, devices, signing_keys};
 use crate::error::ApiError;
@@ -104,15 +104,10 @@ pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, ApiError>
         Event::new("*", Action::SigningKeyRotated, actor.clone()).detail(detail.clone()),
         Event::new("*", Action::MasterKeyRewrapped, actor).detail(detail),
     ];
+    let stream = state.audit.stream().clone();
     state
         .db
-        .run(move |conn| {
-            conn.transaction(|c| {
-                events
-                    .into_iter()
-                    .try_for_each(|e| audit::record(c, now, e))
-            })
-        })
+        .run(move |conn| conn.transaction(|c| stream.record_all(c, now, events)))
         .await?;
     Ok(Rotated {
         kid,

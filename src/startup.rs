@@ -87,7 +87,7 @@ pub async fn state(
     Ok(AppState {
         public_url,
         limiter: Limiter::new(store.clone(), config.lockout),
-        audit: audit::Writer::spawn(db.clone()),
+        audit: audit::Writer::spawn(db.clone(), audit::Stream::new()?),
         config: Arc::new(config),
         db,
         store,
@@ -155,6 +155,7 @@ impl Application {
                 .into_utoipa_app()
                 .configure(http::register)
                 .into_app()
+                .configure(http::console::register)
                 .default_service(web::to(not_found))
         })
         .listen(listener)

@@ -401,6 +401,7 @@ async fn evaluate_confirm(
         subject.user.clone(),
         device_id.clone(),
     );
+    let stream = state.audit.stream().clone();
     let confirmed = state
         .db
         .run(move |conn| {
@@ -414,7 +415,7 @@ async fn evaluate_confirm(
                 if !q::confirm(c, &id, step, now.naive_utc())? {
                     return Ok(None);
                 }
-                crate::audit::record(c, now, event)?;
+                stream.record(c, now, event)?;
                 q::find_by_id(c, &id)
             })
         })

@@ -58,6 +58,7 @@ pub struct RawConfig {
     pub ip_failure_limit: u32,
     pub ip_failure_window_secs: u32,
     pub assertion_ttl_secs: u32,
+    pub admin_session_minutes: u32,
     #[serde(deserialize_with = "text")]
     pub log: String,
     pub log_format: LogFormat,
@@ -177,6 +178,7 @@ impl Default for RawConfig {
             ip_failure_limit: 1000,
             ip_failure_window_secs: 600,
             assertion_ttl_secs: 300,
+            admin_session_minutes: 60,
             log: "info".into(),
             log_format: LogFormat::Text,
             sms_gateway: "log".into(),
@@ -292,6 +294,8 @@ pub struct Config {
     pub totp: TotpPolicy,
     pub lockout: LockoutPolicy,
     pub assertion_ttl: Duration,
+    /// Lifetime of an `/admin` console session.
+    pub admin_session: Duration,
     pub log: String,
     pub log_format: LogFormat,
     pub sms: SmsConfig,
@@ -491,6 +495,12 @@ impl RawConfig {
                 "must be between 30 and 300 (assertions live at most 5 minutes)",
             ));
         }
+        if !(5..=720).contains(&self.admin_session_minutes) {
+            return Err(invalid(
+                "admin_session_minutes",
+                "must be between 5 and 720 (12 hours)",
+            ));
+        }
         let sms = self.sms_config()?;
         let master_key_previous: Vec<String> = self
             .master_key_previous
@@ -530,6 +540,7 @@ impl RawConfig {
                 ip_window: Duration::from_secs(u64::from(self.ip_failure_window_secs)),
             },
             assertion_ttl: Duration::from_secs(u64::from(self.assertion_ttl_secs)),
+            admin_session: Duration::from_secs(u64::from(self.admin_session_minutes) * 60),
             log: self.log,
             log_format: self.log_format,
             sms,

@@ -1,14 +1,199 @@
-//! Queries on `audit_events`.
+//! Queries on `audit_events` and `audit_streams`.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::NewAuditEvent;
-use super::schema::audit_events::dsl;
+use super::models::{AuditEventRow, NewAuditEvent};
+use super::schema::audit_events::dsl as e;
+use super::schema::audit_streams::dsl as s;
 use super::{DbConnection, DbError};
 
-pub fn insert(conn: &mut DbConnection, event: &NewAuditEvent) -> Result<(), DbError> {
-    diesel::insert_into(dsl::audit_events)
-        .values(event)
+pub fn insert(conn: &mut DbConnection, rows: &[NewAuditEvent]) -> Result<(), DbError> {
+    for row in rows {
+        diesel::insert_into(e::audit_events)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Moves the stream's seq on by `n` (taking its row lock) and returns the new seq and the current
+/// head; `None` when the stream has no row yet.
+pub fn advance(
+    conn: &mut DbConnection,
+    stream: &str,
+    n: i64,
+) -> Result<Option<(i64, Vec<u8>)>, DbError> {
+    let updated = diesel::update(s::audit_streams.find(stream))
+        .set(s::seq.eq(s::seq + n))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        s::audit_streams
+            .find(stream)
+            .select((s::seq, s::head))
+            .first(conn)?,
+    ))
+}
+
+/// Makes the stream's row (no events yet) unless it exists.
+pub fn open_stream(
+    conn: &mut DbConnection,
+    stream: &str,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    let row = (
+        s::id.eq(stream),
+        s::started_at.eq(at),
+        s::seq.eq(0i64),
+        s::head.eq(crate::audit::chain::GENESIS.to_vec()),
+    );
+    // ON CONFLICT does not compile on the multi-backend connection: run it on the concrete one.
+    match conn {
+        DbConnection::Postgres(c) => diesel::insert_into(s::audit_streams)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(s::audit_streams)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+pub fn set_head(conn: &mut DbConnection, stream: &str, head: &[u8]) -> Result<(), DbError> {
+    diesel::update(s::audit_streams.find(stream))
+        .set(s::head.eq(head))
         .execute(conn)?;
     Ok(())
+}
+
+/// Every stream: id, seq and head of its newest event.
+pub fn streams(conn: &mut DbConnection) -> Result<Vec<(String, i64, Vec<u8>)>, DbError> {
+    Ok(s::audit_streams
+        .select((s::id, s::seq, s::head))
+        .order(s::started_at.asc())
+        .load(conn)?)
+}
+
+/// Streams that events name, whether or not they have a row.
+pub fn event_streams(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    Ok(e::audit_events.select(e::stream).distinct().load(conn)?)
+}
+
+/// Up to `limit` events of one stream after `after_seq`, oldest first.
+pub fn stream_page(
+    conn: &mut DbConnection,
+    stream: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, DbError> {
+    Ok(e::audit_events
+        .filter(e::stream.eq(stream))
+        .filter(e::seq.gt(after_seq))
+        .order(e::seq.asc())
+        .limit(limit)
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+/// Ids of events outside every chain (stream `unchained`) above `after_id`, in id order.
+pub fn unchained_ids(
+    conn: &mut DbConnection,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<i64>, DbError> {
+    Ok(e::audit_events
+        .filter(e::stream.eq(crate::audit::check::UNCHAINED))
+        .filter(e::id.gt(after_id))
+        .select(e::id)
+        .order(e::id.asc())
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// The id of the oldest chained event, if any.
+pub fn first_chained_id(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
+    Ok(e::audit_events
+        .filter(e::stream.ne(crate::audit::check::UNCHAINED))
+        .select(diesel::dsl::min(e::id))
+        .first(conn)?)
+}
+
+/// The stream's newest seq, if it has a row.
+pub fn head_seq(conn: &mut DbConnection, stream: &str) -> Result<Option<i64>, DbError> {
+    Ok(s::audit_streams
+        .find(stream)
+        .select(s::seq)
+        .first(conn)
+        .optional()?)
+}
+
+/// Filters of the admin audit search; every field narrows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `None`: every tenant (an all-tenant admin asking for all).
+    pub tenant: Option<String>,
+    pub user: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    /// Only events after this one in newest-first order: (time, id) of the previous page's last.
+    pub before: Option<(NaiveDateTime, i64)>,
+}
+
+/// The newest `limit` events that pass `filter`, newest first (by time, then id).
+pub fn search(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, DbError> {
+    let mut q = e::audit_events
+        .select(AuditEventRow::as_select())
+        .into_boxed();
+    if let Some(t) = &filter.tenant {
+        q = q.filter(e::tenant.eq(t.clone()));
+    }
+    if let Some(u) = &filter.user {
+        q = q.filter(e::user_id.eq(u.clone()));
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(e::action.eq(a.clone()));
+    }
+    if let Some(t) = filter.since {
+        q = q.filter(e::at.ge(t));
+    }
+    if let Some(t) = filter.until {
+        q = q.filter(e::at.lt(t));
+    }
+    if let Some((at, id)) = filter.before {
+        q = q.filter(e::at.lt(at).or(e::at.eq(at).and(e::id.lt(id))));
+    }
+    // Time order, not id order: batched events get their ids up to a second after the changes
+    // beside them.
+    Ok(q.order((e::at.desc(), e::id.desc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Events at or after `since` (and before `until`) with an id above `after_id`, oldest first.
+pub fn export_page(
+    conn: &mut DbConnection,
+    since: NaiveDateTime,
+    until: Option<NaiveDateTime>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, DbError> {
+    let mut q = e::audit_events
+        .select(AuditEventRow::as_select())
+        .filter(e::at.ge(since))
+        .filter(e::id.gt(after_id))
+        .into_boxed();
+    if let Some(t) = until {
+        q = q.filter(e::at.lt(t));
+    }
+    Ok(q.order(e::id.asc()).limit(limit).load(conn)?)
 }

@@ -262,6 +262,32 @@ pub fn revoke(
     Ok(n == 1)
 }
 
+/// Revokes every revocable device of the user (active, or pending and unexpired); returns them.
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    tenant: &str,
+    user: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<DeviceRow>, DbError> {
+    let revocable = d::devices
+        .filter(d::tenant.eq(tenant))
+        .filter(d::user_id.eq(user))
+        .filter(
+            d::status
+                .eq(ACTIVE)
+                .or(d::status.eq(PENDING).and(d::expires_at.gt(now))),
+        );
+    let rows: Vec<DeviceRow> = revocable
+        .select(DeviceRow::as_select())
+        .order((d::created_at.asc(), d::id.asc()))
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    diesel::update(d::devices.filter(d::id.eq_any(&ids)))
+        .set((d::status.eq(REVOKED), d::revoked_at.eq(Some(now))))
+        .execute(conn)?;
+    Ok(rows)
+}
+
 /// Up to `limit` devices whose secret was sealed under another master key than `key_id`.
 pub fn sealed_under_other_keys(
     conn: &mut DbConnection,

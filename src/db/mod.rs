@@ -11,6 +11,7 @@ pub mod models;
 pub mod recovery_codes;
 pub mod schema;
 pub mod signing_keys;
+pub mod users;
 
 use std::path::Path;
 use std::time::Duration;

@@ -30,6 +30,48 @@ pub struct NewAuditEvent {
     pub actor: String,
     pub ip: Option<String>,
     pub detail: Option<String>,
+    pub stream: String,
+    pub seq: i64,
+    pub hash: Option<Vec<u8>>,
+}
+
+/// A stored event, as the admin API, `audit verify` and `audit export` read it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub tenant: String,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    pub action: String,
+    pub outcome: String,
+    pub actor: String,
+    pub ip: Option<String>,
+    pub detail: Option<String>,
+    pub stream: String,
+    pub seq: i64,
+    pub hash: Option<Vec<u8>>,
+}
+
+impl AuditEventRow {
+    /// The row as it was written, for recomputing its hash.
+    pub fn written(&self) -> NewAuditEvent {
+        NewAuditEvent {
+            at: self.at,
+            tenant: self.tenant.clone(),
+            user_id: self.user_id.clone(),
+            device_id: self.device_id.clone(),
+            action: self.action.clone(),
+            outcome: self.outcome.clone(),
+            actor: self.actor.clone(),
+            ip: self.ip.clone(),
+            detail: self.detail.clone(),
+            stream: self.stream.clone(),
+            seq: self.seq,
+            hash: self.hash.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

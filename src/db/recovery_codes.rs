@@ -49,3 +49,13 @@ pub fn use_code(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// How many of the user's codes are still unused.
+pub fn remaining(conn: &mut DbConnection, tenant: &str, user: &str) -> Result<i64, DbError> {
+    Ok(r::recovery_codes
+        .filter(r::tenant.eq(tenant))
+        .filter(r::user_id.eq(user))
+        .filter(r::used_at.is_null())
+        .count()
+        .get_result(conn)?)
+}

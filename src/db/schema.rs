@@ -68,6 +68,18 @@ diesel::table! {
         actor -> Text,
         ip -> Nullable<Text>,
         detail -> Nullable<Text>,
+        stream -> Text,
+        seq -> BigInt,
+        hash -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    audit_streams (id) {
+        id -> Text,
+        started_at -> Timestamp,
+        seq -> BigInt,
+        head -> Binary,
     }
 }
 
@@ -89,5 +101,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     api_keys,
     audit_events,
+    audit_streams,
     signing_keys,
 );

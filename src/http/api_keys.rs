@@ -1,6 +1,6 @@
 //! `/v1/admin/api-keys`: list and revoke API keys (keys are made with the CLI).
 
-use actix_web::{HttpResponse, delete, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -32,11 +32,12 @@ pub struct ApiKeyList {
 )]
 #[get("/v1/admin/api-keys")]
 async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Admin(caller): Admin,
-    query: web::Query<TenantQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = match (&caller.tenant, query.into_inner().tenant) {
+    let query: TenantQuery = crate::http::query(&req)?;
+    let tenant = match (&caller.tenant, query.tenant) {
         (Some(own), _) => Some(own.clone()),
         (None, Some(t)) => {
             api_keys::validate_tenant(&t)?;
@@ -69,6 +70,7 @@ async fn revoke(
     let now = state.clock.now();
     api_keys::revoke(
         &state.db,
+        state.audit.stream(),
         now,
         id.into_inner(),
         caller.tenant.clone(),

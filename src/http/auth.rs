@@ -9,10 +9,11 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::api_keys::{self, ApiKey};
+use crate::audit::{Action, Event};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn bearer(req: &HttpRequest) -> Option<String> {
+pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -47,13 +48,29 @@ impl FromRequest for Admin {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = ApiKey::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let route = req.match_pattern().unwrap_or_default();
+        let method = req.method().to_string();
+        let ip = state
+            .as_ref()
+            .and_then(|s| super::client_ip(req, s.config.trust_forwarded_for));
         Box::pin(async move {
             let key = key.await?;
-            if key.is_admin() {
-                Ok(Admin(key))
-            } else {
-                Err(ApiError::Forbidden)
+            if !key.is_admin() {
+                return Err(ApiError::Forbidden);
             }
+            // SEC-33: every use of an admin key on an admin route, in the background writer.
+            if let Some(state) = state {
+                let event = Event::new(
+                    key.tenant.clone().unwrap_or_else(|| "*".into()),
+                    Action::AdminRequest,
+                    key.actor(),
+                )
+                .ip(ip)
+                .detail(serde_json::json!({"method": method, "route": route}));
+                state.audit.send(state.clock.now(), event).await;
+            }
+            Ok(Admin(key))
         })
     }
 }

@@ -51,10 +51,25 @@ pub async fn opaque_500(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_else(|| "unknown".into());
-    Ok(
-        res.into_response(HttpResponse::InternalServerError().json(ErrorBody {
+    let html = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let opaque = if html {
+        // A page keeps being a page (the request id is a UUID: nothing to escape).
+        crate::http::console::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "<!doctype html><title>Internal error</title><h1>Internal error</h1>\
+                 <p>Something went wrong on our side; request id {id}.</p>"
+            ),
+        )
+    } else {
+        HttpResponse::InternalServerError().json(ErrorBody {
             error: "internal".into(),
             message: format!("internal error; request id {id}"),
-        })),
-    )
+        })
+    };
+    Ok(res.into_response(opaque))
 }

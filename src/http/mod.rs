@@ -1,8 +1,11 @@
 //! The HTTP surface: one file per resource, each with a `register` that adds its routes (and,
 //! through utoipa-actix-web, their OpenAPI description).
 
+pub mod admin_audit;
+pub mod admin_users;
 pub mod api_keys;
 pub mod auth;
+pub mod console;
 pub mod devices;
 pub mod jwks;
 pub mod middleware;
@@ -29,6 +32,8 @@ pub fn register(cfg: &mut ServiceConfig) {
     devices::register(cfg);
     verify::register(cfg);
     recovery::register(cfg);
+    admin_users::register(cfg);
+    admin_audit::register(cfg);
     api_keys::register(cfg);
     sms_breaker::register(cfg);
 }
@@ -98,6 +103,15 @@ pub fn subject_and_caller(
         ip: client_ip(req, state.config.trust_forwarded_for),
     };
     Ok((subject, caller))
+}
+
+/// The query string, read inside the handler. Admin routes read theirs this way: actix runs a
+/// handler's extractors side by side, and a malformed query must not answer before the key is
+/// judged (a client key gets 403 on every admin route, whatever its query).
+pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    actix_web::web::Query::<T>::from_query(req.query_string())
+        .map(actix_web::web::Query::into_inner)
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid query: {e}")))
 }
 
 /// An optional JSON body: empty means the default; anything else must parse.

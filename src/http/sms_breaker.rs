@@ -1,10 +1,11 @@
 //! `/v1/admin/sms/breaker`: the daily SMS budget's breaker, seen and reset by an admin.
 
 use actix_web::{HttpResponse, delete, get, web};
+use diesel::Connection;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::audit::{self, Action, Event};
+use crate::audit::{Action, Event};
 use crate::error::{ApiError, ErrorBody};
 use crate::http::auth::Admin;
 use crate::sms::limits;
@@ -46,6 +47,10 @@ async fn reset(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpRe
         .metrics
         .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
     let event = Event::new("*", Action::SmsBreakerReset, admin.actor());
-    state.db.run(move |c| audit::record(c, now, event)).await?;
+    let stream = state.audit.stream().clone();
+    state
+        .db
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -217,6 +217,19 @@ impl MemoryStore {
         Self::live(&mut map, key, Instant::now()).map(|e| bytes_of(&e.value))
     }
 
+    pub fn delete_many(&self, keys: &[String]) -> u64 {
+        let mut map = lock_map(&self.map);
+        let now = Instant::now();
+        let mut n = 0;
+        for k in keys {
+            if Self::live(&mut map, k, now).is_some() {
+                map.remove(k);
+                n += 1;
+            }
+        }
+        n
+    }
+
     pub fn take(&self, key: &str) -> Option<Vec<u8>> {
         let mut map = lock_map(&self.map);
         Self::live(&mut map, key, Instant::now())?;

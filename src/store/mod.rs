@@ -265,6 +265,19 @@ impl Store {
         .await
     }
 
+    /// Deletes several keys at once (one hash tag: a cluster keeps them in one slot); returns
+    /// how many existed.
+    pub async fn delete_many(&self, keys: &[&str]) -> Result<u64, StoreError> {
+        let keys: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.delete_many(&keys)),
+                Backend::Redis(r) => r.delete_many(&keys).await,
+            }
+        })
+        .await
+    }
+
     /// Remaining time to live of a key, `None` if absent.
     pub async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
         let key = self.key(key);

@@ -225,6 +225,15 @@ impl RedisStore {
         Ok(n > 0)
     }
 
+    pub async fn delete_many(&self, keys: &[String]) -> Result<u64, StoreError> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let mut conn = self.conn.clone();
+        let n: u64 = conn.del(keys).await.map_err(unavailable)?;
+        Ok(n)
+    }
+
     pub async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
         let mut conn = self.conn.clone();
         let ms: i64 = conn.pttl(key).await.map_err(unavailable)?;

@@ -186,6 +186,7 @@ async fn start(raw: RawConfig, storage: Storage, clock: Arc<ManualClock>) -> Tes
 pub async fn make_key(state: &AppState, role: Role, tenant: Option<&str>) -> String {
     let (_, secret) = api_keys::create(
         &state.db,
+        state.audit.stream(),
         &state.keys,
         state.clock.now(),
         NewApiKey {

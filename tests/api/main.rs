@@ -3,10 +3,19 @@
 
 mod helpers;
 
+mod admin;
+mod admin_access;
+mod admin_audit;
+mod admin_search;
+mod admin_sms;
 mod api_keys;
 mod assertions;
 mod audit;
+mod audit_chain;
+mod audit_cli;
+mod audit_forgery;
 mod cli;
+mod console;
 mod enroll;
 mod errors;
 mod lockout;

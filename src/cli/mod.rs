@@ -1,4 +1,7 @@
-//! The `twofold` command: `serve` (the default), `migrate`, `api-key create|list|revoke`.
+//! The `twofold` command: `serve` (the default), `migrate`, `api-key create|list|revoke`,
+//! `keys rotate`, `audit verify|export`.
+
+mod audit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,9 @@ enum Command {
     /// Key management.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Check and export the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +116,7 @@ async fn run(command: Command, config: Config) -> CliResult {
             Ok(())
         }
         Command::ApiKey(cmd) => api_key(cmd, offline_state(config, clock).await?).await,
+        Command::Audit(cmd) => audit::run(cmd, offline_state(config, clock).await?).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = offline_state(config, clock).await?;
             let r = crate::rotation::rotate(&state, Actor::Cli).await?;
@@ -160,6 +167,7 @@ async fn bootstrap_admin_key(state: &AppState) -> CliResult {
     }
     let (key, secret) = api_keys::create(
         &state.db,
+        state.audit.stream(),
         &state.keys,
         state.clock.now(),
         NewApiKey {
@@ -196,8 +204,15 @@ async fn api_key(cmd: ApiKeyCommand, state: AppState) -> CliResult {
                 tenant,
                 return_url_prefixes: return_url_prefix,
             };
-            let (key, secret) =
-                api_keys::create(&state.db, &state.keys, now, new, Actor::Cli).await?;
+            let (key, secret) = api_keys::create(
+                &state.db,
+                state.audit.stream(),
+                &state.keys,
+                now,
+                new,
+                Actor::Cli,
+            )
+            .await?;
             eprintln!(
                 "twofold: made {} key {} (tenant {}); it is shown once:",
                 key.role.as_str(),
@@ -229,7 +244,15 @@ async fn api_key(cmd: ApiKeyCommand, state: AppState) -> CliResult {
             }
         }
         ApiKeyCommand::Revoke { id } => {
-            api_keys::revoke(&state.db, now, id.clone(), None, Actor::Cli).await?;
+            api_keys::revoke(
+                &state.db,
+                state.audit.stream(),
+                now,
+                id.clone(),
+                None,
+                Actor::Cli,
+            )
+            .await?;
             eprintln!("twofold: revoked key {id}");
         }
     }

@@ -1,0 +1,19 @@
+// Signs in to /admin with the key in TWOFOLD_KEY and photographs the user page of `alice`.
+import { chromium } from "playwright-core";
+
+const base = process.env.TWOFOLD_URL;
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+await page.goto(`${base}/admin`);
+await page.getByLabel("Admin API key").fill(process.env.TWOFOLD_KEY);
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.waitForURL("**/admin/users");
+await page.goto(`${base}/admin/users/alice?tenant=default`);
+await page.screenshot({ path: `${process.env.OUT}/admin-user.png`, fullPage: true });
+await page.goto(`${base}/admin/audit?tenant=default`);
+await page.screenshot({ path: `${process.env.OUT}/admin-audit.png`, fullPage: true });
+await browser.close();

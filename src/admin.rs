@@ -1,0 +1,247 @@
+//! What an admin does to an account: look at it, unlock it, revoke all its devices; find users;
+//! read the audit trail. No HTTP here: the admin API and the `/admin` console both call these.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
+use serde::Serialize;
+
+use crate::audit::check::ExportedEvent;
+use crate::audit::{Action, Event};
+use crate::db::{self, audit::Filter};
+use crate::devices::{Device, KIND_SMS};
+use crate::error::ApiError;
+use crate::limiter::LockState;
+use crate::state::AppState;
+use crate::users::{Caller, Subject};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// One account as an admin sees it: every device, whatever its status; never a secret.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserDetail {
+    pub tenant: String,
+    pub user: String,
+    pub created_at: DateTime<Utc>,
+    pub lock: LockState,
+    /// Oldest first; a pending device past its confirmation window shows `expired`.
+    pub devices: Vec<Device>,
+    pub recovery_codes_left: i64,
+}
+
+pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, ApiError> {
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let now = state.clock.now();
+    let lock = state.limiter.state(subject, now);
+    let rows = state.db.run(move |c| {
+        let Some(created) = db::users::find(c, &tenant, &user)? else {
+            return Ok(None);
+        };
+        let devices = db::devices::list(
+            c,
+            &tenant,
+            &user,
+            &[
+                db::devices::PENDING,
+                db::devices::ACTIVE,
+                db::devices::REVOKED,
+            ],
+        )?;
+        let left = db::recovery_codes::remaining(c, &tenant, &user)?;
+        Ok(Some((created, devices, left)))
+    });
+    let (lock, rows) = tokio::join!(lock, rows);
+    let Some((created, rows, left)) = rows? else {
+        return Err(ApiError::NotFound);
+    };
+    let devices = rows
+        .iter()
+        .map(|r| {
+            let mut d = Device::from(r);
+            if r.status == db::devices::PENDING
+                && r.expires_at.is_some_and(|e| e <= now.naive_utc())
+            {
+                d.status = "expired".into();
+            }
+            d
+        })
+        .collect();
+    Ok(UserDetail {
+        tenant: subject.tenant.clone(),
+        user: subject.user.clone(),
+        created_at: utc(created),
+        lock: lock?,
+        devices,
+        recovery_codes_left: left,
+    })
+}
+
+/// Clears the user's lock, failure count and lock level, and audits what it cleared. Works for
+/// ids that have no account too: failures are counted for unknown users as well (SEC-32).
+pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let cleared = state.limiter.unlock(subject, now).await?;
+    let event = Event::new(&subject.tenant, Action::UserUnlocked, caller.actor.clone())
+        .user(&subject.user)
+        .ip(caller.ip.clone())
+        .detail(serde_json::json!({
+            "was_locked": cleared.locked_until.is_some(),
+            "failures": cleared.failures,
+            "lock_level": cleared.lock_level,
+        }));
+    let stream = state.audit.stream().clone();
+    state
+        .db
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .await?;
+    Ok(())
+}
+
+/// Revokes every device of the user at once (SEC-21), one audit event each, and kills their
+/// pending texted codes. Returns how many it revoked.
+pub async fn revoke_all(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+) -> Result<usize, ApiError> {
+    let now = state.clock.now();
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
+    let stream = state.audit.stream().clone();
+    let revoked = state
+        .db
+        .run(move |conn| {
+            conn.transaction(|c| {
+                // The row lock first: on SQLite, a write as the first statement takes the write
+                // lock up front instead of upgrading a read snapshot that may have gone stale.
+                db::devices::lock_user(c, &tenant, &user)?;
+                if db::users::find(c, &tenant, &user)?.is_none() {
+                    return Ok(None);
+                }
+                let rows = db::devices::revoke_all(c, &tenant, &user, now.naive_utc())?;
+                let events = rows.iter().map(|r| {
+                    Event::new(&tenant, Action::DeviceRevoked, actor.clone())
+                        .user(&user)
+                        .device(&r.id)
+                        .ip(ip.clone())
+                        .detail(serde_json::json!({"all_devices": true}))
+                });
+                stream.record_all(c, now, events)?;
+                Ok(Some(rows))
+            })
+        })
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    for r in revoked.iter().filter(|r| r.kind == KIND_SMS) {
+        crate::sms_codes::kill(state, subject, &r.id).await?;
+    }
+    Ok(revoked.len())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserSummary {
+    pub user: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next: Option<String>,
+}
+
+/// Users of `tenant` whose id starts with `prefix`, in id order, after `cursor`.
+pub async fn search_users(
+    state: &AppState,
+    tenant: String,
+    prefix: String,
+    cursor: Option<String>,
+    limit: i64,
+) -> Result<UserPage, ApiError> {
+    let valid = |s: &str| {
+        s.len() <= 128
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
+    };
+    if !valid(&prefix) || !cursor.as_deref().is_none_or(valid) {
+        return Err(ApiError::InvalidRequest(
+            "q and cursor are parts of a user id (A-Z a-z 0-9 . _ @ + -)".into(),
+        ));
+    }
+    let limit = checked_limit(limit)?;
+    let mut rows = state
+        .db
+        .run(move |c| db::users::search(c, &tenant, &prefix, cursor.as_deref(), limit + 1))
+        .await?;
+    let next = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.0.clone())
+    });
+    Ok(UserPage {
+        users: rows
+            .into_iter()
+            .map(|(user, created)| UserSummary {
+                user,
+                created_at: utc(created),
+            })
+            .collect(),
+        next: next.flatten(),
+    })
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    /// Newest first.
+    pub events: Vec<ExportedEvent>,
+    /// Pass as `before` for the next (older) page; absent on the last one.
+    pub next: Option<String>,
+}
+
+/// Audit events that pass `filter`, newest first.
+pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<AuditPage, ApiError> {
+    if let Some(a) = &filter.action
+        && a.parse::<Action>().is_err()
+    {
+        return Err(ApiError::InvalidRequest(format!("unknown action `{a}`")));
+    }
+    let limit = checked_limit(limit)?;
+    let mut rows = state
+        .db
+        .run(move |c| db::audit::search(c, &filter, limit + 1))
+        .await?;
+    let next = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| cursor(r.at, r.id))
+    });
+    Ok(AuditPage {
+        events: rows.into_iter().map(ExportedEvent::from).collect(),
+        next: next.flatten(),
+    })
+}
+
+/// The audit cursor: the last event's time (µs since the epoch) and id, `<micros>.<id>`.
+fn cursor(at: NaiveDateTime, id: i64) -> String {
+    format!("{}.{id}", at.and_utc().timestamp_micros())
+}
+
+pub fn parse_cursor(s: &str) -> Result<(NaiveDateTime, i64), ApiError> {
+    let bad = || ApiError::InvalidRequest("before is the `next` of a previous page".into());
+    let (micros, id) = s.split_once('.').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at.naive_utc(), id.parse().map_err(|_| bad())?))
+}
+
+fn checked_limit(limit: i64) -> Result<i64, ApiError> {
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::InvalidRequest(format!(
+            "limit is 1 to {MAX_LIMIT}"
+        )))
+    }
+}

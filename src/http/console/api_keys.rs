@@ -1,0 +1,86 @@
+//! The console's API keys page: list and revoke (keys are made with the CLI).
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session::Console;
+use super::{ActionForm, ConsoleError, Nav, render, see_other, when};
+use crate::api_keys;
+use crate::state::AppState;
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/api-keys", web::get().to(list))
+        .route("/admin/api-keys/{id}/revoke", web::post().to(revoke));
+}
+
+struct KeyView {
+    id: String,
+    name: String,
+    role: String,
+    tenant: String,
+    created: String,
+    revoked: Option<String>,
+    /// The key this session signed in with: revoking it ends the session.
+    own: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/api_keys.html")]
+struct KeysPage {
+    nav: Option<Nav>,
+    csrf: String,
+    keys: Vec<KeyView>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    done: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    console: Console,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let keys = api_keys::list(&state.db, console.key.tenant.clone()).await?;
+    let keys = keys
+        .into_iter()
+        .map(|k| KeyView {
+            own: k.id == console.key.id,
+            role: k.role.as_str().to_string(),
+            tenant: k.tenant.unwrap_or_else(|| "every tenant".into()),
+            created: when(k.created_at),
+            revoked: k.revoked_at.map(when),
+            id: k.id,
+            name: k.name,
+        })
+        .collect();
+    let tenant = console.key.tenant_for(None)?;
+    render(&KeysPage {
+        nav: Some(Nav::new(&console, &tenant)),
+        csrf: console.csrf().to_string(),
+        keys,
+        notice: (query.done.as_deref() == Some("revoked")).then_some("The key was revoked."),
+    })
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    console: Console,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    api_keys::revoke(
+        &state.db,
+        state.audit.stream(),
+        state.clock.now(),
+        id.into_inner(),
+        console.key.tenant.clone(),
+        console.caller().actor,
+    )
+    .await?;
+    Ok(see_other("/admin/api-keys?done=revoked"))
+}

@@ -1,0 +1,161 @@
+//! Signing in to the console with an admin API key, and out.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::Connection;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::session::{self, Console, LOGIN_COOKIE};
+use super::{ActionForm, ConsoleError, Nav, page, see_other};
+use crate::api_keys;
+use crate::audit::{Action, Actor, Event, Outcome};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Sign-in attempts per address in [`LOGIN_WINDOW`]: keys are unguessable, this only keeps a
+/// scripted client from hammering the key lookup.
+const LOGIN_LIMIT: u64 = 20;
+const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(home))
+        .route("/admin/", web::get().to(home))
+        .route("/admin/login", web::get().to(form))
+        .route("/admin/login", web::post().to(sign_in))
+        .route("/admin/logout", web::post().to(sign_out));
+}
+
+#[derive(Template)]
+#[template(path = "admin/login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    csrf: String,
+    message: Option<String>,
+}
+
+async fn home(console: Result<Console, ConsoleError>) -> HttpResponse {
+    match console {
+        Ok(_) => see_other("/admin/users"),
+        Err(_) => see_other("/admin/login"),
+    }
+}
+
+/// The form, with a fresh double-submit token in a cookie scoped to this path.
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let csrf = session::random_token()?;
+    let body = LoginPage {
+        nav: None,
+        csrf: csrf.clone(),
+        message,
+    }
+    .render()
+    .map_err(ApiError::internal)?;
+    let mut res = page(status, body);
+    res.add_cookie(&session::cookie(state, LOGIN_COOKIE, csrf, "/admin/login"))
+        .map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+async fn form(state: web::Data<AppState>) -> Result<HttpResponse, ConsoleError> {
+    login_page(&state, StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    #[serde(default)]
+    api_key: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn audit_login(state: &AppState, tenant: String, actor: Actor, ip: Option<String>, ok: bool) {
+    let outcome = if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    let event = Event::new(tenant, Action::AdminLogin, actor)
+        .ip(ip)
+        .outcome(outcome);
+    state.audit.send(state.clock.now(), event).await;
+}
+
+async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Form<SignIn>,
+) -> Result<HttpResponse, ConsoleError> {
+    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string());
+    let presented = body.csrf.as_bytes();
+    if !expected.is_some_and(|e| !e.is_empty() && bool::from(e.as_bytes().ct_eq(presented))) {
+        return Err(ConsoleError::Csrf);
+    }
+    let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
+    let per_ip = format!("console-login:{}", ip.as_deref().unwrap_or("unknown"));
+    let hit = state
+        .store
+        .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
+        .await
+        .map_err(ApiError::from)?;
+    if !hit.allowed {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: hit.resets_in.as_secs().max(1),
+        }
+        .into());
+    }
+    let key = api_keys::authenticate(&state.db, &state.keys, body.api_key.trim()).await?;
+    let key = match key {
+        None => {
+            audit_login(&state, "*".into(), Actor::Anonymous, ip, false).await;
+            let message = "That key is unknown or revoked.".to_string();
+            return login_page(&state, StatusCode::UNAUTHORIZED, Some(message));
+        }
+        Some(k) if !k.is_admin() => {
+            let tenant = k.tenant.clone().unwrap_or_else(|| "*".into());
+            audit_login(&state, tenant, k.actor(), ip, false).await;
+            return Err(ApiError::Forbidden.into());
+        }
+        Some(k) => k,
+    };
+    let cookie = session::open(&state, &key).await?;
+    let tenant = key.tenant.clone().unwrap_or_else(|| "*".into());
+    audit_login(&state, tenant, Actor::Console(key.id.clone()), ip, true).await;
+    let mut res = see_other("/admin/users");
+    res.add_cookie(&cookie).map_err(ApiError::internal)?;
+    res.add_removal_cookie(&session::removal(&state, LOGIN_COOKIE, "/admin/login"))
+        .map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+async fn sign_out(
+    state: web::Data<AppState>,
+    console: Console,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    console.check_csrf(&form.csrf)?;
+    console.close(&state).await?;
+    let now = state.clock.now();
+    let caller = console.caller();
+    let event = Event::new(
+        console.key.tenant.clone().unwrap_or_else(|| "*".into()),
+        Action::AdminLogout,
+        caller.actor,
+    )
+    .ip(caller.ip);
+    let stream = state.audit.stream().clone();
+    state
+        .db
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .await
+        .map_err(ApiError::from)?;
+    let mut res = see_other("/admin/login");
+    res.add_removal_cookie(&session::removal(&state, session::COOKIE, "/admin"))
+        .map_err(ApiError::internal)?;
+    Ok(res)
+}
