@@ -80,24 +80,33 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Api
     })
 }
 
-/// Clears the user's lock, failure count and lock level, and audits what it cleared. Works for
-/// ids that have no account too: failures are counted for unknown users as well (SEC-32).
+/// Clears the user's lock, failure count and lock level. Works for ids that have no account too:
+/// failures are counted for unknown users as well (SEC-32). The event is written first, so an
+/// unlock never happens unaudited; should the store then fail, a failure event follows.
 pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let cleared = state.limiter.unlock(subject, now).await?;
+    let before = state.limiter.state(subject, now).await?;
     let event = Event::new(&subject.tenant, Action::UserUnlocked, caller.actor.clone())
         .user(&subject.user)
         .ip(caller.ip.clone())
         .detail(serde_json::json!({
-            "was_locked": cleared.locked_until.is_some(),
-            "failures": cleared.failures,
-            "lock_level": cleared.lock_level,
+            "was_locked": before.locked_until.is_some(),
+            "failures": before.failures,
+            "lock_level": before.lock_level,
         }));
     let stream = state.audit.stream().clone();
+    let recorded = event.clone();
     state
         .db
-        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, recorded)))
         .await?;
+    if let Err(e) = state.limiter.unlock(subject).await {
+        state
+            .audit
+            .send(now, event.outcome(crate::audit::Outcome::Failure))
+            .await;
+        return Err(e);
+    }
     Ok(())
 }
 
@@ -123,13 +132,16 @@ pub async fn revoke_all(
                     return Ok(None);
                 }
                 let rows = db::devices::revoke_all(c, &tenant, &user, now.naive_utc())?;
-                let events = rows.iter().map(|r| {
-                    Event::new(&tenant, Action::DeviceRevoked, actor.clone())
-                        .user(&user)
-                        .device(&r.id)
-                        .ip(ip.clone())
-                        .detail(serde_json::json!({"all_devices": true}))
-                });
+                let event = Event::new(&tenant, Action::DeviceRevoked, actor.clone())
+                    .user(&user)
+                    .ip(ip.clone())
+                    .detail(serde_json::json!({"all_devices": true}));
+                let events: Vec<Event> = if rows.is_empty() {
+                    // Asked and done, though there was nothing to revoke: still on the record.
+                    vec![event.detail(serde_json::json!({"all_devices": true, "revoked": 0}))]
+                } else {
+                    rows.iter().map(|r| event.clone().device(&r.id)).collect()
+                };
                 stream.record_all(c, now, events)?;
                 Ok(Some(rows))
             })

@@ -248,6 +248,7 @@ pub async fn revoke(
     id: String,
     tenant: Option<String>,
     actor: Actor,
+    ip: Option<String>,
 ) -> Result<(), ApiError> {
     let stream = stream.clone();
     let revoked = db
@@ -267,6 +268,7 @@ pub async fn revoke(
                     Action::ApiKeyRevoked,
                     actor,
                 )
+                .ip(ip)
                 .detail(serde_json::json!({"api_key_id": id}));
                 stream.record(c, now, event)?;
                 Ok(true)

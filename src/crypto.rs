@@ -220,6 +220,16 @@ impl Keys {
         self.current.hash(domain, value)
     }
 
+    /// Whether the master key named `key_id` is loaded.
+    pub fn has(&self, key_id: &str) -> bool {
+        self.by_id(key_id).is_some()
+    }
+
+    /// The value's keyed hash under the master key named `key_id`, if it is loaded.
+    pub fn hash_with(&self, key_id: &str, domain: &str, value: &[u8]) -> Option<Vec<u8>> {
+        self.by_id(key_id).map(|k| k.hash(domain, value))
+    }
+
     /// The value's keyed hash under every loaded key, current first: what a lookup matches, so
     /// hashes stored under an earlier master key keep working after it was replaced.
     pub fn hashes(&self, domain: &str, value: &[u8]) -> Vec<Vec<u8>> {

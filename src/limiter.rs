@@ -169,18 +169,12 @@ impl Limiter {
     }
 
     /// Admin unlock: the lock, the failure count and the lock level all start again from zero.
-    /// Returns the state it cleared.
-    pub async fn unlock(
-        &self,
-        subject: &Subject,
-        now: DateTime<Utc>,
-    ) -> Result<LockState, ApiError> {
-        let before = self.state(subject, now).await?;
+    pub async fn unlock(&self, subject: &Subject) -> Result<(), ApiError> {
         let keys = subject.limiter_keys();
         self.store
             .delete_many(&[&keys.lock, &keys.failures, &keys.level])
             .await?;
-        Ok(before)
+        Ok(())
     }
 
     /// Records a successful attempt: the failure count starts again from zero. An active lock

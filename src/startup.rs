@@ -87,7 +87,7 @@ pub async fn state(
     Ok(AppState {
         public_url,
         limiter: Limiter::new(store.clone(), config.lockout),
-        audit: audit::Writer::spawn(db.clone(), audit::Stream::new()?),
+        audit: audit::Writer::spawn(db.clone(), audit::Stream::new(keys.clone())?),
         config: Arc::new(config),
         db,
         store,

@@ -12,7 +12,7 @@ await page.goto(`${base}/admin`);
 await page.getByLabel("Admin API key").fill(process.env.TWOFOLD_KEY);
 await page.getByRole("button", { name: "Sign in" }).click();
 await page.waitForURL("**/admin/users");
-await page.goto(`${base}/admin/users/alice?tenant=default`);
+await page.goto(`${base}/admin/user?tenant=default&user=alice`);
 await page.screenshot({ path: `${process.env.OUT}/admin-user.png`, fullPage: true });
 await page.goto(`${base}/admin/audit?tenant=default`);
 await page.screenshot({ path: `${process.env.OUT}/admin-audit.png`, fullPage: true });

@@ -1,31 +1,30 @@
-//! The hash chain that makes the audit trail tamper-evident.
+//! The keyed hash chain that makes the audit trail tamper-evident.
 //!
 //! Each process (a serving node, one CLI run) writes to a [`Stream`] of its own, named by a random
-//! id. Event `n` of a stream stores `hash_n = SHA-256(domain ‖ hash_{n-1} ‖ fields of event n)`;
-//! the stream's row in `audit_streams` holds the newest `(seq, hash)`. The head moves in the same
-//! transaction as the events, so a rolled-back change leaves no gap, and a writer's transactions
-//! queue on its own stream row only: nodes never wait on each other.
+//! id. Event `n` of a stream stores `mac_n = HMAC-SHA256(k, domain ‖ mac_{n-1} ‖ fields of event
+//! n)`, where `k` is derived from the master key the stream names (`audit_streams.key_id`), which
+//! the database does not hold: someone who can write the tables cannot forge or re-link events.
+//! The stream's row holds the newest `(seq, mac)`. The head moves in the same transaction as the
+//! events, so a rolled-back change leaves no gap, and a writer's transactions queue on its own
+//! stream row only: nodes never wait on each other.
 //!
-//! An edited row no longer matches its hash; a deleted one leaves a gap in `seq`; deleted newest
-//! events fall short of the head. Someone able to rewrite the whole table *and* recompute every
-//! later hash is not caught here: that is what exporting to a SIEM (`twofold audit export`) is for.
+//! An edited row no longer matches its MAC; a deleted one leaves a gap in `seq`; a deleted newest
+//! event falls short of the head. What a chain alone cannot show is the newest events cut off
+//! *together with* the head moved back, or a whole stream deleted: comparing with the trail
+//! exported to a SIEM (`twofold audit export`) shows that.
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
+use crate::crypto::Keys;
 use crate::db::models::NewAuditEvent;
 use crate::db::{DbConnection, DbError};
 
 /// The predecessor of the first event of every stream.
 pub const GENESIS: [u8; 32] = [0; 32];
-const DOMAIN: &[u8] = b"twofold-audit-v1\0";
+const DOMAIN: &str = "audit-chain-v1";
 
-/// `hash_n` of an event whose stream, seq and fields are filled in (its `hash` is ignored).
-pub fn link(prev: &[u8], e: &NewAuditEvent) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(DOMAIN);
-    h.update(prev);
+/// The bytes event `e` is MACed over, after its predecessor's MAC `prev`.
+pub fn material(prev: &[u8], e: &NewAuditEvent) -> Vec<u8> {
     let at = e.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
     // Length-prefixed fields, `None` distinct from `Some("")`: no two events encode alike.
     let fields: [Option<&str>; 10] = [
@@ -40,31 +39,48 @@ pub fn link(prev: &[u8], e: &NewAuditEvent) -> [u8; 32] {
         e.ip.as_deref(),
         e.detail.as_deref(),
     ];
-    h.update(e.seq.to_be_bytes());
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(prev);
+    out.extend_from_slice(&e.seq.to_be_bytes());
     for f in fields {
         match f {
-            None => h.update([0]),
+            None => out.push(0),
             Some(s) => {
-                h.update([1]);
-                h.update((s.len() as u64).to_be_bytes());
-                h.update(s.as_bytes());
+                out.push(1);
+                out.extend_from_slice(&(s.len() as u64).to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
             }
         }
     }
-    h.finalize().into()
+    out
+}
+
+/// `mac_n` of an event whose stream, seq and fields are filled in (its `hash` is ignored), under
+/// master key `key_id`; `None` when that key is not loaded.
+pub fn link(keys: &Keys, key_id: &str, prev: &[u8], e: &NewAuditEvent) -> Option<Vec<u8>> {
+    keys.hash_with(key_id, DOMAIN, &material(prev, e))
 }
 
 /// This process's audit stream.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Stream {
     id: Arc<str>,
+    keys: Arc<Keys>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").field("id", &self.id).finish()
+    }
 }
 
 impl Stream {
-    /// A new stream with a random id; its row is made with its first event.
-    pub fn new() -> Result<Stream, crate::crypto::CryptoError> {
+    /// A new stream with a random id, MACed under the current master key; its row is made with
+    /// its first event.
+    pub fn new(keys: Arc<Keys>) -> Result<Stream, crate::crypto::CryptoError> {
         Ok(Stream {
             id: crate::crypto::random_id()?.into(),
+            keys,
         })
     }
 
@@ -103,6 +119,7 @@ impl Stream {
         let Some(first) = rows.first() else {
             return Ok(());
         };
+        let key_id = self.keys.key_id();
         let n = i64::try_from(rows.len()).map_err(|e| DbError::Aborted(e.to_string()))?;
         // The write comes first: it takes the row lock (and SQLite's write lock) before the read.
         let (after, mut prev) = match crate::db::audit::advance(conn, &self.id, n)? {
@@ -110,7 +127,7 @@ impl Stream {
             None => {
                 // The first events of this stream; a concurrent first writer may make the row
                 // too, so "make it unless it exists", then take it like any later writer.
-                crate::db::audit::open_stream(conn, &self.id, first.at)?;
+                crate::db::audit::open_stream(conn, &self.id, key_id, first.at)?;
                 crate::db::audit::advance(conn, &self.id, n)?
                     .ok_or_else(|| DbError::Aborted("the audit stream row vanished".into()))?
             }
@@ -120,9 +137,10 @@ impl Stream {
             seq += 1;
             row.stream = self.id.to_string();
             row.seq = seq;
-            let hash = link(&prev, row);
-            row.hash = Some(hash.to_vec());
-            prev = hash.to_vec();
+            let mac = link(&self.keys, key_id, &prev, row)
+                .ok_or_else(|| DbError::Aborted("the current master key is not loaded".into()))?;
+            row.hash = Some(mac.clone());
+            prev = mac;
         }
         crate::db::audit::insert(conn, &rows)?;
         crate::db::audit::set_head(conn, &self.id, &prev)
@@ -149,10 +167,20 @@ mod tests {
         e
     }
 
+    fn keys() -> Keys {
+        let key = crate::crypto::generate_master_key().unwrap();
+        Keys::load(&crate::config::MasterKeySource::Value(key.to_string()), &[]).unwrap()
+    }
+
+    fn mac(keys: &Keys, prev: &[u8], e: &NewAuditEvent) -> Vec<u8> {
+        link(keys, keys.key_id(), prev, e).unwrap()
+    }
+
     #[test]
-    fn every_field_is_covered_by_the_hash() {
-        let base = link(&GENESIS, &event());
-        assert_eq!(base, link(&GENESIS, &event()), "deterministic");
+    fn every_field_is_covered_by_the_mac() {
+        let keys = keys();
+        let base = mac(&keys, &GENESIS, &event());
+        assert_eq!(base, mac(&keys, &GENESIS, &event()), "deterministic");
         let edits: [fn(&mut NewAuditEvent); 11] = [
             |e| e.tenant.push('x'),
             |e| e.user_id = None,
@@ -169,9 +197,17 @@ mod tests {
         for (i, edit) in edits.iter().enumerate() {
             let mut e = event();
             edit(&mut e);
-            assert_ne!(link(&GENESIS, &e), base, "edit {i} went unnoticed");
+            assert_ne!(mac(&keys, &GENESIS, &e), base, "edit {i} went unnoticed");
         }
-        assert_ne!(link(&[1; 32], &event()), base, "the predecessor is covered");
+        assert_ne!(
+            mac(&keys, &[1; 32], &event()),
+            base,
+            "the predecessor is covered"
+        );
+        // Without the master key nobody computes it: another key gives another MAC, an unknown
+        // key id none.
+        assert_ne!(mac(&self::keys(), &GENESIS, &event()), base);
+        assert_eq!(link(&keys, "no-such-key", &GENESIS, &event()), None);
     }
 
     #[test]
@@ -182,7 +218,7 @@ mod tests {
         let mut b = event();
         b.tenant = "a".into();
         b.user_id = Some("bc".into());
-        assert_ne!(link(&GENESIS, &a), link(&GENESIS, &b));
+        assert_ne!(material(&GENESIS, &a), material(&GENESIS, &b));
     }
 
     #[test]

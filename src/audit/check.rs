@@ -1,4 +1,4 @@
-//! `twofold audit verify` walks every stream's chain; `twofold audit export` writes events out as
+//! `twofold audit verify` walks every stream's keyed chain; `twofold audit export` writes events out as
 //! JSON lines for a SIEM.
 
 use std::io::Write;
@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
 use super::chain::{GENESIS, link};
+use crate::crypto::Keys;
+use crate::db::audit::Head;
 use crate::db::models::AuditEventRow;
 use crate::db::{Db, DbError};
 
@@ -51,12 +53,13 @@ pub struct Report {
 }
 
 /// Checks every stream up to the head it had when the check reached it (events appended meanwhile
-/// are the next check's business).
-pub async fn verify(db: &Db) -> Result<Report, DbError> {
+/// are the next check's business). `keys` must hold the master keys the streams name.
+pub async fn verify(db: &Db, keys: &Keys) -> Result<Report, DbError> {
     let mut report = Report::default();
-    let heads = db.run(crate::db::audit::streams).await?;
+    // Names before heads: a stream whose first events commit in between then has its head too.
     let named = db.run(crate::db::audit::event_streams).await?;
-    for stream in named.iter().filter(|s| !heads.iter().any(|h| &h.0 == *s)) {
+    let heads = db.run(crate::db::audit::streams).await?;
+    for stream in named.iter().filter(|s| !heads.iter().any(|h| &h.id == *s)) {
         if stream == UNCHAINED {
             let (count, forged) = check_unchained(db).await?;
             report.unchained = count;
@@ -71,44 +74,49 @@ pub async fn verify(db: &Db) -> Result<Report, DbError> {
             reason: "events name a stream that has no head row".into(),
         });
     }
-    for (stream, head_seq, head) in heads {
+    for head in heads {
         report.streams += 1;
-        let (checked, broken) = verify_stream(db, &stream, head_seq, &head).await?;
+        let (checked, broken) = verify_stream(db, keys, &head).await?;
         report.events += checked;
         report.broken.extend(broken);
     }
     Ok(report)
 }
 
-/// Counts the events from before the chain. Ids only grow, so every such event is older than
-/// the first chained one: an unchained event after it was put there by hand.
+/// Counts the events from before the chain. The migration that made the chain recorded how many
+/// there were and their highest id; a pre-chain event is one of those, with its id as seq. Any
+/// other event outside the chain came from an older twofold during a rolling upgrade, or by hand.
 async fn check_unchained(db: &Db) -> Result<(u64, Option<Broken>), DbError> {
-    let first_chained = db.run(crate::db::audit::first_chained_id).await?;
-    let (mut n, mut after, mut forged) = (0u64, 0i64, None);
+    let (legacy, max_id) = db.run(crate::db::audit::legacy).await?;
+    let (mut n, mut after, mut forged) = (0u64, i64::MIN, None);
+    let outside = |id: Option<i64>, reason: &str| Broken {
+        stream: UNCHAINED.into(),
+        event_id: id,
+        seq: 0,
+        reason: reason.into(),
+    };
     loop {
         let page = db
             .run(move |c| crate::db::audit::unchained_ids(c, after, PAGE))
             .await?;
-        let Some(&last) = page.last() else {
-            return Ok((n, forged));
+        let Some(&(last, _)) = page.last() else {
+            break;
         };
         if forged.is_none()
-            && let Some(&id) = page
-                .iter()
-                .find(|&&id| first_chained.is_some_and(|f| id > f))
+            && let Some(&(id, _)) = page.iter().find(|(id, seq)| *id > max_id || seq != id)
         {
-            forged = Some(Broken {
-                stream: UNCHAINED.into(),
-                event_id: Some(id),
-                seq: 0,
-                reason: "an event outside every chain, newer than the chain itself (inserted by \
-                         hand)"
-                    .into(),
-            });
+            let reason = "an event outside every chain that is not one from before the chain \
+                          (an older twofold version wrote it, or someone by hand)";
+            forged = Some(outside(Some(id), reason));
         }
         after = last;
         n += page.len() as u64;
     }
+    if forged.is_none() && n > u64::try_from(legacy).unwrap_or(0) {
+        let reason = "more events outside the chain than there were before it";
+        forged = Some(outside(None, reason));
+    }
+    Ok((n, forged))
 }
 
 /// An event beyond the head the stream has *now* (read after the event, so a legitimate append,
@@ -136,24 +144,32 @@ async fn beyond_head(db: &Db, stream: &str, head_seq: i64) -> Result<Option<Brok
 
 async fn verify_stream(
     db: &Db,
-    stream: &str,
-    head_seq: i64,
-    head: &[u8],
+    keys: &Keys,
+    head: &Head,
 ) -> Result<(u64, Option<Broken>), DbError> {
+    let stream = head.id.as_str();
     let broken = |event_id, seq, reason: String| Broken {
         stream: stream.to_string(),
         event_id,
         seq,
         reason,
     };
+    if !keys.has(&head.key_id) {
+        let reason = format!(
+            "MACed under master key {}, which is not configured (list it in \
+             TWOFOLD_MASTER_KEY_PREVIOUS to check this stream)",
+            head.key_id
+        );
+        return Ok((0, Some(broken(None, 0, reason))));
+    }
     let (mut seq, mut prev, mut checked) = (0i64, GENESIS.to_vec(), 0u64);
-    while seq < head_seq {
+    while seq < head.seq {
         let s = stream.to_string();
         let page = db
             .run(move |c| crate::db::audit::stream_page(c, &s, seq, PAGE))
             .await?;
         let before = seq;
-        for row in page.into_iter().take_while(|r| r.seq <= head_seq) {
+        for row in page.into_iter().take_while(|r| r.seq <= head.seq) {
             if row.seq != seq + 1 {
                 let reason = format!(
                     "events {} to {} are missing before it",
@@ -162,12 +178,12 @@ async fn verify_stream(
                 );
                 return Ok((checked, Some(broken(Some(row.id), row.seq, reason))));
             }
-            let expected = link(&prev, &row.written());
-            if row.hash.as_deref() != Some(&expected[..]) {
-                let reason = "its contents or its predecessor were changed (hash mismatch)";
+            let expected = link(keys, &head.key_id, &prev, &row.written());
+            if row.hash.is_none() || row.hash != expected {
+                let reason = "its contents or its predecessor were changed (MAC mismatch)";
                 return Ok((checked, Some(broken(Some(row.id), row.seq, reason.into()))));
             }
-            prev = expected.to_vec();
+            prev = row.hash.unwrap_or_default();
             seq = row.seq;
             checked += 1;
         }
@@ -175,15 +191,15 @@ async fn verify_stream(
             break;
         }
     }
-    if seq < head_seq {
-        let reason = format!("the newest events {} to {head_seq} are missing", seq + 1);
+    if seq < head.seq {
+        let reason = format!("the newest events {} to {} are missing", seq + 1, head.seq);
         return Ok((checked, Some(broken(None, seq + 1, reason))));
     }
-    if prev != head {
+    if prev != head.mac {
         let reason = "the stream's head does not match its newest event".to_string();
-        return Ok((checked, Some(broken(None, head_seq, reason))));
+        return Ok((checked, Some(broken(None, head.seq, reason))));
     }
-    Ok((checked, beyond_head(db, stream, head_seq).await?))
+    Ok((checked, beyond_head(db, stream, head.seq).await?))
 }
 
 /// One event as exported and as the admin API shows it. Never a secret: events hold none.

@@ -1,6 +1,7 @@
 //! The background batch writer for high-volume events (verify succeeded or failed, admin reads):
 //! the request queues its event and moves on; the writer appends batches to the process's
-//! [`Stream`] at least every [`FLUSH_EVERY`], and everything queued on [`Writer::close`].
+//! [`Stream`], each event at most [`FLUSH_EVERY`] after it was queued (plus the write itself),
+//! and everything queued on [`Writer::close`].
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -86,11 +87,14 @@ impl Writer {
 
 async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<NewAuditEvent> = Vec::new();
+    // When the oldest queued event must be written by: fixed when it arrives, so a steady
+    // trickle of events cannot keep postponing the write.
+    let mut due = tokio::time::Instant::now();
     loop {
         let msg = if batch.is_empty() {
             rx.recv().await
         } else {
-            match tokio::time::timeout(FLUSH_EVERY, rx.recv()).await {
+            match tokio::time::timeout_at(due, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
                     write(&db, &stream, std::mem::take(&mut batch)).await;
@@ -100,6 +104,9 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
         };
         match msg {
             Some(Msg::Event(e)) => {
+                if batch.is_empty() {
+                    due = tokio::time::Instant::now() + FLUSH_EVERY;
+                }
                 batch.push(*e);
                 if batch.len() >= BATCH {
                     write(&db, &stream, std::mem::take(&mut batch)).await;
@@ -117,7 +124,9 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
     }
 }
 
-/// One transaction per batch; retried a few times so a database blip loses nothing.
+/// One transaction per batch; retried a few times so a database blip loses nothing. It waits for
+/// each attempt to end (no deadline: no request waits on it), so an attempt that is retried is
+/// known not to have committed, and no event is written twice.
 async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>) {
     if batch.is_empty() {
         return;
@@ -126,7 +135,7 @@ async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>) {
     for attempt in 1..=5u32 {
         let (rows, stream) = (batch.clone(), stream.clone());
         let result = db
-            .run(move |conn| conn.transaction(|c| stream.append(c, rows.to_vec())))
+            .run_to_end(move |conn| conn.transaction(|c| stream.append(c, rows.to_vec())))
             .await;
         match result {
             Ok(()) => return,

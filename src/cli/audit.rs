@@ -36,7 +36,7 @@ fn parse_time(s: &str) -> Result<NaiveDateTime, String> {
 pub async fn run(cmd: AuditCommand, state: AppState) -> CliResult {
     match cmd {
         AuditCommand::Verify => {
-            let report = check::verify(&state.db).await?;
+            let report = check::verify(&state.db, &state.keys).await?;
             for b in &report.broken {
                 println!("BROKEN {b}");
             }

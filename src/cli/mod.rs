@@ -251,6 +251,7 @@ async fn api_key(cmd: ApiKeyCommand, state: AppState) -> CliResult {
                 id.clone(),
                 None,
                 Actor::Cli,
+                None,
             )
             .await?;
             eprintln!("twofold: revoked key {id}");

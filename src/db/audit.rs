@@ -8,11 +8,24 @@ use super::schema::audit_events::dsl as e;
 use super::schema::audit_streams::dsl as s;
 use super::{DbConnection, DbError};
 
+/// On PostgreSQL one multi-row insert per 1000 rows, so a batch holds its stream's row lock no
+/// longer than it must; SQLite (in-process, one writer) takes them one by one.
 pub fn insert(conn: &mut DbConnection, rows: &[NewAuditEvent]) -> Result<(), DbError> {
-    for row in rows {
-        diesel::insert_into(e::audit_events)
-            .values(row)
-            .execute(conn)?;
+    match conn {
+        DbConnection::Postgres(c) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(e::audit_events)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(e::audit_events)
+                    .values(row)
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -42,11 +55,13 @@ pub fn advance(
 pub fn open_stream(
     conn: &mut DbConnection,
     stream: &str,
+    key_id: &str,
     at: NaiveDateTime,
 ) -> Result<(), DbError> {
     let row = (
         s::id.eq(stream),
         s::started_at.eq(at),
+        s::key_id.eq(key_id),
         s::seq.eq(0i64),
         s::head.eq(crate::audit::chain::GENESIS.to_vec()),
     );
@@ -71,10 +86,19 @@ pub fn set_head(conn: &mut DbConnection, stream: &str, head: &[u8]) -> Result<()
     Ok(())
 }
 
-/// Every stream: id, seq and head of its newest event.
-pub fn streams(conn: &mut DbConnection) -> Result<Vec<(String, i64, Vec<u8>)>, DbError> {
+/// A stream's row: its id, master key id, and the seq and MAC of its newest event.
+#[derive(Debug, Clone, Queryable)]
+pub struct Head {
+    pub id: String,
+    pub key_id: String,
+    pub seq: i64,
+    pub mac: Vec<u8>,
+}
+
+/// Every stream's head.
+pub fn streams(conn: &mut DbConnection) -> Result<Vec<Head>, DbError> {
     Ok(s::audit_streams
-        .select((s::id, s::seq, s::head))
+        .select((s::id, s::key_id, s::seq, s::head))
         .order(s::started_at.asc())
         .load(conn)?)
 }
@@ -105,22 +129,24 @@ pub fn unchained_ids(
     conn: &mut DbConnection,
     after_id: i64,
     limit: i64,
-) -> Result<Vec<i64>, DbError> {
+) -> Result<Vec<(i64, i64)>, DbError> {
     Ok(e::audit_events
         .filter(e::stream.eq(crate::audit::check::UNCHAINED))
         .filter(e::id.gt(after_id))
-        .select(e::id)
+        .select((e::id, e::seq))
         .order(e::id.asc())
         .limit(limit)
         .load(conn)?)
 }
 
-/// The id of the oldest chained event, if any.
-pub fn first_chained_id(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
-    Ok(e::audit_events
-        .filter(e::stream.ne(crate::audit::check::UNCHAINED))
-        .select(diesel::dsl::min(e::id))
-        .first(conn)?)
+/// How many events there were before the chain, and the highest id among them.
+pub fn legacy(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
+    use super::schema::audit_legacy::dsl as l;
+    Ok(l::audit_legacy
+        .select((l::events, l::max_id))
+        .first::<(i64, i64)>(conn)
+        .optional()?
+        .unwrap_or((0, 0)))
 }
 
 /// The stream's newest seq, if it has a row.

@@ -64,11 +64,18 @@ impl DbError {
         use diesel::result::Error as E;
         match self {
             DbError::Unavailable(_) | DbError::Timeout(_) => true,
-            DbError::Query(E::DatabaseError(kind, _)) => matches!(
-                kind,
-                diesel::result::DatabaseErrorKind::ClosedConnection
-                    | diesel::result::DatabaseErrorKind::SerializationFailure
-            ),
+            DbError::Query(E::DatabaseError(kind, info)) => {
+                matches!(
+                    kind,
+                    diesel::result::DatabaseErrorKind::ClosedConnection
+                        | diesel::result::DatabaseErrorKind::SerializationFailure
+                ) || {
+                    // PostgreSQL cancelled a statement that waited past the deadline
+                    // (lock_timeout, statement_timeout): the dependency was too slow, not a bug.
+                    let m = info.message();
+                    m.contains("lock timeout") || m.contains("statement timeout")
+                }
+            }
             DbError::Query(E::BrokenTransactionManager) => true,
             _ => false,
         }
@@ -203,6 +210,29 @@ impl Db {
             ))),
             Err(_) => Err(DbError::Timeout(self.timeout)),
         }
+    }
+
+    /// Like [`Db::run`], but waits for `f` to finish however long it takes (PostgreSQL's
+    /// statement timeout still applies). For background work that must know whether its
+    /// transaction committed before it tries again.
+    pub async fn run_to_end<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(DbError::Unavailable(format!(
+                "database task failed: {join}"
+            )))
+        })
     }
 
     /// Applies pending migrations of the configured backend; returns how many ran.

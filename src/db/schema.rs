@@ -78,6 +78,7 @@ diesel::table! {
     audit_streams (id) {
         id -> Text,
         started_at -> Timestamp,
+        key_id -> Text,
         seq -> BigInt,
         head -> Binary,
     }
@@ -92,6 +93,13 @@ diesel::table! {
         key_id -> Text,
         created_at -> Timestamp,
         retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_legacy (events) {
+        events -> BigInt,
+        max_id -> BigInt,
     }
 }
 

@@ -63,6 +63,7 @@ async fn list(
 )]
 #[delete("/v1/admin/api-keys/{id}")]
 async fn revoke(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Admin(caller): Admin,
     id: web::Path<String>,
@@ -75,6 +76,7 @@ async fn revoke(
         id.into_inner(),
         caller.tenant.clone(),
         caller.actor(),
+        crate::http::client_ip(&req, state.config.trust_forwarded_for),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())

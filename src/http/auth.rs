@@ -51,6 +51,11 @@ impl FromRequest for Admin {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let route = req.match_pattern().unwrap_or_default();
         let method = req.method().to_string();
+        let user = req.match_info().get("user").map(str::to_string);
+        let requested = url::form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(k, _)| k == "tenant")
+            .map(|(_, v)| v.into_owned())
+            .filter(|t| t == "*" || api_keys::validate_tenant(t).is_ok());
         let ip = state
             .as_ref()
             .and_then(|s| super::client_ip(req, s.config.trust_forwarded_for));
@@ -59,15 +64,25 @@ impl FromRequest for Admin {
             if !key.is_admin() {
                 return Err(ApiError::Forbidden);
             }
-            // SEC-33: every use of an admin key on an admin route, in the background writer.
+            // SEC-33: every use of an admin key on an admin route, in the background writer,
+            // under the tenant and user it concerns, so "what happened to this account" shows it.
             if let Some(state) = state {
-                let event = Event::new(
-                    key.tenant.clone().unwrap_or_else(|| "*".into()),
-                    Action::AdminRequest,
-                    key.actor(),
-                )
-                .ip(ip)
-                .detail(serde_json::json!({"method": method, "route": route}));
+                let default = if user.is_some() {
+                    api_keys::DEFAULT_TENANT
+                } else {
+                    "*"
+                };
+                let tenant = key
+                    .tenant
+                    .clone()
+                    .or(requested)
+                    .unwrap_or_else(|| default.to_string());
+                let mut event = Event::new(tenant, Action::AdminRequest, key.actor())
+                    .ip(ip)
+                    .detail(serde_json::json!({"method": method, "route": route}));
+                if let Some(user) = user {
+                    event = event.user(user);
+                }
                 state.audit.send(state.clock.now(), event).await;
             }
             Ok(Admin(key))

@@ -109,9 +109,14 @@ pub fn subject_and_caller(
 /// handler's extractors side by side, and a malformed query must not answer before the key is
 /// judged (a client key gets 403 on every admin route, whatever its query).
 pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
-    actix_web::web::Query::<T>::from_query(req.query_string())
+    query_string(req.query_string())
+}
+
+/// `application/x-www-form-urlencoded` text (a query string or a form body) into `T`.
+pub fn query_string<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    actix_web::web::Query::<T>::from_query(text)
         .map(actix_web::web::Query::into_inner)
-        .map_err(|e| ApiError::InvalidRequest(format!("invalid query: {e}")))
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid query or form: {e}")))
 }
 
 /// An optional JSON body: empty means the default; anything else must parse.

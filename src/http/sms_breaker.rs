@@ -1,6 +1,6 @@
 //! `/v1/admin/sms/breaker`: the daily SMS budget's breaker, seen and reset by an admin.
 
-use actix_web::{HttpResponse, delete, get, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 use diesel::Connection;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,6 +13,16 @@ use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(status).service(reset);
+}
+
+/// The budget and its breaker are shared by every tenant: only an admin of every tenant may see
+/// or reset them.
+fn every_tenant(admin: &crate::api_keys::ApiKey) -> Result<(), ApiError> {
+    if admin.tenant.is_none() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -28,7 +38,8 @@ pub struct BreakerStatus {
     responses((status = 200, body = BreakerStatus), (status = 403, body = ErrorBody))
 )]
 #[get("/v1/admin/sms/breaker")]
-async fn status(state: web::Data<AppState>, _admin: Admin) -> Result<HttpResponse, ApiError> {
+async fn status(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, ApiError> {
+    every_tenant(&admin)?;
     let tripped = limits::breaker_tripped(&state.store).await?;
     Ok(HttpResponse::Ok().json(BreakerStatus { tripped }))
 }
@@ -40,13 +51,19 @@ async fn status(state: web::Data<AppState>, _admin: Admin) -> Result<HttpRespons
     responses((status = 204, description = "reset"), (status = 403, body = ErrorBody))
 )]
 #[delete("/v1/admin/sms/breaker")]
-async fn reset(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, ApiError> {
+async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Admin(admin): Admin,
+) -> Result<HttpResponse, ApiError> {
+    every_tenant(&admin)?;
     let now = state.clock.now();
     limits::reset_breaker(&state.store, now).await?;
     state
         .metrics
         .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
-    let event = Event::new("*", Action::SmsBreakerReset, admin.actor());
+    let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
+    let event = Event::new("*", Action::SmsBreakerReset, admin.actor()).ip(ip);
     let stream = state.audit.stream().clone();
     state
         .db

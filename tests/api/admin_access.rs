@@ -273,8 +273,33 @@ async fn the_key_is_judged_before_the_query(backend: Backend) {
     assert_eq!(audit_of(&app, "admin_request").await.len(), paths.len());
 }
 
+/// The SMS budget and its breaker are shared by every tenant: a tenant's admin may neither see
+/// nor reset them.
+async fn only_an_all_tenant_admin_touches_the_sms_breaker(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let acme_admin = make_key(&app.state, Role::Admin, Some("acme")).await;
+    let breaker = "/v1/admin/sms/breaker";
+    assert_error(app.get(breaker, Some(&acme_admin)).await, 403, "forbidden").await;
+    assert_error(
+        app.delete(breaker, Some(&acme_admin)).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(audit_of(&app, "sms_breaker_reset").await.len(), 0);
+    assert_eq!(app.get(breaker, Some(&app.admin_key)).await.status(), 200);
+    assert_eq!(
+        app.delete(breaker, Some(&app.admin_key)).await.status(),
+        204
+    );
+    let reset = audit_of(&app, "sms_breaker_reset").await;
+    assert_eq!(reset.len(), 1);
+    assert_eq!(reset[0].ip.as_deref(), Some("127.0.0.1"));
+}
+
 crate::both_backends!(
     only_admin_keys_pass,
+    only_an_all_tenant_admin_touches_the_sms_breaker,
     tenant_admin_stays_in_its_tenant,
     the_key_is_judged_before_the_query,
 );

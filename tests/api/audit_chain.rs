@@ -71,7 +71,7 @@ pub async fn workload(app: &TestApp) -> Vec<String> {
 }
 
 async fn verify_chain(app: &TestApp) -> Report {
-    check::verify(&app.state.db)
+    check::verify(&app.state.db, &app.state.keys)
         .await
         .expect("audit verify runs")
 }
@@ -90,7 +90,18 @@ pub async fn assert_chained(app: &TestApp, stream: &str) -> usize {
     for (i, r) in by_seq.iter().enumerate() {
         assert_eq!(r.seq, i as i64 + 1, "consecutive seq in {stream}");
         let hash = r.hash.clone().expect("every event is hashed");
-        assert_eq!(hash, link(&prev, &r.written()).to_vec(), "event {}", r.id);
+        assert_eq!(
+            hash,
+            link(
+                &app.state.keys,
+                app.state.keys.key_id(),
+                &prev,
+                &r.written()
+            )
+            .unwrap(),
+            "event {}",
+            r.id
+        );
         prev = hash;
     }
     let s2 = stream.to_string();
@@ -189,7 +200,7 @@ async fn an_edited_event_is_named(backend: Backend) {
             (target.stream.as_str(), Some(id), target.seq),
             "{field}"
         );
-        assert!(b.reason.contains("hash mismatch"), "{}", b.reason);
+        assert!(b.reason.contains("MAC mismatch"), "{}", b.reason);
 
         app.state
             .db
@@ -350,7 +361,7 @@ async fn a_new_streams_first_writers_may_race(backend: Backend) {
     const WRITERS: usize = 4;
     let app = spawn_app(backend).await;
     for round in 0..5 {
-        let stream = Stream::new().unwrap();
+        let stream = Stream::new(app.state.keys.clone()).unwrap();
         let barrier = Arc::new(Barrier::new(WRITERS));
         let now = app.clock.now();
         let writes = (0..WRITERS).map(|i| {

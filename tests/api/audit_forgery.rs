@@ -35,7 +35,7 @@ async fn chained_app(backend: Backend) -> TestApp {
         200
     );
     app.state.audit.flush().await;
-    let report = check::verify(&app.state.db).await.unwrap();
+    let report = check::verify(&app.state.db, &app.state.keys).await.unwrap();
     assert!(report.broken.is_empty() && report.events > 0, "{report:?}");
     app
 }
@@ -46,22 +46,59 @@ const VALUES: &str =
 
 async fn an_event_outside_every_chain_is_named(backend: Backend) {
     let app = chained_app(backend).await;
-    // What a plain INSERT gets: the pre-chain stream of the migration, no hash.
+    // What a plain INSERT gets (an older twofold during a rolling upgrade writes the same): the
+    // pre-chain stream of the migration, no MAC. A second one does not collide with the first.
     let id = insert(
         &app,
         format!("INSERT INTO audit_events ({COLUMNS}) VALUES ({VALUES})"),
     )
     .await;
-    let report = check::verify(&app.state.db).await.unwrap();
+    insert(
+        &app,
+        format!("INSERT INTO audit_events ({COLUMNS}) VALUES ({VALUES})"),
+    )
+    .await;
+    let report = check::verify(&app.state.db, &app.state.keys).await.unwrap();
     assert_eq!(report.broken.len(), 1, "{report:?}");
     assert_eq!(report.broken[0].event_id, Some(id));
     assert_eq!(report.broken[0].stream, check::UNCHAINED);
+    assert_eq!(report.unchained, 2);
+}
+
+/// An id below every real one does not pass for an event from before the chain.
+async fn a_backdated_event_is_named(backend: Backend) {
+    let app = chained_app(backend).await;
+    insert(
+        &app,
+        format!("INSERT INTO audit_events (id, {COLUMNS}, seq) VALUES (-1, {VALUES}, -1)"),
+    )
+    .await;
+    let report = check::verify(&app.state.db, &app.state.keys).await.unwrap();
+    assert_eq!(report.broken.len(), 1, "{report:?}");
+    assert_eq!(report.broken[0].stream, check::UNCHAINED);
+}
+
+/// Without the master key a stream was MACed under, it cannot be checked, and says so.
+async fn a_stream_under_an_unknown_key_is_reported(backend: Backend) {
+    let app = chained_app(backend).await;
+    let other = twofold::crypto::generate_master_key().unwrap();
+    let other = twofold::crypto::Keys::load(
+        &twofold::config::MasterKeySource::Value(other.to_string()),
+        &[],
+    )
+    .unwrap();
+    let report = check::verify(&app.state.db, &other).await.unwrap();
+    assert_eq!(report.broken.len(), 1, "{report:?}");
+    assert!(
+        report.broken[0].reason.contains("not configured"),
+        "{report:?}"
+    );
 }
 
 async fn an_event_past_a_streams_head_is_named(backend: Backend) {
     let app = chained_app(backend).await;
     let stream = app.state.audit.stream().id().to_string();
-    let report = check::verify(&app.state.db).await.unwrap();
+    let report = check::verify(&app.state.db, &app.state.keys).await.unwrap();
     let next = report.events as i64 + 1;
     let id = insert(
         &app,
@@ -71,7 +108,7 @@ async fn an_event_past_a_streams_head_is_named(backend: Backend) {
         ),
     )
     .await;
-    let report = check::verify(&app.state.db).await.unwrap();
+    let report = check::verify(&app.state.db, &app.state.keys).await.unwrap();
     assert_eq!(report.broken.len(), 1, "{report:?}");
     let broken = &report.broken[0];
     assert_eq!(
@@ -87,5 +124,7 @@ async fn an_event_past_a_streams_head_is_named(backend: Backend) {
 
 crate::both_backends!(
     an_event_outside_every_chain_is_named,
+    a_backdated_event_is_named,
+    a_stream_under_an_unknown_key_is_reported,
     an_event_past_a_streams_head_is_named,
 );

@@ -201,13 +201,33 @@ async fn sign_in_is_refused_without_csrf_or_with_a_bad_or_client_key(backend: Ba
     assert!(b.cookies.iter().all(|(n, _)| n != "twofold_admin"));
 
     // A client key presented straight to a page is refused too, on every page.
+    // Malformed queries and bodies too: the key is judged first.
     for path in [
         "/admin/users",
-        "/admin/users/alice",
+        "/admin/users?q=a&q=b",
+        "/admin/user?user=alice",
+        "/admin/user",
         "/admin/audit",
+        "/admin/audit?user=a&user=b",
         "/admin/api-keys",
     ] {
         let res = app.get(path, Some(&app.client_key)).await;
+        assert_eq!(res.status(), 403, "{path}");
+    }
+    for path in [
+        "/admin/user/revoke",
+        "/admin/user/revoke-all",
+        "/admin/user/unlock",
+        "/admin/api-keys/x/revoke",
+        "/admin/logout",
+    ] {
+        let res = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&app.client_key)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 403, "{path}");
     }
     let failed = admin_json(&app, "/v1/admin/audit?tenant=*&action=admin_login").await;
@@ -228,39 +248,35 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
     }
     let mut b = Browser::new(&app);
     b.sign_in(&app.admin_key).await;
-    let html = b.page("/admin/users/alice?tenant=default").await;
+    let html = b.page("/admin/user?tenant=default&user=alice").await;
     assert!(html.contains("locked until"), "{html}");
     let csrf = field(&html, "csrf");
-    let revoke = format!("/admin/users/alice/devices/{}/revoke", device.id);
+    let target = [
+        ("tenant", "default"),
+        ("user", "alice"),
+        ("device", device.id.as_str()),
+    ];
 
     // Without the token (or with another session's) nothing happens.
-    for form in [vec![], vec![("csrf", "forged")]] {
-        assert_eq!(b.post(&revoke, &form).await.status(), 403);
-        assert_eq!(
-            b.post("/admin/users/alice/unlock", &form).await.status(),
-            403
-        );
-        assert_eq!(
-            b.post("/admin/users/alice/revoke-all", &form)
-                .await
-                .status(),
-            403
-        );
+    for token in [None, Some("forged")] {
+        let mut form = target.to_vec();
+        form.extend(token.map(|t| ("csrf", t)));
+        for action in ["revoke", "unlock", "revoke-all"] {
+            let res = b.post(&format!("/admin/user/{action}"), &form).await;
+            assert_eq!(res.status(), 403, "{action} with {token:?}");
+        }
     }
+    let mut form = target.to_vec();
+    form.push(("csrf", &csrf));
     let detail = admin_json(&app, "/v1/admin/users/alice").await;
     assert_eq!(detail["devices"][0]["status"], "active");
     assert!(detail["lock"]["locked_until"].is_string());
 
-    let res = b
-        .post(
-            "/admin/users/alice/unlock",
-            &[("csrf", &csrf), ("tenant", "default")],
-        )
-        .await;
+    let res = b.post("/admin/user/unlock", &form).await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         location(&res),
-        "/admin/users/alice?tenant=default&done=unlocked"
+        "/admin/user?tenant=default&user=alice&done=unlocked"
     );
     let html = b.page(location(&res).to_string().as_str()).await;
     assert!(
@@ -275,9 +291,7 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
     );
 
     app.clock.advance(chrono::TimeDelta::seconds(30));
-    let res = b
-        .post(&revoke, &[("csrf", &csrf), ("tenant", "default")])
-        .await;
+    let res = b.post("/admin/user/revoke", &form).await;
     assert_eq!(res.status(), 303);
     let html = b.page(location(&res).to_string().as_str()).await;
     assert!(html.contains("The device was revoked."));
@@ -349,7 +363,7 @@ async fn pages_send_security_headers_and_never_a_secret(backend: Backend) {
         "/admin/login",
         "/admin/users",
         "/admin/users?q=al",
-        "/admin/users/alice",
+        "/admin/user?user=alice",
         "/admin/audit",
         "/admin/audit?tenant=*",
         "/admin/api-keys",
@@ -381,7 +395,7 @@ async fn pages_send_security_headers_and_never_a_secret(backend: Backend) {
         }
     }
     // The user page lists every device, the spare one still pending.
-    let html = b.page("/admin/users/alice").await;
+    let html = b.page("/admin/user?user=alice").await;
     assert!(html.contains("spare") && html.contains("pending") && html.contains("active"));
 }
 
@@ -393,7 +407,9 @@ async fn a_revoked_key_ends_its_sessions_and_scoped_admins_stay_in_their_tenant(
     assert_eq!(b.sign_in(&acme_admin).await.status(), 303);
     // alice lives in `default`: not found from acme, even when asked for by name.
     assert_eq!(
-        b.get("/admin/users/alice?tenant=default").await.status(),
+        b.get("/admin/user?tenant=default&user=alice")
+            .await
+            .status(),
         404
     );
     let html = b.page("/admin/users?tenant=default&q=al").await;
@@ -445,8 +461,54 @@ async fn cookies_are_secure_behind_tls(backend: Backend) {
     );
 }
 
+/// `.` and `..` are valid user ids; in a path a browser would resolve them away.
+async fn dot_user_ids_work_in_the_console(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // An HTTP client normalizes `..` out of a path too: enroll it through the domain code.
+    let subject = twofold::users::Subject::new("default".into(), "..".into()).unwrap();
+    let caller = twofold::users::Caller {
+        actor: twofold::audit::Actor::Cli,
+        is_admin: true,
+        ip: None,
+    };
+    twofold::devices::enroll_totp(&app.state, &subject, &caller, Default::default())
+        .await
+        .unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.admin_key).await;
+    let html = b.page("/admin/users?q=.").await;
+    assert!(
+        html.contains("href=\"/admin/user?tenant=default&#38;user=..\""),
+        "{html}"
+    );
+    let html = b.page("/admin/user?tenant=default&user=..").await;
+    let csrf = field(&html, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("tenant", "default"),
+        ("user", ".."),
+    ];
+    let res = b.post("/admin/user/revoke-all", &form).await;
+    assert_eq!(
+        location(&res),
+        "/admin/user?tenant=default&user=..&done=revoked_all"
+    );
+    let html = b
+        .page("/admin/user?tenant=default&user=..&done=revoked_all")
+        .await;
+    assert!(
+        html.contains("Every device of this user was revoked."),
+        "{html}"
+    );
+    assert!(
+        html.contains(">revoked<") && !html.contains(">active<"),
+        "{html}"
+    );
+}
+
 crate::both_backends!(
     sign_in_then_out,
+    dot_user_ids_work_in_the_console,
     cookies_are_secure_behind_tls,
     sign_in_is_refused_without_csrf_or_with_a_bad_or_client_key,
     forms_need_the_csrf_token_then_revoke_and_unlock_work,

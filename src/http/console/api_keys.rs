@@ -1,6 +1,6 @@
 //! The console's API keys page: list and revoke (keys are made with the CLI).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -40,10 +40,11 @@ struct ListQuery {
 }
 
 async fn list(
+    req: HttpRequest,
     state: web::Data<AppState>,
     console: Console,
-    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let query: ListQuery = super::query(&req)?;
     let keys = api_keys::list(&state.db, console.key.tenant.clone()).await?;
     let keys = keys
         .into_iter()
@@ -70,8 +71,9 @@ async fn revoke(
     state: web::Data<AppState>,
     console: Console,
     id: web::Path<String>,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
+    let form: ActionForm = super::form(&body)?;
     console.check_csrf(&form.csrf)?;
     api_keys::revoke(
         &state.db,
@@ -80,6 +82,7 @@ async fn revoke(
         id.into_inner(),
         console.key.tenant.clone(),
         console.caller().actor,
+        console.ip.clone(),
     )
     .await?;
     Ok(see_other("/admin/api-keys?done=revoked"))

@@ -1,6 +1,6 @@
 //! The console's audit page: filters, newest first, a page at a time.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -66,11 +66,11 @@ fn time(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
 }
 
 async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     console: Console,
-    form: web::Query<Filters>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let f = form.into_inner();
+    let f: Filters = super::query(&req)?;
     let tenant = match (&console.key.tenant, f.tenant.as_str()) {
         (None, "*") => "*".to_string(),
         (_, t) => console.key.tenant_for((!t.is_empty()).then_some(t))?,

@@ -14,8 +14,9 @@ use crate::audit::{Action, Actor, Event, Outcome};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Sign-in attempts per address in [`LOGIN_WINDOW`]: keys are unguessable, this only keeps a
-/// scripted client from hammering the key lookup.
+/// Failed sign-ins per address in [`LOGIN_WINDOW`]: keys are unguessable, this only keeps a
+/// scripted client from hammering the key lookup. Successful ones do not count, so an admin is
+/// not locked out by someone merely posting the form.
 const LOGIN_LIMIT: u64 = 20;
 const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
@@ -35,10 +36,11 @@ struct LoginPage {
     message: Option<String>,
 }
 
-async fn home(console: Result<Console, ConsoleError>) -> HttpResponse {
+async fn home(console: Result<Console, ConsoleError>) -> Result<HttpResponse, ConsoleError> {
     match console {
-        Ok(_) => see_other("/admin/users"),
-        Err(_) => see_other("/admin/login"),
+        Ok(_) => Ok(see_other("/admin/users")),
+        // A store or database outage is an error page, not a sign-in form.
+        Err(e) => Err(e),
     }
 }
 
@@ -98,18 +100,28 @@ async fn sign_in(
     }
     let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
     let per_ip = format!("console-login:{}", ip.as_deref().unwrap_or("unknown"));
-    let hit = state
+    let failures: u64 = state
         .store
-        .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
+        .get(&per_ip)
         .await
-        .map_err(ApiError::from)?;
-    if !hit.allowed {
+        .map_err(ApiError::from)?
+        .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0);
+    if failures >= LOGIN_LIMIT {
+        let wait = state.store.ttl(&per_ip).await.map_err(ApiError::from)?;
         return Err(ApiError::RateLimited {
-            retry_after_secs: hit.resets_in.as_secs().max(1),
+            retry_after_secs: wait.unwrap_or(LOGIN_WINDOW).as_secs().max(1),
         }
         .into());
     }
     let key = api_keys::authenticate(&state.db, &state.keys, body.api_key.trim()).await?;
+    if !key.as_ref().is_some_and(|k| k.is_admin()) {
+        state
+            .store
+            .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
+            .await
+            .map_err(ApiError::from)?;
+    }
     let key = match key {
         None => {
             audit_login(&state, "*".into(), Actor::Anonymous, ip, false).await;
@@ -136,8 +148,9 @@ async fn sign_in(
 async fn sign_out(
     state: web::Data<AppState>,
     console: Console,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
+    let form: ActionForm = super::form(&body)?;
     console.check_csrf(&form.csrf)?;
     console.close(&state).await?;
     let now = state.clock.now();

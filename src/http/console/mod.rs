@@ -170,6 +170,21 @@ pub fn link(path: &str, params: &[(&str, &str)]) -> String {
     }
 }
 
+/// A urlencoded form body, read inside the handler once [`Console`] has judged the session: a
+/// malformed body must not answer before a client key gets its 403.
+pub fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
+    Ok(crate::http::query_string(text)?)
+}
+
+/// The query string, read the same way.
+pub fn query<T: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+) -> Result<T, ConsoleError> {
+    Ok(crate::http::query(req)?)
+}
+
 /// The body of every state-changing form: its CSRF token and, for an all-tenant key, the tenant.
 #[derive(Debug, Deserialize)]
 pub struct ActionForm {

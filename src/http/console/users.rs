@@ -1,14 +1,16 @@
 //! Console pages for users: search, one user's page, and its forms (revoke one device, revoke
-//! all, unlock).
+//! all, unlock). The user id travels in the query or the form, never in the path: `.` and `..`
+//! are valid user ids, and a browser would resolve them as path segments.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::session::Console;
-use super::{ActionForm, ConsoleError, Nav, link, render, see_other, when};
+use super::{ConsoleError, Nav, link, render, see_other, when};
 use crate::admin;
 use crate::db::audit::Filter;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::users::Subject;
 
@@ -17,13 +19,15 @@ const RECENT: i64 = 20;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(search))
-        .route("/admin/users/{user}", web::get().to(show))
-        .route(
-            "/admin/users/{user}/devices/{id}/revoke",
-            web::post().to(revoke),
-        )
-        .route("/admin/users/{user}/revoke-all", web::post().to(revoke_all))
-        .route("/admin/users/{user}/unlock", web::post().to(unlock));
+        .route("/admin/user", web::get().to(show))
+        .route("/admin/user/revoke", web::post().to(revoke))
+        .route("/admin/user/revoke-all", web::post().to(revoke_all))
+        .route("/admin/user/unlock", web::post().to(unlock));
+}
+
+/// The page of `user` in `tenant`.
+pub fn user_href(tenant: &str, user: &str) -> String {
+    link("/admin/user", &[("tenant", tenant), ("user", user)])
 }
 
 #[derive(Deserialize)]
@@ -49,11 +53,11 @@ struct UsersPage {
 }
 
 async fn search(
+    req: HttpRequest,
     state: web::Data<AppState>,
     console: Console,
-    query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let query = query.into_inner();
+    let query: SearchQuery = super::query(&req)?;
     let tenant = console.key.tenant_for(query.tenant.as_deref())?;
     let q = query.q.unwrap_or_default().trim().to_string();
     let found = admin::search_users(
@@ -68,7 +72,7 @@ async fn search(
         .users
         .into_iter()
         .map(|u| UserLink {
-            href: link(&format!("/admin/users/{}", u.user), &[("tenant", &tenant)]),
+            href: user_href(&tenant, &u.user),
             created: when(u.created_at),
             user: u.user,
         })
@@ -90,6 +94,7 @@ async fn search(
 #[derive(Deserialize)]
 struct ShowQuery {
     tenant: Option<String>,
+    user: String,
     done: Option<String>,
 }
 
@@ -148,8 +153,6 @@ struct UserPage {
     recovery_codes_left: i64,
     devices: Vec<DeviceView>,
     events: Vec<EventView>,
-    /// `/admin/users/{user}`: the forms post below it.
-    base: String,
     audit_href: String,
     notice: Option<&'static str>,
 }
@@ -164,13 +167,13 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
 }
 
 async fn show(
+    req: HttpRequest,
     state: web::Data<AppState>,
     console: Console,
-    user: web::Path<String>,
-    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
+    let query: ShowQuery = super::query(&req)?;
     let tenant = console.key.tenant_for(query.tenant.as_deref())?;
-    let subject = Subject::new(tenant.clone(), user.into_inner())?;
+    let subject = Subject::new(tenant.clone(), query.user)?;
     let detail = admin::user(&state, &subject).await?;
     let filter = Filter {
         tenant: Some(tenant.clone()),
@@ -202,7 +205,6 @@ async fn show(
         recovery_codes_left: detail.recovery_codes_left,
         devices,
         events: events.into_iter().map(EventView::from).collect(),
-        base: format!("/admin/users/{}", subject.user),
         audit_href: link(
             "/admin/audit",
             &[("tenant", &tenant), ("user", &subject.user)],
@@ -212,39 +214,53 @@ async fn show(
     })
 }
 
-/// Checks the form, then names the user it acts on.
-fn subject_of(console: &Console, form: &ActionForm, user: String) -> Result<Subject, ConsoleError> {
-    console.check_csrf(&form.csrf)?;
-    let tenant = console.key.tenant_for(form.tenant.as_deref())?;
-    Ok(Subject::new(tenant, user)?)
+#[derive(Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    tenant: Option<String>,
+    #[serde(default)]
+    user: String,
+    /// For revoking one device.
+    device: Option<String>,
+}
+
+/// Checks the form's CSRF token, then names the user it acts on.
+fn read(console: &Console, body: &[u8]) -> Result<(Subject, Option<String>), ConsoleError> {
+    let f: UserForm = super::form(body)?;
+    console.check_csrf(&f.csrf)?;
+    let tenant = console.key.tenant_for(f.tenant.as_deref())?;
+    Ok((Subject::new(tenant, f.user)?, f.device))
 }
 
 fn back(subject: &Subject, done: &str) -> HttpResponse {
     see_other(&link(
-        &format!("/admin/users/{}", subject.user),
-        &[("tenant", &subject.tenant), ("done", done)],
+        "/admin/user",
+        &[
+            ("tenant", &subject.tenant),
+            ("user", &subject.user),
+            ("done", done),
+        ],
     ))
 }
 
 async fn revoke(
     state: web::Data<AppState>,
     console: Console,
-    path: web::Path<(String, String)>,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (user, id) = path.into_inner();
-    let subject = subject_of(&console, &form, user)?;
-    crate::devices::revoke(&state, &subject, &console.caller(), id).await?;
+    let (subject, device) = read(&console, &body)?;
+    let device = device.ok_or_else(|| ApiError::InvalidRequest("which device?".into()))?;
+    crate::devices::revoke(&state, &subject, &console.caller(), device).await?;
     Ok(back(&subject, "revoked"))
 }
 
 async fn revoke_all(
     state: web::Data<AppState>,
     console: Console,
-    user: web::Path<String>,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
-    let subject = subject_of(&console, &form, user.into_inner())?;
+    let (subject, _) = read(&console, &body)?;
     admin::revoke_all(&state, &subject, &console.caller()).await?;
     Ok(back(&subject, "revoked_all"))
 }
@@ -252,10 +268,9 @@ async fn revoke_all(
 async fn unlock(
     state: web::Data<AppState>,
     console: Console,
-    user: web::Path<String>,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
-    let subject = subject_of(&console, &form, user.into_inner())?;
+    let (subject, _) = read(&console, &body)?;
     admin::unlock(&state, &subject, &console.caller()).await?;
     Ok(back(&subject, "unlocked"))
 }
