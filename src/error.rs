@@ -29,6 +29,8 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("this phone number is not accepted here")]
     PhoneNotAllowed,
+    #[error("return_url is not under a prefix registered on this API key")]
+    ReturnUrlNotAllowed,
     #[error("the SMS provider did not take the message; try again later")]
     SmsFailed(String),
     #[error("the daily SMS budget is exhausted; try again later")]
@@ -61,6 +63,7 @@ impl ApiError {
             ApiError::InvalidCode => "invalid_code",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::PhoneNotAllowed => "phone_not_allowed",
+            ApiError::ReturnUrlNotAllowed => "return_url_not_allowed",
             ApiError::SmsFailed(_) => "sms_failed",
             ApiError::SmsBudgetExhausted { .. } => "sms_budget_exhausted",
             ApiError::Unavailable(_) => "unavailable",
@@ -101,7 +104,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::PhoneNotAllowed => StatusCode::BAD_REQUEST,
+            ApiError::PhoneNotAllowed | ApiError::ReturnUrlNotAllowed => StatusCode::BAD_REQUEST,
             ApiError::SmsFailed(_) => StatusCode::BAD_GATEWAY,
             ApiError::SmsBudgetExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

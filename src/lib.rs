@@ -9,7 +9,8 @@
 //! - [`http`]: one file per resource, each with a `register` for its routes; [`http::auth`] holds
 //!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s;
 //!   [`http::console`] the `/admin` pages (askama templates under `templates/`, cookie sessions,
-//!   CSRF tokens).
+//!   CSRF tokens); [`http::pages`] the hosted `/enroll` and `/verify` pages.
+//! - [`links`]: signed, single-use links to the hosted pages, bound to a return URL prefix.
 //! - [`admin`]: what an admin does to an account (look, unlock, revoke all, search, audit), shared
 //!   by the admin API and the console.
 //! - [`audit`]: security events, written in the change's transaction or by a batch writer, hash
@@ -44,6 +45,7 @@ pub mod devices;
 pub mod error;
 pub mod http;
 pub mod limiter;
+pub mod links;
 pub mod metrics;
 pub mod phone;
 pub mod phone_devices;

@@ -156,6 +156,7 @@ impl Application {
                 .configure(http::register)
                 .into_app()
                 .configure(http::console::register)
+                .configure(http::pages::register)
                 .default_service(web::to(not_found))
         })
         .listen(listener)

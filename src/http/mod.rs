@@ -8,8 +8,10 @@ pub mod auth;
 pub mod console;
 pub mod devices;
 pub mod jwks;
+pub mod links;
 pub mod middleware;
 pub mod ops;
+pub mod pages;
 pub mod recovery;
 pub mod sms_breaker;
 pub mod verify;
@@ -32,6 +34,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     devices::register(cfg);
     verify::register(cfg);
     recovery::register(cfg);
+    links::register(cfg);
     admin_users::register(cfg);
     admin_audit::register(cfg);
     api_keys::register(cfg);

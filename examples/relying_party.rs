@@ -1,0 +1,153 @@
+//! A relying party in a few dozen lines: it sends its user to twofold's hosted pages and checks
+//! the assertion that comes back, offline, against twofold's JWKS.
+//!
+//! ```sh
+//! twofold api-key create --name demo --role client --return-url-prefix http://127.0.0.1:3000/
+//! RP_API_KEY=tfk_… cargo run --example relying_party     # then open http://127.0.0.1:3000
+//! ```
+//! `RP_TWOFOLD_URL` (default `http://127.0.0.1:8080`) and `RP_LISTEN` (default
+//! `127.0.0.1:3000`) say where twofold and this demo are.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use actix_web::{App, HttpResponse, HttpServer, get, post, web};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+struct Rp {
+    twofold: String,
+    api_key: String,
+    me: String,
+    http: reqwest::Client,
+    /// `state` values we handed out and not yet seen back: what stops a forged callback.
+    pending: Mutex<HashSet<String>>,
+}
+
+#[derive(Deserialize)]
+struct Start {
+    purpose: String,
+    user: String,
+}
+
+#[derive(Deserialize)]
+struct Back {
+    state: String,
+    assertion: String,
+}
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(format!(
+            "<!doctype html><meta charset=utf-8><title>Demo RP</title><main>{body}</main>"
+        ))
+}
+
+#[get("/")]
+async fn home() -> HttpResponse {
+    let form = |purpose: &str, label: &str| {
+        format!(
+            "<form method=post action=/start><input type=hidden name=purpose value={purpose}>\
+             <label>User <input name=user value=alice></label> <button>{label}</button></form>"
+        )
+    };
+    html(format!(
+        "<h1>Demo relying party</h1>{}{}",
+        form("enroll", "Set up two-step sign-in"),
+        form("verify", "Sign in with a second factor")
+    ))
+}
+
+/// Asks twofold for a link and sends the browser there.
+#[post("/start")]
+async fn start(rp: web::Data<Rp>, form: web::Form<Start>) -> actix_web::Result<HttpResponse> {
+    let state = format!("{:032x}", rand::random::<u128>());
+    let link: Value = rp
+        .http
+        .post(format!("{}/v1/users/{}/links", rp.twofold, form.user))
+        .bearer_auth(&rp.api_key)
+        .json(&json!({"purpose": form.purpose, "return_url": format!("{}/back", rp.me), "state": state}))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(actix_web::error::ErrorBadGateway)?
+        .json()
+        .await
+        .map_err(actix_web::error::ErrorBadGateway)?;
+    rp.pending.lock().unwrap().insert(state);
+    let url = link["url"].as_str().unwrap_or_default().to_string();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", url))
+        .finish())
+}
+
+/// The browser is back: our own `state`, and an assertion that verifies against the JWKS.
+#[get("/back")]
+async fn back(rp: web::Data<Rp>, q: web::Query<Back>) -> actix_web::Result<HttpResponse> {
+    if !rp.pending.lock().unwrap().remove(&q.state) {
+        return Err(actix_web::error::ErrorBadRequest("unknown state"));
+    }
+    let bad = actix_web::error::ErrorUnauthorized;
+    let kid = jsonwebtoken::decode_header(&q.assertion)
+        .map_err(bad)?
+        .kid
+        .unwrap_or_default();
+    let jwks: Value = rp
+        .http
+        .get(format!("{}/.well-known/jwks.json", rp.twofold))
+        .send()
+        .await
+        .map_err(actix_web::error::ErrorBadGateway)?
+        .json()
+        .await
+        .map_err(actix_web::error::ErrorBadGateway)?;
+    let jwk = jwks["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["kid"] == kid.as_str());
+    let x = jwk
+        .and_then(|k| k["x"].as_str())
+        .ok_or_else(|| actix_web::error::ErrorUnauthorized("unknown key"))?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_audience(&["default"]);
+    validation.set_issuer(&[rp.twofold.as_str()]);
+    let key = DecodingKey::from_ed_components(x).map_err(bad)?;
+    let claims = jsonwebtoken::decode::<Value>(&q.assertion, &key, &validation)
+        .map_err(bad)?
+        .claims;
+    Ok(html(format!(
+        "<h1 id=verified>Verified</h1><p>user <b id=sub>{}</b>, method {}, device {}</p><p><a href=/>Again</a></p>",
+        claims["sub"].as_str().unwrap_or_default(),
+        claims["amr"],
+        claims["device_id"].as_str().unwrap_or("none"),
+    )))
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let listen = env("RP_LISTEN", "127.0.0.1:3000");
+    let rp = web::Data::new(Rp {
+        twofold: env("RP_TWOFOLD_URL", "http://127.0.0.1:8080")
+            .trim_end_matches('/')
+            .into(),
+        api_key: std::env::var("RP_API_KEY").expect("RP_API_KEY: a client key of twofold"),
+        me: format!("http://{listen}"),
+        http: reqwest::Client::new(),
+        pending: Mutex::new(HashSet::new()),
+    });
+    println!("demo relying party on http://{listen}");
+    HttpServer::new(move || {
+        App::new()
+            .app_data(rp.clone())
+            .service(home)
+            .service(start)
+            .service(back)
+    })
+    .bind(&listen)?
+    .run()
+    .await
+}

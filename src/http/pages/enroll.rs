@@ -1,0 +1,379 @@
+//! `/enroll/{token}`: a code of an existing device first (SEC-7), then an authenticator app (QR,
+//! manual key, `otpauth://` link) or a phone, its first code, recovery codes on offer, and back
+//! to the relying party.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::text::{EN, Text};
+use super::{Flow, PageError, code_problem, flow, posted, render, see_other};
+use crate::assertion::Method;
+use crate::devices::{self, EnrollTotp, KIND_SMS, KIND_TOTP};
+use crate::error::ApiError;
+use crate::links::{self, Purpose};
+use crate::phone_devices::{self, EnrollSms};
+use crate::state::AppState;
+use crate::verify::{self, ConfirmRequest, VerifyRequest};
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.route("/enroll/{token}", web::get().to(show))
+        .route("/enroll/{token}/step-up", web::post().to(step_up))
+        .route("/enroll/{token}/sms", web::post().to(text_me))
+        .route("/enroll/{token}/app", web::post().to(app))
+        .route("/enroll/{token}/phone", web::post().to(phone))
+        .route("/enroll/{token}/confirm", web::post().to(confirm))
+        .route("/enroll/{token}/recovery", web::post().to(recovery))
+        .route("/enroll/{token}/finish", web::post().to(finish));
+}
+
+/// Where the flow stands, and what its page shows.
+enum Stage {
+    /// A code of an existing device first; a phone of the user's can be texted one.
+    StepUp {
+        phone: Option<crate::devices::Device>,
+    },
+    Choose,
+    App {
+        qr_svg: String,
+        key_groups: String,
+        otpauth_uri: String,
+    },
+    Phone,
+    Done {
+        codes: Vec<String>,
+        /// Whether to offer recovery codes: not once they were made.
+        offer: bool,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "pages/enroll.html")]
+struct EnrollPage {
+    t: &'static Text,
+    base: String,
+    csrf: String,
+    stage: Stage,
+    message: Option<String>,
+    notice: Option<String>,
+}
+
+/// The secret in groups of four, as people type it.
+fn groups(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
+    if flow.assertion.is_some() {
+        return Ok(Stage::Done {
+            codes: vec![],
+            offer: !flow.codes_made,
+        });
+    }
+    let subject = flow.subject()?;
+    match &flow.device {
+        Some((id, kind)) if kind == KIND_TOTP => {
+            let row = devices::pending(state, &subject, id.clone()).await?;
+            let secret = devices::secret_of(state, &row)?;
+            let uri = devices::otpauth_uri(state, &row)?;
+            Ok(Stage::App {
+                qr_svg: crate::qr::svg(&uri).map_err(ApiError::internal)?,
+                key_groups: groups(&crate::totp::base32_secret(&secret[..])),
+                otpauth_uri: uri,
+            })
+        }
+        Some(_) => Ok(Stage::Phone),
+        None => {
+            let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+            let has_active = state
+                .db
+                .run(move |c| crate::db::devices::has_active(c, &tenant, &user))
+                .await
+                .map_err(ApiError::from)?;
+            Ok(if has_active && flow.step_up.is_none() {
+                Stage::StepUp {
+                    phone: super::first_phone(state, flow).await?,
+                }
+            } else {
+                Stage::Choose
+            })
+        }
+    }
+}
+
+fn page(token: &str, flow: &Flow, stage: Stage, message: Option<String>) -> EnrollPage {
+    EnrollPage {
+        t: &EN,
+        base: format!("/enroll/{token}"),
+        csrf: flow.csrf.clone(),
+        stage,
+        message,
+        notice: None,
+    }
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let (flow, cookie) = flow(&req, &state, &token, Purpose::Enroll, true).await?;
+    let stage = stage_of(&state, &flow).await?;
+    render(
+        StatusCode::OK,
+        &page(&token, &flow, stage, None),
+        cookie,
+        &flow,
+    )
+}
+
+/// Back to the page after a step, or the page again with what went wrong.
+async fn again(
+    state: &AppState,
+    token: &str,
+    flow: &Flow,
+    problem: Option<(StatusCode, String)>,
+) -> Result<HttpResponse, PageError> {
+    match problem {
+        None => Ok(see_other(&format!("/enroll/{token}"))),
+        Some((status, message)) => {
+            let stage = stage_of(state, flow).await?;
+            render(status, &page(token, flow, stage, Some(message)), None, flow)
+        }
+    }
+}
+
+async fn step_up(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let attempt = VerifyRequest {
+        code: serde_json::Value::String(form.code.trim().to_string()),
+        device_id: None,
+    };
+    let caller = flow.caller(&req, &state);
+    match verify::verify(&state, &flow.subject()?, &caller, attempt).await {
+        Ok(v) => {
+            flow.step_up = Some(v.assertion);
+            flow.save(&state).await?;
+            again(&state, &token, &flow, None).await
+        }
+        Err(e) => again(&state, &token, &flow, Some(code_problem(e, &EN)?)).await,
+    }
+}
+
+/// The labels a page-made device tries in turn: the user cannot pick one, and a label in use
+/// is refused (checked before the step-up is used, so trying the next costs nothing).
+fn labels(first: &str) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(first.to_string()).chain((2..=20).map(move |n| format!("{first} {n}")))
+}
+
+/// A step-up that went stale (or was used up by a failed attempt) sends the user back to the
+/// step-up form, with a word of why.
+async fn step_up_again(
+    state: &AppState,
+    token: &str,
+    mut flow: Flow,
+) -> Result<HttpResponse, PageError> {
+    flow.step_up = None;
+    flow.save(state).await?;
+    let problem = (StatusCode::FORBIDDEN, EN.step_up_again.to_string());
+    again(state, token, &flow, Some(problem)).await
+}
+
+async fn app(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    if flow.device.is_some() {
+        return again(&state, &token, &flow, None).await;
+    }
+    let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
+    for label in labels(EN.app_label) {
+        let want = EnrollTotp {
+            label: Some(label),
+            step_up: flow.step_up.clone(),
+            ..EnrollTotp::default()
+        };
+        match devices::enroll_totp(&state, &subject, &caller, want).await {
+            Ok(enrolled) => {
+                flow.step_up = None;
+                flow.device = Some((enrolled.device.id, KIND_TOTP.into()));
+                flow.save(&state).await?;
+                return again(&state, &token, &flow, None).await;
+            }
+            Err(ApiError::Conflict(_)) => continue,
+            Err(ApiError::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict("too many devices with the same label".into()).into())
+}
+
+async fn phone(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    if flow.device.is_some() {
+        return again(&state, &token, &flow, None).await;
+    }
+    let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
+    let number = form.phone.unwrap_or_default().replace(' ', "");
+    let ending: String = number
+        .chars()
+        .rev()
+        .take(2)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    for label in labels(&format!("{} …{ending}", EN.phone_device_label)) {
+        let want = EnrollSms {
+            phone: number.clone(),
+            label: Some(label),
+            step_up: flow.step_up.clone(),
+        };
+        match phone_devices::enroll(&state, &subject, &caller, want).await {
+            Ok(enrolled) => {
+                flow.step_up = None;
+                flow.device = Some((enrolled.device.id, KIND_SMS.into()));
+                flow.save(&state).await?;
+                return again(&state, &token, &flow, None).await;
+            }
+            Err(ApiError::Conflict(_)) => continue,
+            Err(ApiError::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(
+                e @ (ApiError::InvalidRequest(_)
+                | ApiError::PhoneNotAllowed
+                | ApiError::RateLimited { .. }
+                | ApiError::SmsFailed(_)
+                | ApiError::SmsBudgetExhausted { .. }),
+            ) => {
+                // The step-up (if any) was used by the attempt: ask for a fresh one next time.
+                flow.step_up = None;
+                flow.save(&state).await?;
+                let status = actix_web::ResponseError::status_code(&e);
+                return again(&state, &token, &flow, Some((status, e.public_message()))).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict("too many devices with the same label".into()).into())
+}
+
+async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let Some((id, _)) = flow.device.clone() else {
+        return again(&state, &token, &flow, None).await;
+    };
+    let code = ConfirmRequest {
+        code: serde_json::Value::String(form.code.trim().to_string()),
+    };
+    let caller = flow.caller(&req, &state);
+    match verify::confirm(&state, &flow.subject()?, &caller, id, code).await {
+        Ok((_, assertion)) => {
+            flow.assertion = Some(assertion);
+            flow.save(&state).await?;
+            again(&state, &token, &flow, None).await
+        }
+        Err(e) => again(&state, &token, &flow, Some(code_problem(e, &EN)?)).await,
+    }
+}
+
+/// Recovery codes, shown in this answer only. The device just confirmed vouches for the step-up a
+/// new set needs (SEC-7).
+async fn recovery(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    if flow.assertion.is_none() || flow.codes_made {
+        return again(&state, &token, &flow, None).await;
+    }
+    let caller = flow.caller(&req, &state);
+    let subject = flow.subject()?;
+    // Its own assertion for the step-up a new set needs: the one for the relying party stays
+    // unused (it may want it as a step-up of its own).
+    let (device, method) = match &flow.device {
+        Some((id, kind)) if kind == KIND_SMS => (id.clone(), Method::Sms),
+        Some((id, _)) => (id.clone(), Method::Totp),
+        None => return again(&state, &token, &flow, None).await,
+    };
+    let step_up = state
+        .assertions
+        .issue(
+            state.clock.now(),
+            &subject.tenant,
+            &subject.user,
+            Some(&device),
+            method,
+        )
+        .map_err(ApiError::from)?;
+    let codes = crate::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
+    flow.codes_made = true;
+    flow.save(&state).await?;
+    render(
+        StatusCode::OK,
+        &page(
+            &token,
+            &flow,
+            Stage::Done {
+                codes,
+                offer: false,
+            },
+            None,
+        ),
+        None,
+        &flow,
+    )
+}
+
+/// "Text me a code" for the step-up of a user whose device is a phone.
+async fn text_me(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (status, message, notice) = super::send_text(&req, &state, &flow, form.device).await?;
+    let stage = stage_of(&state, &flow).await?;
+    let mut p = page(&token, &flow, stage, message);
+    p.notice = notice;
+    render(status, &p, None, &flow)
+}
+
+async fn finish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let Some(assertion) = flow.assertion.clone() else {
+        return again(&state, &token, &flow, None).await;
+    };
+    flow.end(&state).await?;
+    Ok(see_other(&links::back_to(&flow.claims, &assertion)?))
+}

@@ -1,0 +1,324 @@
+//! The hosted pages a relying party sends its users to (`/enroll/{token}`, `/verify/{token}`):
+//! server-rendered, no JavaScript, one base layout, every word in [`text`].
+//!
+//! Opening a link claims it (single use, SEC-36) and starts a flow: a random token in a cookie
+//! scoped to the link's path (HttpOnly, SameSite=Strict, Secure behind TLS), the flow's state in
+//! the store under the token's keyed hash for ten minutes. Every form carries the flow's CSRF
+//! token. Codes go through the same verify, confirm and limiter as the API.
+
+mod enroll;
+pub mod text;
+mod verify;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::audit::Actor;
+use crate::error::ApiError;
+use crate::http::console::session::{cookie, random_token};
+use crate::links::{self, Claims, Purpose, Refused};
+use crate::state::AppState;
+use crate::users::{Caller, Subject};
+use text::{EN, Text};
+
+const COOKIE: &str = "twofold_flow";
+const HASH_DOMAIN: &str = "page-flow";
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    verify::register(cfg);
+    enroll::register(cfg);
+}
+
+/// A flow in progress: the link's claims and what the user has done so far.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flow {
+    pub claims: Claims,
+    pub csrf: String,
+    /// Enroll: a fresh assertion of the user's, from a code of an existing device.
+    pub step_up: Option<String>,
+    /// Enroll: the pending device, and its kind.
+    pub device: Option<(String, String)>,
+    /// Enroll: the assertion of the confirmed device; the flow is then done.
+    pub assertion: Option<String>,
+    /// Enroll: recovery codes were made (and shown, once).
+    #[serde(default)]
+    pub codes_made: bool,
+    #[serde(skip)]
+    store_key: String,
+}
+
+impl Flow {
+    pub fn subject(&self) -> Result<Subject, ApiError> {
+        Subject::new(self.claims.tenant.clone(), self.claims.user.clone())
+    }
+
+    pub fn caller(&self, req: &HttpRequest, state: &AppState) -> Caller {
+        Caller {
+            actor: Actor::ApiKey(self.claims.key_id.clone()),
+            is_admin: false,
+            ip: crate::http::client_ip(req, state.config.trust_forwarded_for),
+        }
+    }
+
+    pub async fn save(&self, state: &AppState) -> Result<(), ApiError> {
+        let value = serde_json::to_vec(self).map_err(ApiError::internal)?;
+        let ttl = links::VALID_FOR.to_std().map_err(ApiError::internal)?;
+        state.store.put(&self.store_key, &value, ttl).await?;
+        Ok(())
+    }
+
+    pub async fn end(&self, state: &AppState) -> Result<(), ApiError> {
+        state.store.delete(&self.store_key).await?;
+        Ok(())
+    }
+
+    /// A form post must carry this flow's token.
+    pub fn check(&self, presented: &str) -> Result<(), PageError> {
+        if bool::from(self.csrf.as_bytes().ct_eq(presented.as_bytes())) {
+            Ok(())
+        } else {
+            Err(PageError::Stale)
+        }
+    }
+}
+
+fn store_key(state: &AppState, token: &str) -> String {
+    let hash = state.keys.hash(HASH_DOMAIN, token.as_bytes());
+    format!("flow:{}", URL_SAFE_NO_PAD.encode(hash))
+}
+
+fn path_of(purpose: Purpose, token: &str) -> String {
+    format!("/{}/{token}", purpose.as_str())
+}
+
+/// The flow of this browser for this link. The first opening claims the link and returns the
+/// cookie to set; a link claimed already, by this browser or another, without the flow cookie
+/// is used up.
+pub async fn flow(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    purpose: Purpose,
+    may_claim: bool,
+) -> Result<(Flow, Option<Cookie<'static>>), PageError> {
+    let now = state.clock.now();
+    let claims = links::open(&state.keys, token, purpose, now).map_err(PageError::Link)?;
+    if let Some(c) = req.cookie(COOKIE) {
+        let key = store_key(state, c.value());
+        if let Some(raw) = state.store.get(&key).await.map_err(ApiError::from)? {
+            let mut flow: Flow = serde_json::from_slice(&raw).map_err(ApiError::internal)?;
+            if flow.claims.nonce == claims.nonce {
+                flow.store_key = key;
+                return Ok((flow, None));
+            }
+        }
+    }
+    if !may_claim {
+        return Err(PageError::Used);
+    }
+    let left = (claims.exp - now.timestamp()).max(1);
+    let ttl = std::time::Duration::from_secs(u64::try_from(left).unwrap_or(1));
+    let claimed = state
+        .store
+        .consume_once(&format!("link:{{{}}}", claims.nonce), ttl)
+        .await
+        .map_err(ApiError::from)?;
+    if !claimed {
+        return Err(PageError::Used);
+    }
+    let session = random_token()?;
+    let flow = Flow {
+        claims,
+        csrf: random_token()?,
+        step_up: None,
+        device: None,
+        assertion: None,
+        codes_made: false,
+        store_key: store_key(state, &session),
+    };
+    flow.save(state).await?;
+    let c = cookie(state, COOKIE, session, &path_of(purpose, token)).into_owned();
+    Ok((flow, Some(c)))
+}
+
+/// Why a page cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("link refused: {0:?}")]
+    Link(Refused),
+    #[error("link used")]
+    Used,
+    #[error("stale form")]
+    Stale,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage {
+    t: &'static Text,
+    message: String,
+}
+
+impl actix_web::ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Link(Refused::Invalid) => StatusCode::NOT_FOUND,
+            PageError::Link(Refused::Expired) | PageError::Used => StatusCode::GONE,
+            PageError::Stale => StatusCode::FORBIDDEN,
+            PageError::Api(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let t = &EN;
+        let message = match self {
+            PageError::Link(Refused::Invalid) => t.link_invalid.to_string(),
+            PageError::Link(Refused::Expired) => t.link_expired.to_string(),
+            PageError::Used => t.link_used.to_string(),
+            PageError::Stale => t.form_stale.to_string(),
+            PageError::Api(e) => {
+                // Logs the cause of a 5xx, as the API does.
+                let _ = e.error_response();
+                match e {
+                    ApiError::Unavailable(_) | ApiError::Internal(_) => t.unavailable.to_string(),
+                    other => other.public_message(),
+                }
+            }
+        };
+        let body = ErrorPage { t, message }
+            .render()
+            .unwrap_or_else(|_| "error".into());
+        crate::http::console::page(self.status_code(), body)
+    }
+}
+
+/// A page of `flow` with the given status (pages that show a secret are never cached: every
+/// answer of the service carries `Cache-Control: no-store`). Its forms may post to us only, and
+/// be redirected on to the relying party's return URL and nowhere else (browsers apply
+/// `form-action` to the redirect after a post).
+pub fn render(
+    status: StatusCode,
+    t: &impl Template,
+    cookie: Option<Cookie<'static>>,
+    flow: &Flow,
+) -> Result<HttpResponse, PageError> {
+    let body = t.render().map_err(ApiError::internal)?;
+    let mut res = crate::http::console::page(status, body);
+    let origin = url::Url::parse(&flow.claims.return_url)
+        .map_err(ApiError::internal)?
+        .origin()
+        .ascii_serialization();
+    let csp = crate::http::console::CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    );
+    res.headers_mut().insert(
+        actix_web::http::header::CONTENT_SECURITY_POLICY,
+        actix_web::http::header::HeaderValue::from_str(&csp).map_err(ApiError::internal)?,
+    );
+    if let Some(c) = cookie {
+        res.add_cookie(&c).map_err(ApiError::internal)?;
+    }
+    Ok(res)
+}
+
+/// The fields of the page forms: each form sends the ones it has.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub code: String,
+    pub phone: Option<String>,
+    pub device: Option<String>,
+}
+
+/// The flow behind a form post, its CSRF token checked, and the form (a urlencoded body, read
+/// once the flow is known).
+pub async fn posted(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    purpose: Purpose,
+    body: &[u8],
+) -> Result<(Flow, PageForm), PageError> {
+    let (flow, _) = flow(req, state, token, purpose, false).await?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
+    let form: PageForm = crate::http::query_string(text)?;
+    flow.check(&form.csrf)?;
+    Ok((flow, form))
+}
+
+/// "Text me a code": sends a login code to the user's phone `device`. Returns the page's status
+/// and its error message or notice (the phone's ending and the wait before another).
+pub async fn send_text(
+    req: &HttpRequest,
+    state: &AppState,
+    flow: &Flow,
+    device: Option<String>,
+) -> Result<(StatusCode, Option<String>, Option<String>), PageError> {
+    let subject = flow.subject()?;
+    let send = crate::phone_devices::SendSms { device_id: device };
+    let caller = flow.caller(req, state);
+    let sent = crate::phone_devices::send_code(state, &subject, &caller, send);
+    let t = &EN;
+    match sent.await {
+        Ok(s) => {
+            let devices = crate::devices::list(state, &subject).await?;
+            let ending = devices
+                .iter()
+                .find(|d| d.id == s.device_id)
+                .and_then(|d| d.phone_last_digits.clone())
+                .unwrap_or_default();
+            let notice = format!(
+                "{} {ending}. {} {}",
+                t.text_sent, t.resend_in, s.resend_after
+            );
+            Ok((StatusCode::OK, None, Some(notice)))
+        }
+        Err(ApiError::RateLimited { retry_after_secs }) => {
+            let message = format!("{} {retry_after_secs}", t.resend_in);
+            Ok((StatusCode::TOO_MANY_REQUESTS, Some(message), None))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The user's first active phone, for "text me a code".
+pub async fn first_phone(
+    state: &AppState,
+    flow: &Flow,
+) -> Result<Option<crate::devices::Device>, PageError> {
+    let devices = crate::devices::list(state, &flow.subject()?).await?;
+    Ok(devices
+        .into_iter()
+        .find(|d| d.status == "active" && d.kind == crate::devices::KIND_SMS))
+}
+
+/// What a failed code attempt tells the user: the message, and the page's status.
+pub fn code_problem(e: ApiError, t: &'static Text) -> Result<(StatusCode, String), PageError> {
+    match e {
+        ApiError::InvalidCode | ApiError::InvalidRequest(_) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, t.wrong_code.to_string()))
+        }
+        ApiError::RateLimited { retry_after_secs } => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{} {}", t.locked, retry_after_secs.div_ceil(60)),
+        )),
+        other => Err(other.into()),
+    }
+}
+
+/// 303 to `location`.
+pub fn see_other(location: &str) -> HttpResponse {
+    crate::http::console::see_other(location)
+}

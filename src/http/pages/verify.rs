@@ -1,0 +1,123 @@
+//! `/verify/{token}`: a code (or a recovery code, or a texted code) and back to the relying party.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::text::{EN, Text};
+use super::{Flow, PageError, code_problem, flow, posted, render, see_other, send_text};
+use crate::devices::{self, Device, KIND_SMS};
+use crate::links::{self, Purpose};
+use crate::state::AppState;
+use crate::verify::{self, VerifyRequest};
+
+pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.route("/verify/{token}", web::get().to(show))
+        .route("/verify/{token}", web::post().to(check))
+        .route("/verify/{token}/sms", web::post().to(text_me));
+}
+
+#[derive(Template)]
+#[template(path = "pages/verify.html")]
+struct VerifyPage {
+    t: &'static Text,
+    action: String,
+    csrf: String,
+    devices: Vec<Device>,
+    /// The first active phone, for "text me a code".
+    phone: Option<Device>,
+    recovery: bool,
+    switch_href: String,
+    message: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    recovery: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    flow: &Flow,
+    token: &str,
+    recovery: bool,
+    message: Option<String>,
+    notice: Option<String>,
+) -> Result<VerifyPage, PageError> {
+    let mut devices = devices::list(state, &flow.subject()?).await?;
+    devices.retain(|d| d.status == "active");
+    let action = format!("/verify/{token}");
+    Ok(VerifyPage {
+        t: &EN,
+        phone: devices.iter().find(|d| d.kind == KIND_SMS).cloned(),
+        switch_href: if recovery {
+            action.clone()
+        } else {
+            format!("{action}?recovery=1")
+        },
+        action,
+        csrf: flow.csrf.clone(),
+        devices,
+        recovery,
+        message,
+        notice,
+    })
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let query: ShowQuery = crate::http::query(&req)?;
+    let (flow, cookie) = flow(&req, &state, &token, Purpose::Verify, true).await?;
+    let recovery = query.recovery.is_some();
+    let p = page(&state, &flow, &token, recovery, None, None).await?;
+    render(StatusCode::OK, &p, cookie, &flow)
+}
+
+async fn check(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
+    let recovery = form.code.contains('-');
+    let attempt = VerifyRequest {
+        code: serde_json::Value::String(form.code.trim().to_string()),
+        device_id: None,
+    };
+    match verify::verify(
+        &state,
+        &flow.subject()?,
+        &flow.caller(&req, &state),
+        attempt,
+    )
+    .await
+    {
+        Ok(v) => {
+            flow.end(&state).await?;
+            Ok(see_other(&links::back_to(&flow.claims, &v.assertion)?))
+        }
+        Err(e) => {
+            let (status, message) = code_problem(e, &EN)?;
+            let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
+            render(status, &p, None, &flow)
+        }
+    }
+}
+
+async fn text_me(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
+    let (status, message, notice) = send_text(&req, &state, &flow, form.device).await?;
+    let p = page(&state, &flow, &token, false, message, notice).await?;
+    render(status, &p, None, &flow)
+}
