@@ -45,6 +45,11 @@ try {
   await page.locator("form", { hasText: "Set up" }).getByLabel("User").fill(user);
   await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
   await page.waitForURL(/\/enroll\//);
+  await page.getByRole("button", { name: "Authenticator app" }).waitFor();
+  // A phone reloading the tab (while its user is in the authenticator app) keeps the flow.
+  await page.reload();
+  check(await page.getByRole("button", { name: "Authenticator app" }).count() === 1,
+        "a reload of the page reached from the relying party keeps the flow");
   await page.getByRole("button", { name: "Authenticator app" }).click();
   await page.locator("#secret").waitFor();
   check(await page.locator(".qr svg").count() === 1, "the enroll page shows a QR code");

@@ -6,9 +6,10 @@
 //! RP_API_KEY=tfk_… cargo run --example relying_party     # then open http://127.0.0.1:3000
 //! ```
 //! `RP_TWOFOLD_URL` (default `http://127.0.0.1:8080`) and `RP_LISTEN` (default
-//! `127.0.0.1:3000`) say where twofold and this demo are.
+//! `127.0.0.1:3000`) say where twofold and this demo are; `RP_PUBLIC_URL` (default
+//! `http://<RP_LISTEN>`) is how browsers reach the demo.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use actix_web::{App, HttpResponse, HttpServer, get, post, web};
@@ -21,8 +22,10 @@ struct Rp {
     api_key: String,
     me: String,
     http: reqwest::Client,
-    /// `state` values we handed out and not yet seen back: what stops a forged callback.
-    pending: Mutex<HashSet<String>>,
+    /// `state` values we handed out and not yet seen back, with the user each was for: what
+    /// stops a forged callback or an assertion of another user. (A real relying party keeps it in
+    /// the user's session, so it is also bound to the browser.)
+    pending: Mutex<HashMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -66,7 +69,11 @@ async fn start(rp: web::Data<Rp>, form: web::Form<Start>) -> actix_web::Result<H
     let state = format!("{:032x}", rand::random::<u128>());
     let link: Value = rp
         .http
-        .post(format!("{}/v1/users/{}/links", rp.twofold, form.user))
+        .post(format!(
+            "{}/v1/users/{}/links",
+            rp.twofold,
+            url::form_urlencoded::byte_serialize(form.user.as_bytes()).collect::<String>()
+        ))
         .bearer_auth(&rp.api_key)
         .json(&json!({"purpose": form.purpose, "return_url": format!("{}/back", rp.me), "state": state}))
         .send()
@@ -76,7 +83,7 @@ async fn start(rp: web::Data<Rp>, form: web::Form<Start>) -> actix_web::Result<H
         .json()
         .await
         .map_err(actix_web::error::ErrorBadGateway)?;
-    rp.pending.lock().unwrap().insert(state);
+    rp.pending.lock().unwrap().insert(state, form.user.clone());
     let url = link["url"].as_str().unwrap_or_default().to_string();
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", url))
@@ -86,9 +93,9 @@ async fn start(rp: web::Data<Rp>, form: web::Form<Start>) -> actix_web::Result<H
 /// The browser is back: our own `state`, and an assertion that verifies against the JWKS.
 #[get("/back")]
 async fn back(rp: web::Data<Rp>, q: web::Query<Back>) -> actix_web::Result<HttpResponse> {
-    if !rp.pending.lock().unwrap().remove(&q.state) {
+    let Some(user) = rp.pending.lock().unwrap().remove(&q.state) else {
         return Err(actix_web::error::ErrorBadRequest("unknown state"));
-    }
+    };
     let bad = actix_web::error::ErrorUnauthorized;
     let kid = jsonwebtoken::decode_header(&q.assertion)
         .map_err(bad)?
@@ -118,6 +125,12 @@ async fn back(rp: web::Data<Rp>, q: web::Query<Back>) -> actix_web::Result<HttpR
     let claims = jsonwebtoken::decode::<Value>(&q.assertion, &key, &validation)
         .map_err(bad)?
         .claims;
+    if claims["sub"] != user.as_str() {
+        return Err(actix_web::error::ErrorUnauthorized(
+            "an assertion of another user",
+        ));
+    }
+    // A real relying party also keeps each `jti` until its `exp`, so an assertion works once.
     Ok(html(format!(
         "<h1 id=verified>Verified</h1><p>user <b id=sub>{}</b>, method {}, device {}</p><p><a href=/>Again</a></p>",
         claims["sub"].as_str().unwrap_or_default(),
@@ -135,9 +148,9 @@ async fn main() -> std::io::Result<()> {
             .trim_end_matches('/')
             .into(),
         api_key: std::env::var("RP_API_KEY").expect("RP_API_KEY: a client key of twofold"),
-        me: format!("http://{listen}"),
+        me: std::env::var("RP_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}")),
         http: reqwest::Client::new(),
-        pending: Mutex::new(HashSet::new()),
+        pending: Mutex::new(HashMap::new()),
     });
     println!("demo relying party on http://{listen}");
     HttpServer::new(move || {

@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
 # The hosted-page journeys in a real browser: twofold (embedded storage) and the demo relying
 # party (examples/relying_party.rs) on free ports, Debian Chromium driven by playwright-core
-# (e2e/journeys.mjs). Writes docs/screenshots/{enroll,verify}.png. Run by scripts/test.sh.
+# (e2e/journeys.mjs). The relying party is reached as `localhost` and twofold as `127.0.0.1`:
+# two sites, as in most deployments (SameSite cookies behave accordingly). Screenshots of both
+# pages go to target/e2e-screenshots, or to the folder given with `--shots DIR` (the README's
+# come from `scripts/e2e.sh --shots docs/screenshots`). Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "e2e.sh: $*" >&2; }
+SHOTS=target/e2e-screenshots
+if [[ ${1:-} == --shots ]]; then SHOTS=${2:?--shots needs a folder}; fi
+mkdir -p "$SHOTS"
+SHOTS=$(cd "$SHOTS" && pwd)
+# The playwright-core release this was written against (it drives the system Chromium; it needs
+# Node.js 20 or later).
+PLAYWRIGHT=1.64.1
 have() { local p; p=$(command -v "$1") && [[ -x $p ]]; }
 
-if ! have chromium || ! have node || ! have npm; then
+if ! have chromium || ! have node || ! have npm || ! have curl || ! have python3; then
   if [[ $EUID -eq 0 ]] && have apt-get; then
-    say "installing chromium nodejs npm (apt-get)"
+    pkgs=()
+    for p in chromium curl python3; do have "$p" || pkgs+=("$p"); done
+    have node || pkgs+=(nodejs); have npm || pkgs+=(npm)
+    say "installing ${pkgs[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
-    pkgs=(); have chromium || pkgs+=(chromium); have node || pkgs+=(nodejs); have npm || pkgs+=(npm)
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   else
-    say "needs chromium, node and npm (Debian packages chromium nodejs npm)"; exit 1
+    say "needs chromium, node, npm, curl and python3"; exit 1
   fi
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+  say "playwright-core $PLAYWRIGHT needs Node.js 20 or later; this is $(node --version)"; exit 1
 fi
 # playwright-core only drives the browser (no browser download); cached under target/.
 NODE_DIR=target/e2e-node
-if [[ ! -d $NODE_DIR/node_modules/playwright-core ]]; then
+installed=$(node -p "try { require('./$NODE_DIR/node_modules/playwright-core/package.json').version } catch { '' }")
+if [[ $installed != "$PLAYWRIGHT" ]]; then
   mkdir -p "$NODE_DIR"
-  npm install --silent --no-save --no-audit --no-fund --prefix "$NODE_DIR" playwright-core@1 >/dev/null
+  npm install --silent --no-save --no-audit --no-fund --prefix "$NODE_DIR" "playwright-core@$PLAYWRIGHT" >/dev/null
 fi
 cp e2e/journeys.mjs "$NODE_DIR/"
 
@@ -36,16 +53,17 @@ TF_PORT=$(free_port); RP_PORT=$(free_port)
 wait_for() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done; say "$1 never answered"; exit 1; }
 
 export TWOFOLD_DATA_DIR=$WORK/data TWOFOLD_LISTEN=127.0.0.1:$TF_PORT
-KEY=$("$BIN" api-key create --name e2e --role client --return-url-prefix "http://127.0.0.1:$RP_PORT/" 2>/dev/null)
+RP=http://localhost:$RP_PORT
+KEY=$("$BIN" api-key create --name e2e --role client --return-url-prefix "$RP/" 2>/dev/null)
 "$BIN" 2>"$WORK/twofold.log" & PIDS+=($!)
 wait_for "http://127.0.0.1:$TF_PORT/healthz"
-RP_API_KEY=$KEY RP_TWOFOLD_URL=http://127.0.0.1:$TF_PORT RP_LISTEN=127.0.0.1:$RP_PORT \
+RP_API_KEY=$KEY RP_TWOFOLD_URL=http://127.0.0.1:$TF_PORT RP_LISTEN=127.0.0.1:$RP_PORT RP_PUBLIC_URL=$RP \
   target/debug/examples/relying_party >"$WORK/rp.log" 2>&1 & PIDS+=($!)
 wait_for "http://127.0.0.1:$RP_PORT/"
 
-if ! RP_URL=http://127.0.0.1:$RP_PORT SHOTS=$PWD/docs/screenshots node "$NODE_DIR/journeys.mjs"; then
+if ! RP_URL=$RP SHOTS=$SHOTS node "$NODE_DIR/journeys.mjs"; then
   say "failed; twofold's log:"; tail -n 30 "$WORK/twofold.log" >&2
   say "the relying party's log:"; tail -n 30 "$WORK/rp.log" >&2
   exit 1
 fi
-say "both journeys passed in Chromium"
+say "both journeys passed in Chromium (screenshots in $SHOTS)"

@@ -77,10 +77,19 @@ fn under(prefix: &str, url: &url::Url) -> bool {
     let Ok(p) = url::Url::parse(prefix) else {
         return false;
     };
+    let (base, path) = (p.path(), url.path());
+    // At a segment boundary: `/app` admits `/app` and `/app/…`, not `/application`.
+    let below = path == base
+        || base.ends_with('/') && path.starts_with(base)
+        || path.starts_with(base) && path[base.len()..].starts_with('/');
+    // Encoded separators and dots could turn into `..` or `/` at the relying party.
+    let lower = path.to_ascii_lowercase();
+    let plain = !["%2f", "%5c", "%2e"].iter().any(|e| lower.contains(e));
     p.scheme() == url.scheme()
         && p.host_str() == url.host_str()
         && p.port_or_known_default() == url.port_or_known_default()
-        && url.path().starts_with(p.path())
+        && below
+        && plain
 }
 
 fn check_return_url(key: &ApiKey, return_url: &str) -> Result<url::Url, ApiError> {
@@ -201,6 +210,8 @@ mod tests {
         let ok = ["https://rp.example/app/", "https://rp.example/app/done?x=1"];
         let bad = [
             "https://rp.example/other",
+            "https://rp.example/app/..%2fadmin",
+            "https://rp.example/app/%2E%2E/admin",
             "https://rp.example.evil.com/app/",
             "http://rp.example/app/",
             "https://rp.example:444/app/",
@@ -218,5 +229,15 @@ mod tests {
             bare,
             &url::Url::parse("https://rp.example.evil.com/").unwrap()
         ));
+        // A prefix ends at a segment boundary.
+        let app = "https://rp.example/app";
+        for (u, ok) in [
+            ("https://rp.example/app", true),
+            ("https://rp.example/app/cb", true),
+            ("https://rp.example/application", false),
+            ("https://rp.example/app-admin/x", false),
+        ] {
+            assert_eq!(under(app, &url::Url::parse(u).unwrap()), ok, "{u}");
+        }
     }
 }

@@ -167,8 +167,23 @@ pub fn wrong(right: &str) -> &'static str {
     }
 }
 
-/// Opens `l` in `b` (a 200 page): its HTML and its CSRF token.
+/// The answer to the opening that claims a link: a refresh to the same page (a navigation of
+/// twofold's own, so that reloads carry the SameSite=Strict flow cookie).
+pub fn assert_refresh(html: &str, l: &Link) {
+    let refresh = format!(
+        "<meta http-equiv=\"refresh\" content=\"0; url={}\">",
+        l.path
+    );
+    assert!(html.contains(&refresh), "{html}");
+    assert!(
+        !html.contains("name=\"csrf\""),
+        "no form before the refresh: {html}"
+    );
+}
+
+/// Opens `l` in `b`: the claiming refresh, then the page (a 200): its HTML and its CSRF token.
 pub async fn open(b: &mut Browser<'_>, l: &Link) -> (String, String) {
+    assert_refresh(&page(b.get(&l.path).await, 200).await, l);
     let html = page(b.get(&l.path).await, 200).await;
     let csrf = field(&html, "csrf");
     (html, csrf)
@@ -377,7 +392,7 @@ async fn sec37_flow_cookie_is_secure_behind_tls(backend: Backend) {
     );
     let res = Browser::new(&app).get(&l.path).await;
     let cookie = set_cookie(&res);
-    page(res, 200).await;
+    assert_refresh(&page(res, 200).await, &l);
     for attr in [
         "HttpOnly",
         "SameSite=Strict",

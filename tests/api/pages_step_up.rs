@@ -117,7 +117,33 @@ async fn recovery_codes_leave_the_assertion_unused(backend: Backend) {
     assert_eq!(res.status(), 201);
 }
 
+/// SEC-36: a link dies with the API key that asked for it.
+async fn a_revoked_keys_links_do_not_open(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let l = link(&app, "ned", "verify", None).await;
+    let keys: serde_json::Value = app
+        .get("/v1/admin/api-keys", Some(&app.admin_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let client = keys["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "client")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/admin/api-keys/{client}");
+    assert_eq!(app.delete(&path, Some(&app.admin_key)).await.status(), 204);
+    let html = page(Browser::new(&app).get(&l.path).await, 404).await;
+    assert!(html.contains("This link is not valid"), "{html}");
+}
+
 crate::both_backends!(
+    a_revoked_keys_links_do_not_open,
     a_stale_step_up_asks_again,
     a_phone_only_user_is_texted_a_step_up_code,
     recovery_codes_leave_the_assertion_unused,

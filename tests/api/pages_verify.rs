@@ -11,7 +11,9 @@ use twofold::totp::Params;
 
 use crate::assertions::decode_assertion;
 use crate::helpers::{Backend, Enrollment, TestApp, assert_error, base32_decode, spawn_app};
-use crate::pages_links::{Browser, Link, back, field, link, open, page, set_cookie, wrong};
+use crate::pages_links::{
+    Browser, Link, assert_refresh, back, field, link, open, page, set_cookie, wrong,
+};
 use crate::sms::{PHONE, enroll_phone, outbox};
 
 const WRONG: &str = "<p id=\"code-error\" class=\"error\" role=\"alert\">That code is not right. \
@@ -34,7 +36,8 @@ async fn sec36_verify_page_sends_the_browser_back_with_an_assertion(backend: Bac
     let mut b = Browser::new(&app);
     let res = b.get(&l.path).await;
     let cookie = set_cookie(&res);
-    let html = page(res, 200).await;
+    assert_refresh(&page(res, 200).await, &l);
+    let html = page(b.get(&l.path).await, 200).await;
     let attrs: Vec<&str> = cookie.split("; ").collect();
     assert!(
         attrs[0].starts_with("twofold_flow=") && attrs[0].len() > 40,

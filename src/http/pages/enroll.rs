@@ -123,13 +123,11 @@ async fn show(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Enroll, true).await?;
+    if let Some(c) = cookie {
+        return super::claimed(&req, c);
+    }
     let stage = stage_of(&state, &flow).await?;
-    render(
-        StatusCode::OK,
-        &page(&token, &flow, stage, None),
-        cookie,
-        &flow,
-    )
+    render(StatusCode::OK, &page(&token, &flow, stage, None), cookie)
 }
 
 /// Back to the page after a step, or the page again with what went wrong.
@@ -143,7 +141,7 @@ async fn again(
         None => Ok(see_other(&format!("/enroll/{token}"))),
         Some((status, message)) => {
             let stage = stage_of(state, flow).await?;
-            render(status, &page(token, flow, stage, Some(message)), None, flow)
+            render(status, &page(token, flow, stage, Some(message)), None)
         }
     }
 }
@@ -156,7 +154,7 @@ async fn step_up(
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
     let attempt = VerifyRequest {
-        code: serde_json::Value::String(form.code.trim().to_string()),
+        code: serde_json::Value::String(form.code.clone()),
         device_id: None,
     };
     let caller = flow.caller(&req, &state);
@@ -200,7 +198,7 @@ async fn app(
         return again(&state, &token, &flow, None).await;
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
-    for label in labels(EN.app_label) {
+    for label in labels(&subject.user) {
         let want = EnrollTotp {
             label: Some(label),
             step_up: flow.step_up.clone(),
@@ -286,7 +284,7 @@ async fn confirm(
         return again(&state, &token, &flow, None).await;
     };
     let code = ConfirmRequest {
-        code: serde_json::Value::String(form.code.trim().to_string()),
+        code: serde_json::Value::String(form.code.clone()),
     };
     let caller = flow.caller(&req, &state);
     match verify::confirm(&state, &flow.subject()?, &caller, id, code).await {
@@ -309,6 +307,17 @@ async fn recovery(
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
     if flow.assertion.is_none() || flow.codes_made {
+        return again(&state, &token, &flow, None).await;
+    }
+    // One set per flow, even under a double click: the second post must not void the first set.
+    let once = format!("flowcodes:{{{}}}", flow.claims.nonce);
+    let ttl = links::VALID_FOR.to_std().map_err(ApiError::internal)?;
+    if !state
+        .store
+        .consume_once(&once, ttl)
+        .await
+        .map_err(ApiError::from)?
+    {
         return again(&state, &token, &flow, None).await;
     }
     let caller = flow.caller(&req, &state);
@@ -345,7 +354,6 @@ async fn recovery(
             None,
         ),
         None,
-        &flow,
     )
 }
 
@@ -361,7 +369,7 @@ async fn text_me(
     let stage = stage_of(&state, &flow).await?;
     let mut p = page(&token, &flow, stage, message);
     p.notice = notice;
-    render(status, &p, None, &flow)
+    render(status, &p, None)
 }
 
 async fn finish(

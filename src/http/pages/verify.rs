@@ -73,9 +73,12 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let query: ShowQuery = crate::http::query(&req)?;
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Verify, true).await?;
+    if let Some(c) = cookie {
+        return super::claimed(&req, c);
+    }
     let recovery = query.recovery.is_some();
     let p = page(&state, &flow, &token, recovery, None, None).await?;
-    render(StatusCode::OK, &p, cookie, &flow)
+    render(StatusCode::OK, &p, cookie)
 }
 
 async fn check(
@@ -87,7 +90,7 @@ async fn check(
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
     let recovery = form.code.contains('-');
     let attempt = VerifyRequest {
-        code: serde_json::Value::String(form.code.trim().to_string()),
+        code: serde_json::Value::String(form.code.clone()),
         device_id: None,
     };
     match verify::verify(
@@ -105,7 +108,7 @@ async fn check(
         Err(e) => {
             let (status, message) = code_problem(e, &EN)?;
             let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
-            render(status, &p, None, &flow)
+            render(status, &p, None)
         }
     }
 }
@@ -119,5 +122,5 @@ async fn text_me(
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
     let (status, message, notice) = send_text(&req, &state, &flow, form.device).await?;
     let p = page(&state, &flow, &token, false, message, notice).await?;
-    render(status, &p, None, &flow)
+    render(status, &p, None)
 }
