@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite against real PostgreSQL and Redis, then (on a full run) the hosted-page
-# journeys in headless Chromium (scripts/e2e.sh): `scripts/test.sh [cargo test args]`.
+# journeys in headless Chromium (scripts/e2e.sh) and API fuzzing (scripts/schemathesis.sh):
+# `scripts/test.sh [cargo test args]`.
 #
 # Backends, in order of preference (the same for both):
 #   1. TWOFOLD_TEST_DATABASE_URL / TWOFOLD_TEST_REDIS_URL if set;
@@ -152,8 +153,12 @@ say "Redis:      $(mask "${TWOFOLD_TEST_REDIS_URL:-<none>}")  [$redis_how]"
 # Not exec: the EXIT trap must still stop the private instances.
 status=0
 cargo test --all-targets "$@" || status=$?
-# The hosted-page journeys in a real browser, on a full run (a filtered run is about its filter).
+# On a full run (a filtered run is about its filter): the hosted-page journeys in a real browser,
+# then schemathesis against the OpenAPI document of a running instance.
 if ((status == 0 && $# == 0)); then
   scripts/e2e.sh || status=$?
+fi
+if ((status == 0 && $# == 0)); then
+  scripts/schemathesis.sh || status=$?
 fi
 exit "$status"

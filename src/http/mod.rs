@@ -57,12 +57,43 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
          assertions. Authenticate with `Authorization: Bearer <api key>`."
             .into(),
     );
+    // Every route can also answer the service-wide errors (400 on a malformed path or query, 401
+    // without a key, 503 when a dependency is down, an opaque 500): one `default` response says
+    // so, in the error body every error has.
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in operations.into_iter().flatten() {
+            op.responses
+                .responses
+                .entry("default".into())
+                .or_insert_with(|| error_response().into());
+        }
+    }
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "api_key",
         SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
     );
     api
+}
+
+fn error_response() -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description("An error: `{error, message}` with a stable code (see the README)")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
 }
 
 /// The client's IP: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` hop (the
