@@ -53,11 +53,12 @@ pg_bindir() {  # Debian keeps initdb/pg_ctl off PATH, under /usr/lib/postgresql/
 }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/twofold-test.XXXXXX")
-PG_RUN=() PG_BIN="" PG_STARTED=false REDIS_PID=""
+PG_RUN=() PG_BIN="" PG_STARTED=false REDIS_PID="" CLUSTER_PIDS=()
 # shellcheck disable=SC2317  # invoked by the trap
 cleanup() {
   if $PG_STARTED; then "${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$TMP/pg" -m immediate -w stop >/dev/null 2>&1 || true; fi
   if [[ -n $REDIS_PID ]]; then kill "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
+  for p in "${CLUSTER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -126,6 +127,39 @@ start_private_redis() {
   return 1
 }
 
+# A throw-away Redis Cluster of three masters (no replicas) from the local redis-server binary.
+start_redis_cluster() {
+  have redis-server && have redis-cli || return 1
+  local ports=() port
+  for _ in 1 2 3; do
+    port=$(free_port) || return 1
+    # A cluster node also listens on port + 10000: both must be free.
+    tcp_open $((port + 10000)) && return 1
+    ports+=("$port")
+    mkdir -p "$TMP/cluster-$port"
+    redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes \
+      --cluster-config-file "$TMP/cluster-$port/nodes.conf" --cluster-node-timeout 2000 \
+      --save "" --appendonly no --daemonize no --dir "$TMP/cluster-$port" \
+      --logfile "$TMP/cluster-$port/redis.log" &
+    CLUSTER_PIDS+=($!)
+  done
+  for port in "${ports[@]}"; do
+    for _ in $(seq 50); do redis_pong "$port" && break; sleep 0.2; done
+    redis_pong "$port" || return 1
+  done
+  redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes \
+    >"$TMP/cluster-create.log" 2>&1 || { tail -n 20 "$TMP/cluster-create.log" >&2; return 1; }
+  for _ in $(seq 100); do
+    if redis-cli -p "${ports[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
+      TWOFOLD_TEST_REDIS_CLUSTER=$(printf 'redis://127.0.0.1:%s,' "${ports[@]}")
+      TWOFOLD_TEST_REDIS_CLUSTER=${TWOFOLD_TEST_REDIS_CLUSTER%,}
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
 # --- PostgreSQL
 pg_how="from TWOFOLD_TEST_DATABASE_URL"
 if [[ -z ${TWOFOLD_TEST_DATABASE_URL:-} ]]; then
@@ -146,9 +180,17 @@ if [[ -z ${TWOFOLD_TEST_REDIS_URL:-} ]]; then
   fi
 fi
 
-export TWOFOLD_TEST_DATABASE_URL TWOFOLD_TEST_REDIS_URL
+# --- Redis Cluster (the cluster tests)
+cluster_how="from TWOFOLD_TEST_REDIS_CLUSTER"
+if [[ -z ${TWOFOLD_TEST_REDIS_CLUSTER:-} ]]; then
+  if start_redis_cluster; then cluster_how="private 3-master cluster (deleted on exit)"
+  else cluster_how="unavailable"; unavailable "no Redis Cluster: three private redis-server nodes could not be started"; fi
+fi
+
+export TWOFOLD_TEST_DATABASE_URL TWOFOLD_TEST_REDIS_URL TWOFOLD_TEST_REDIS_CLUSTER
 say "PostgreSQL: $(mask "${TWOFOLD_TEST_DATABASE_URL:-<none>}")  [$pg_how]"
 say "Redis:      $(mask "${TWOFOLD_TEST_REDIS_URL:-<none>}")  [$redis_how]"
+say "Cluster:    ${TWOFOLD_TEST_REDIS_CLUSTER:-<none>}  [$cluster_how]"
 
 # Not exec: the EXIT trap must still stop the private instances.
 status=0

@@ -64,6 +64,9 @@ pub async fn state(
     let store = match &config.store {
         StoreUrl::InProcess => Store::memory(config.dependency_timeout),
         StoreUrl::Redis(url) => Store::redis(url, &config.redis_prefix, config.dependency_timeout)?,
+        StoreUrl::RedisCluster(nodes) => {
+            Store::redis_cluster(nodes, &config.redis_prefix, config.dependency_timeout)?
+        }
     };
     let applied = db.migrate().await?;
     if applied > 0 {

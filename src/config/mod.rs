@@ -41,6 +41,9 @@ pub struct RawConfig {
     pub database_pool_size: u32,
     #[serde(default, deserialize_with = "optional_text")]
     pub redis_url: Option<String>,
+    /// Redis Cluster: a comma-separated list of node URLs (any of them; the rest is learned).
+    #[serde(default, deserialize_with = "optional_text")]
+    pub redis_cluster: Option<String>,
     #[serde(deserialize_with = "text")]
     pub redis_prefix: String,
     pub trust_forwarded_for: bool,
@@ -165,6 +168,7 @@ impl Default for RawConfig {
             database_url: None,
             database_pool_size: 10,
             redis_url: None,
+            redis_cluster: None,
             redis_prefix: "twofold:".into(),
             trust_forwarded_for: false,
             master_key: None,
@@ -242,6 +246,8 @@ pub enum DatabaseUrl {
 pub enum StoreUrl {
     InProcess,
     Redis(String),
+    /// Redis Cluster nodes.
+    RedisCluster(Vec<String>),
 }
 
 /// Where the master key comes from.
@@ -425,29 +431,64 @@ impl RawConfig {
                 ),
             ));
         }
-        let store = match &self.redis_url {
-            // Counters, locks and single-use markers must be shared by every node.
-            None if self.env == Environment::Production => {
-                return Err(invalid(
-                    "redis_url",
-                    "production needs Redis: the in-process store is per node, so locks and \
-                     single use would not hold across nodes",
-                ));
-            }
-            None => StoreUrl::InProcess,
-            Some(u) => {
-                let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
-                if !matches!(scheme, "redis" | "rediss") {
-                    return Err(invalid(
-                        "redis_url",
-                        format!("unknown scheme `{scheme}` (redis:// or rediss://)"),
-                    ));
-                }
-                StoreUrl::Redis(u.clone())
+        let redis_scheme = |key: &'static str, u: &str| {
+            let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
+            if matches!(scheme, "redis" | "rediss") {
+                Ok(())
+            } else {
+                Err(invalid(
+                    key,
+                    format!("unknown scheme `{scheme}` (redis:// or rediss://)"),
+                ))
             }
         };
-        if self.redis_prefix.is_empty() || self.redis_prefix.len() > 64 {
-            return Err(invalid("redis_prefix", "must be 1 to 64 characters"));
+        let store = match (&self.redis_url, &self.redis_cluster) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "redis_cluster",
+                    "set redis_url (one Redis) or redis_cluster (a cluster), not both",
+                ));
+            }
+            (None, Some(list)) => {
+                let nodes: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if nodes.is_empty() {
+                    return Err(invalid("redis_cluster", "names no node"));
+                }
+                for n in &nodes {
+                    redis_scheme("redis_cluster", n)?;
+                }
+                StoreUrl::RedisCluster(nodes)
+            }
+            (url, None) => match url {
+                // Counters, locks and single-use markers must be shared by every node.
+                None if self.env == Environment::Production => {
+                    return Err(invalid(
+                        "redis_url",
+                        "production needs Redis (redis_url or redis_cluster): the in-process store \
+                     is per node, so locks and single use would not hold across nodes",
+                    ));
+                }
+                None => StoreUrl::InProcess,
+                Some(u) => {
+                    redis_scheme("redis_url", u)?;
+                    StoreUrl::Redis(u.clone())
+                }
+            },
+        };
+        // Braces would start a hash tag of their own and scatter a subject's keys over slots.
+        if self.redis_prefix.is_empty()
+            || self.redis_prefix.len() > 64
+            || self.redis_prefix.contains(['{', '}'])
+        {
+            return Err(invalid(
+                "redis_prefix",
+                "must be 1 to 64 characters, without braces",
+            ));
         }
         let master_key = match (&self.master_key, &self.master_key_file) {
             (Some(_), Some(_)) => {

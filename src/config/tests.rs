@@ -205,3 +205,32 @@ fn bad_values_name_their_key() {
         .to_string();
     assert!(err.contains("database_pool_size"), "{err}");
 }
+
+#[test]
+fn a_redis_cluster_is_a_list_of_nodes_and_excludes_redis_url() {
+    let nodes = "redis://10.0.0.1:7000, redis://10.0.0.2:7000,";
+    let c = Config::load_from(None, env(&[("TWOFOLD_REDIS_CLUSTER", nodes)])).unwrap();
+    assert_eq!(
+        c.store,
+        StoreUrl::RedisCluster(vec![
+            "redis://10.0.0.1:7000".into(),
+            "redis://10.0.0.2:7000".into()
+        ])
+    );
+    let both = env(&[
+        ("TWOFOLD_REDIS_CLUSTER", nodes),
+        ("TWOFOLD_REDIS_URL", "redis://x"),
+    ]);
+    let err = Config::load_from(None, both).unwrap_err().to_string();
+    assert!(err.contains("redis_cluster"), "{err}");
+    let bad = env(&[("TWOFOLD_REDIS_CLUSTER", "redis://a:1,http://b:2")]);
+    let err = Config::load_from(None, bad).unwrap_err().to_string();
+    assert!(
+        err.contains("redis_cluster") && err.contains("http"),
+        "{err}"
+    );
+    // A brace in the prefix would start a hash tag of its own.
+    let brace = env(&[("TWOFOLD_REDIS_PREFIX", "tf{x}:")]);
+    let err = Config::load_from(None, brace).unwrap_err().to_string();
+    assert!(err.contains("redis_prefix"), "{err}");
+}

@@ -100,6 +100,19 @@ impl Store {
         })
     }
 
+    /// A Redis Cluster reached through any of `nodes`.
+    pub fn redis_cluster(
+        nodes: &[String],
+        prefix: &str,
+        timeout: Duration,
+    ) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Redis(RedisStore::cluster(nodes, timeout)?),
+            prefix: prefix.to_string(),
+            timeout,
+        })
+    }
+
     pub fn kind(&self) -> &'static str {
         match self.backend {
             Backend::Memory(_) => "in-process",

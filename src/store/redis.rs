@@ -1,10 +1,15 @@
-//! The Redis store: one multiplexed connection that reconnects by itself; multi-step operations
-//! are Lua scripts, so each runs atomically on the server.
+//! The Redis store: one multiplexed connection that reconnects by itself (or, on Redis Cluster, one
+//! cluster connection that follows the slots); multi-step operations are Lua scripts, so each runs
+//! atomically on the server. Every multi-key script's keys share one hash tag, so on a cluster they
+//! live in one slot.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
+use tokio::sync::OnceCell;
 
 use super::{Attempt, Hit, LimiterKeys, StoreError};
 
@@ -67,9 +72,67 @@ end
 return 0
 ";
 
+/// A cluster connection made on first use: a cluster that is down at start is retried on use.
+#[derive(Clone)]
+struct LazyCluster {
+    client: Arc<redis::cluster::ClusterClient>,
+    conn: Arc<OnceCell<ClusterConnection>>,
+}
+
+impl LazyCluster {
+    async fn get(&self) -> redis::RedisResult<ClusterConnection> {
+        let conn = self
+            .conn
+            .get_or_try_init(|| self.client.get_async_connection())
+            .await?;
+        Ok(conn.clone())
+    }
+}
+
+/// One Redis or a cluster, behind the one interface the commands and scripts use.
+#[derive(Clone)]
+enum Conn {
+    Single(ConnectionManager),
+    Cluster(LazyCluster),
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(lazy) => Box::pin(async move {
+                let mut c = lazy.get().await?;
+                c.req_packed_command(cmd).await
+            }),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(lazy) => Box::pin(async move {
+                let mut c = lazy.get().await?;
+                c.req_packed_commands(pipeline, offset, count).await
+            }),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(_) => 0,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Conn,
     hit: Script,
     begin_attempt: Script,
     lock: Script,
@@ -95,13 +158,31 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        Ok(RedisStore {
+        Ok(RedisStore::with(Conn::Single(conn)))
+    }
+
+    /// A Redis Cluster, reached through any of `nodes` (it learns the others).
+    pub fn cluster(nodes: &[String], timeout: Duration) -> Result<RedisStore, StoreError> {
+        let client = redis::cluster::ClusterClient::builder(nodes.to_vec())
+            .connection_timeout(timeout)
+            .response_timeout(timeout)
+            .retries(2)
+            .build()
+            .map_err(unavailable)?;
+        Ok(RedisStore::with(Conn::Cluster(LazyCluster {
+            client: Arc::new(client),
+            conn: Arc::new(OnceCell::new()),
+        })))
+    }
+
+    fn with(conn: Conn) -> RedisStore {
+        RedisStore {
             conn,
             hit: Script::new(HIT),
             begin_attempt: Script::new(BEGIN_ATTEMPT),
             lock: Script::new(LOCK),
             take_if_equal: Script::new(TAKE_IF_EQUAL),
-        })
+        }
     }
 
     pub async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<Hit, StoreError> {

@@ -15,6 +15,7 @@ mod audit_chain;
 mod audit_cli;
 mod audit_forgery;
 mod cli;
+mod cluster;
 mod console;
 mod enroll;
 mod errors;

@@ -167,6 +167,57 @@ async fn take_if_equal_takes_only_the_value_compared(store: Store) {
     assert_eq!(store.get("q").await.unwrap(), None);
 }
 
+/// The limiter's multi-key scripts (begin an attempt, lock, unlock) on one subject's keys: on a
+/// cluster they must all land in the subject's slot.
+async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
+    use twofold::store::{Attempt, LimiterKeys};
+    let keys = LimiterKeys::new("acme/alice");
+    let (w, base) = (Duration::from_secs(60), Duration::from_secs(900));
+    for n in 1..=3 {
+        let a = store.begin_attempt(&keys, 1_000, 3, w).await.unwrap();
+        assert_eq!(a, Attempt::Allowed { count: n });
+    }
+    assert!(matches!(
+        store.begin_attempt(&keys, 1_000, 3, w).await.unwrap(),
+        Attempt::Refused { .. }
+    ));
+    assert_eq!(
+        store.lock(&keys, 1_000, base, base * 4, w).await.unwrap(),
+        base
+    );
+    let refused = store.begin_attempt(&keys, 2_000, 3, w).await.unwrap();
+    assert_eq!(
+        refused,
+        Attempt::Refused {
+            retry_after: base - Duration::from_millis(1_000)
+        }
+    );
+    let deleted = store
+        .delete_many(&[&keys.lock, &keys.failures, &keys.level])
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted, 2,
+        "the lock and its level (the lock cleared the failures)"
+    );
+    let a = store.begin_attempt(&keys, 2_000, 3, w).await.unwrap();
+    assert_eq!(a, Attempt::Allowed { count: 1 });
+}
+
+fn cluster() -> Store {
+    let nodes: Vec<String> = std::env::var("TWOFOLD_TEST_REDIS_CLUSTER")
+        .expect("TWOFOLD_TEST_REDIS_CLUSTER: run scripts/test.sh, which starts a cluster")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    Store::redis_cluster(
+        &nodes,
+        &format!("twofold-test:{}:", random_suffix()),
+        TIMEOUT,
+    )
+    .expect("redis cluster client")
+}
+
 /// Runs each suite function against both stores, on a multi-threaded runtime so races are real.
 macro_rules! both_stores {
     ($($name:ident),* $(,)?) => {
@@ -177,6 +228,10 @@ macro_rules! both_stores {
         mod redis {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $name() { super::$name(super::redis()).await })*
+        }
+        mod redis_cluster {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() { super::$name(super::cluster()).await })*
         }
     };
 }
@@ -191,6 +246,7 @@ both_stores!(
     racing_consume_once_has_one_winner,
     racing_take_has_one_winner,
     take_if_equal_takes_only_the_value_compared,
+    limiter_scripts_keep_a_subjects_keys_together,
 );
 
 /// A Redis that does not answer is an error within the deadline, not a hang.
