@@ -5,11 +5,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "schemathesis.sh: $*" >&2; }
-VERSION=4.32.5
+# schemathesis and everything it pulls in, pinned (scripts/schemathesis-requirements.txt, from
+# `pip freeze`): the same generator, hence the same cases for the same seed, on every run.
+REQUIREMENTS=scripts/schemathesis-requirements.txt
 VENV=$PWD/target/schemathesis-venv
-if [[ ! -x $VENV/bin/schemathesis ]] || [[ $("$VENV/bin/schemathesis" --version) != *"$VERSION"* ]]; then
+if ! cmp -s "$REQUIREMENTS" "$VENV/requirements.txt" 2>/dev/null; then
+  rm -rf "$VENV"
   python3 -m venv "$VENV" || { say "needs python3 with venv (Debian: python3-venv)"; exit 1; }
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  cp "$REQUIREMENTS" "$VENV/requirements.txt"
 fi
 
 cargo build --quiet --bin twofold
@@ -19,9 +23,13 @@ cleanup() { [[ -n $PID ]] && kill "$PID" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export TWOFOLD_DATA_DIR=$WORK/data TWOFOLD_LISTEN=127.0.0.1:$PORT
-KEY=$(target/debug/twofold api-key create --name fuzz --role admin 2>/dev/null)
-target/debug/twofold 2>"$WORK/twofold.log" & PID=$!
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break; sleep 0.1; done
+BIN=${CARGO_TARGET_DIR:-target}/debug/twofold
+KEY=$("$BIN" api-key create --name fuzz --role admin 2>"$WORK/cli.log") ||
+  { say "could not make a key:"; cat "$WORK/cli.log" >&2; exit 1; }
+"$BIN" 2>"$WORK/twofold.log" & PID=$!
+ready=false
+for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && { ready=true; break; }; sleep 0.1; done
+$ready || { say "twofold did not get ready:"; tail -n 30 "$WORK/twofold.log" >&2; exit 1; }
 
 # Revoking API keys is left out: the stateful phase would find the fuzzer's own key and revoke it.
 # From the scratch folder: schemathesis keeps a cache of what it found in its working directory.

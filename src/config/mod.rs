@@ -461,6 +461,14 @@ impl RawConfig {
                 }
                 for n in &nodes {
                     redis_scheme("redis_cluster", n)?;
+                    // A cluster has one database: a `/1` would be refused at every connect.
+                    let path = n.split_once("://").map_or("", |(_, rest)| rest);
+                    if path.split_once('/').is_some_and(|(_, db)| !db.is_empty()) {
+                        return Err(invalid(
+                            "redis_cluster",
+                            format!("`{n}`: a cluster node URL names no database"),
+                        ));
+                    }
                 }
                 StoreUrl::RedisCluster(nodes)
             }

@@ -72,7 +72,7 @@ pub struct Hit {
 #[derive(Clone)]
 enum Backend {
     Memory(MemoryStore),
-    Redis(RedisStore),
+    Redis(Box<RedisStore>),
 }
 
 /// A store with its key prefix and deadline.
@@ -94,7 +94,7 @@ impl Store {
 
     pub fn redis(url: &str, prefix: &str, timeout: Duration) -> Result<Store, StoreError> {
         Ok(Store {
-            backend: Backend::Redis(RedisStore::new(url, timeout)?),
+            backend: Backend::Redis(Box::new(RedisStore::new(url, timeout)?)),
             prefix: prefix.to_string(),
             timeout,
         })
@@ -107,7 +107,7 @@ impl Store {
         timeout: Duration,
     ) -> Result<Store, StoreError> {
         Ok(Store {
-            backend: Backend::Redis(RedisStore::cluster(nodes, timeout)?),
+            backend: Backend::Redis(Box::new(RedisStore::cluster(nodes, timeout)?)),
             prefix: prefix.to_string(),
             timeout,
         })

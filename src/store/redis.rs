@@ -89,22 +89,38 @@ impl LazyCluster {
     }
 }
 
-/// One Redis or a cluster, behind the one interface the commands and scripts use.
 #[derive(Clone)]
-enum Conn {
+enum Target {
     Single(ConnectionManager),
     Cluster(LazyCluster),
 }
 
+/// One Redis or a cluster, behind the one interface the commands and scripts use. Every request
+/// runs as a task of the runtime the store was made on (the main one): the redis crate spawns its
+/// connection drivers and reconnects on the runtime of the call, and actix's workers each have a
+/// runtime of their own, stopped first on shutdown — a driver there would take the connection of
+/// every other worker down with it. A request whose caller gave up still finishes there, so a
+/// cluster's first connection, which waits for every node, completes in the background.
+#[derive(Clone)]
+struct Conn {
+    target: Target,
+    runtime: tokio::runtime::Handle,
+}
+
+fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "redis task failed", e.to_string()))
+}
+
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(lazy) => Box::pin(async move {
-                let mut c = lazy.get().await?;
-                c.req_packed_command(cmd).await
-            }),
-        }
+        let (target, cmd) = (self.target.clone(), cmd.clone());
+        let task = self.runtime.spawn(async move {
+            match target {
+                Target::Single(mut c) => c.req_packed_command(&cmd).await,
+                Target::Cluster(lazy) => lazy.get().await?.req_packed_command(&cmd).await,
+            }
+        });
+        Box::pin(async move { task.await.map_err(task_failed)? })
     }
 
     fn req_packed_commands<'a>(
@@ -113,21 +129,31 @@ impl ConnectionLike for Conn {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Conn::Cluster(lazy) => Box::pin(async move {
-                let mut c = lazy.get().await?;
-                c.req_packed_commands(pipeline, offset, count).await
-            }),
-        }
+        let (target, pipeline) = (self.target.clone(), pipeline.clone());
+        let task = self.runtime.spawn(async move {
+            match target {
+                Target::Single(mut c) => c.req_packed_commands(&pipeline, offset, count).await,
+                Target::Cluster(lazy) => {
+                    let mut c = lazy.get().await?;
+                    c.req_packed_commands(&pipeline, offset, count).await
+                }
+            }
+        });
+        Box::pin(async move { task.await.map_err(task_failed)? })
     }
 
     fn get_db(&self) -> i64 {
-        match self {
-            Conn::Single(c) => c.get_db(),
-            Conn::Cluster(_) => 0,
+        match &self.target {
+            Target::Single(c) => c.get_db(),
+            Target::Cluster(_) => 0,
         }
     }
+}
+
+/// The runtime the store is made on, which its requests run on.
+fn runtime() -> Result<tokio::runtime::Handle, StoreError> {
+    tokio::runtime::Handle::try_current()
+        .map_err(|_| StoreError::Unavailable("the Redis store needs a tokio runtime".into()))
 }
 
 #[derive(Clone)]
@@ -158,7 +184,10 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        Ok(RedisStore::with(Conn::Single(conn)))
+        Ok(RedisStore::with(Conn {
+            target: Target::Single(conn),
+            runtime: runtime()?,
+        }))
     }
 
     /// A Redis Cluster, reached through any of `nodes` (it learns the others).
@@ -169,10 +198,13 @@ impl RedisStore {
             .retries(2)
             .build()
             .map_err(unavailable)?;
-        Ok(RedisStore::with(Conn::Cluster(LazyCluster {
-            client: Arc::new(client),
-            conn: Arc::new(OnceCell::new()),
-        })))
+        Ok(RedisStore::with(Conn {
+            target: Target::Cluster(LazyCluster {
+                client: Arc::new(client),
+                conn: Arc::new(OnceCell::new()),
+            }),
+            runtime: runtime()?,
+        }))
     }
 
     fn with(conn: Conn) -> RedisStore {

@@ -81,18 +81,28 @@ impl Cluster {
         let port = free_port();
         let mut env = vec![("TWOFOLD_LISTEN", format!("127.0.0.1:{port}"))];
         env.extend_from_slice(extra);
+        let log = self.dir.path().join(format!("node-{port}.log"));
         let child = self
             .command(&env)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let node = Node {
+        let mut node = Node {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
         for _ in 0..200 {
-            if let Ok(r) = reqwest::get(format!("{}/readyz", node.base)).await
+            // A node that could not start (its port taken meanwhile, say) says why.
+            if let Ok(Some(status)) = node.child.try_wait() {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("node on {port} exited ({status}): {said}");
+            }
+            if let Ok(r) = client.get(format!("{}/readyz", node.base)).send().await
                 && r.status() == 200
             {
                 return node;
@@ -104,7 +114,10 @@ impl Cluster {
 }
 
 async fn post(node: &Node, key: &str, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
         .post(format!("{}{path}", node.base))
         .bearer_auth(key)
         .json(&body)
@@ -133,9 +146,10 @@ async fn replay_lockout_cooldown_and_links_hold_across_two_nodes() {
     let id = enrolled["device"]["id"].as_str().unwrap();
     let secret = base32_decode(enrolled["secret"].as_str().unwrap());
     let confirm = format!("/v1/users/alice/devices/{id}/confirm");
-    let res = post(&b, &key, &confirm, json!({"code": code(&secret, -1)})).await;
+    // Codes of the current step and the next: both inside the window across a step boundary.
+    let res = post(&b, &key, &confirm, json!({"code": code(&secret, 0)})).await;
     assert_eq!(res.status(), 200);
-    let next = code(&secret, 0);
+    let next = code(&secret, 1);
     let verify = "/v1/users/alice/verify";
     assert_eq!(
         post(&a, &key, verify, json!({"code": next})).await.status(),
@@ -221,7 +235,7 @@ async fn sigterm_lets_the_request_in_flight_finish() {
         })
     };
     // The request has reached the gateway (and waits on it) before the signal.
-    for _ in 0..100 {
+    for _ in 0..500 {
         if !gateway
             .received_requests()
             .await
@@ -234,10 +248,17 @@ async fn sigterm_lets_the_request_in_flight_finish() {
     }
     assert_eq!(gateway.received_requests().await.unwrap().len(), 1);
     let pid = node.child.id().to_string();
-    let kill = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let kill = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .unwrap();
     assert!(kill.success());
 
-    let res = in_flight.await.unwrap().expect("the answer arrives");
+    let res = tokio::time::timeout(Duration::from_secs(20), in_flight)
+        .await
+        .expect("the answer arrives in time")
+        .unwrap()
+        .expect("the answer arrives");
     assert_eq!(res.status(), 201, "the normal answer");
     let status = tokio::task::spawn_blocking(move || {
         let status = node.child.wait();
