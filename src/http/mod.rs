@@ -152,6 +152,14 @@ pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Api
     query_string(req.query_string())
 }
 
+/// A urlencoded form body into `T`: the pages and the console read theirs inside the handler,
+/// once the session or flow has been judged.
+pub fn form_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
+    query_string(text)
+}
+
 /// `application/x-www-form-urlencoded` text (a query string or a form body) into `T`.
 pub fn query_string<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     actix_web::web::Query::<T>::from_query(text)

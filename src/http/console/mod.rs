@@ -173,9 +173,7 @@ pub fn link(path: &str, params: &[(&str, &str)]) -> String {
 /// A urlencoded form body, read inside the handler once [`Console`] has judged the session: a
 /// malformed body must not answer before a client key gets its 403.
 pub fn form<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ConsoleError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
-    Ok(crate::http::query_string(text)?)
+    Ok(crate::http::form_body(body)?)
 }
 
 /// The query string, read the same way.

@@ -284,9 +284,7 @@ pub async fn posted(
     body: &[u8],
 ) -> Result<(Flow, PageForm), PageError> {
     let (flow, _) = flow(req, state, token, purpose, false).await?;
-    let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
-    let form: PageForm = crate::http::query_string(text)?;
+    let form: PageForm = crate::http::form_body(body)?;
     flow.check(&form.csrf)?;
     Ok((flow, form))
 }
