@@ -82,6 +82,8 @@ have redis-server || pkgs+=(redis-server)
 # The enrollment tests check our codes against oathtool and our QR codes with zbarimg.
 have oathtool || pkgs+=(oathtool)
 have zbarimg || pkgs+=(zbar-tools)
+# The rediss:// test makes its own CA and server certificate.
+have openssl || pkgs+=(openssl)
 if ((${#pkgs[@]})); then
   if [[ $EUID -eq 0 ]] && have apt-get; then
     say "installing ${pkgs[*]} (apt-get)"

@@ -8,7 +8,7 @@ use twofold::api_keys::Role;
 use crate::helpers::{Backend, TestApp, make_key, spawn_app};
 
 /// A browser of one: the cookies it was given, sent back on every request.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     cookies: Vec<(String, String)>,
 }
@@ -23,7 +23,7 @@ fn field(html: &str, name: &str) -> String {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Browser<'a> {
+    pub(crate) fn new(app: &'a TestApp) -> Browser<'a> {
         Browser {
             app,
             cookies: vec![],
@@ -78,7 +78,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in with `key`; returns the answer to the form post.
-    async fn sign_in(&mut self, key: &str) -> reqwest::Response {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> reqwest::Response {
         let form = self.get("/admin/login").await.text().await.unwrap();
         let csrf = field(&form, "csrf");
         self.post("/admin/login", &[("api_key", key), ("csrf", &csrf)])

@@ -2,6 +2,7 @@
 //! backend pairs — embedded (SQLite + in-process store) and production (PostgreSQL + Redis).
 
 mod helpers;
+mod proxy;
 
 mod admin;
 mod admin_access;
@@ -29,10 +30,12 @@ mod pages_step_up;
 mod pages_verify;
 mod readiness;
 mod recovery;
+mod redis_tls;
 mod restart;
 mod rotation;
 mod sms;
 mod sms_limits;
 mod step_up;
 mod store;
+mod ttl;
 mod verify;

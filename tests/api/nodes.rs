@@ -11,7 +11,7 @@ use twofold::totp::{self, Params};
 use crate::helpers::{PgDatabase, base32_decode, random_suffix, test_redis_url};
 
 /// What the nodes of one deployment share.
-struct Cluster {
+pub struct Cluster {
     db: PgDatabase,
     prefix: String,
     master_key: String,
@@ -19,9 +19,10 @@ struct Cluster {
 }
 
 /// One running `twofold serve`.
-struct Node {
+pub struct Node {
     child: Child,
-    base: String,
+    pub base: String,
+    log: std::path::PathBuf,
 }
 
 impl Drop for Node {
@@ -37,7 +38,7 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    fn new() -> Cluster {
+    pub fn new() -> Cluster {
         Cluster {
             db: PgDatabase::create(),
             prefix: format!("twofold-nodes:{}:", random_suffix()),
@@ -46,10 +47,10 @@ impl Cluster {
         }
     }
 
-    fn command(&self, extra: &[(&str, String)]) -> Command {
+    pub fn command(&self, extra: &[(&str, String)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("TWOFOLD_") {
+            if k.starts_with("TWOFOLD_") || k.starts_with("SSL_CERT_") {
                 cmd.env_remove(k);
             }
         }
@@ -66,7 +67,7 @@ impl Cluster {
     }
 
     /// A client key allowed to send hosted-page users back to `https://rp.example/`.
-    fn client_key(&self) -> String {
+    pub fn client_key(&self) -> String {
         let out = self
             .command(&[])
             .args(["api-key", "create", "--name", "rp", "--role", "client"])
@@ -77,7 +78,20 @@ impl Cluster {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
-    async fn node(&self, extra: &[(&str, String)]) -> Node {
+    /// A node that is serving and ready.
+    pub async fn node(&self, extra: &[(&str, String)]) -> Node {
+        let mut node = self.spawn(extra);
+        assert_eq!(
+            node.wait_readyz().await,
+            200,
+            "node {} never got ready",
+            node.base
+        );
+        node
+    }
+
+    /// A node that is started; it may or may not get ready.
+    pub fn spawn(&self, extra: &[(&str, String)]) -> Node {
         let port = free_port();
         let mut env = vec![("TWOFOLD_LISTEN", format!("127.0.0.1:{port}"))];
         env.extend_from_slice(extra);
@@ -88,32 +102,47 @@ impl Cluster {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut node = Node {
+        Node {
             child,
             base: format!("http://127.0.0.1:{port}"),
-        };
+            log,
+        }
+    }
+}
+
+impl Node {
+    /// Polls `/readyz` until 200 or 10 s; answers the last status seen (0: no answer).
+    pub async fn wait_readyz(&mut self) -> u16 {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
             .unwrap();
-        for _ in 0..200 {
+        let mut last = 0;
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < until {
             // A node that could not start (its port taken meanwhile, say) says why.
-            if let Ok(Some(status)) = node.child.try_wait() {
-                let said = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("node on {port} exited ({status}): {said}");
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let said = std::fs::read_to_string(&self.log).unwrap_or_default();
+                panic!("node {} exited ({status}): {said}", self.base);
             }
-            if let Ok(r) = client.get(format!("{}/readyz", node.base)).send().await
-                && r.status() == 200
-            {
-                return node;
+            if let Ok(r) = client.get(format!("{}/readyz", self.base)).send().await {
+                last = r.status().as_u16();
+                if last == 200 {
+                    break;
+                }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("node on {port} never got ready");
+        last
+    }
+
+    /// What the node wrote to stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
-async fn post(node: &Node, key: &str, path: &str, body: Value) -> reqwest::Response {
+pub async fn post(node: &Node, key: &str, path: &str, body: Value) -> reqwest::Response {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -127,7 +156,7 @@ async fn post(node: &Node, key: &str, path: &str, body: Value) -> reqwest::Respo
 }
 
 /// The code of a default secret at the real clock (the nodes run on it), `offset` steps away.
-fn code(secret: &[u8], offset: i64) -> String {
+pub fn code(secret: &[u8], offset: i64) -> String {
     let now = chrono::Utc::now().timestamp();
     let step = totp::step_at(now, 30) as i64 + offset;
     totp::code_at_step(secret, Params::default(), step as u64)
