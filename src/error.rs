@@ -13,6 +13,12 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("{0}")]
     InvalidRequest(String),
+    /// An import with bad lines (nothing imported): `invalid_request` with the lines named.
+    #[error("{bad} bad line(s); nothing was imported")]
+    ImportRefused {
+        errors: Vec<crate::import::LineError>,
+        bad: u64,
+    },
     #[error("missing, unknown or revoked API key")]
     InvalidApiKey,
     #[error("this API key may not do that")]
@@ -49,12 +55,15 @@ pub struct ErrorBody {
     pub error: String,
     /// Text for humans.
     pub message: String,
+    /// Imports only: the bad lines (the first 100), each with its number and what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<crate::import::LineError>>,
 }
 
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::InvalidRequest(_) | ApiError::ImportRefused { .. } => "invalid_request",
             ApiError::InvalidApiKey => "invalid_api_key",
             ApiError::Forbidden => "forbidden",
             ApiError::StepUpRequired => "step_up_required",
@@ -97,7 +106,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidRequest(_) | ApiError::ImportRefused { .. } => StatusCode::BAD_REQUEST,
             ApiError::InvalidApiKey => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::StepUpRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -131,6 +140,10 @@ impl ResponseError for ApiError {
         res.json(ErrorBody {
             error: self.code().into(),
             message: self.public_message(),
+            lines: match self {
+                ApiError::ImportRefused { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
         })
     }
 }

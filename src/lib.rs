@@ -5,7 +5,7 @@
 //! - [`startup`]: [`startup::Application::build`] wires config, keys, database, store and the
 //!   HTTP server; `main` and the tests both use it.
 //! - [`config`]: layered configuration (defaults < `twofold.toml` < `TWOFOLD_*`), validated once.
-//! - [`cli`]: the `twofold` command (`serve`, `migrate`, `api-key …`).
+//! - [`cli`]: the `twofold` command (`serve`, `migrate`, `api-key …`, `import`, `audit …`).
 //! - [`http`]: one file per resource, each with a `register` for its routes; [`http::auth`] holds
 //!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s;
 //!   [`http::console`] the `/admin` pages (askama templates under `templates/`, cookie sessions,
@@ -13,6 +13,8 @@
 //! - [`links`]: signed, single-use links to the hosted pages, bound to a return URL prefix.
 //! - [`admin`]: what an admin does to an account (look, unlock, revoke all, search, audit), shared
 //!   by the admin API and the console.
+//! - [`import`]: TOTP seeds from another MFA server (`twofold import`, `POST /v1/admin/import`),
+//!   one transaction, every bad line named.
 //! - [`audit`]: security events, written in the change's transaction or by a batch writer, hash
 //!   chained per writer stream; `twofold audit verify|export`.
 //! - Domain modules, no HTTP in them: [`api_keys`], [`crypto`] (sealing, keyed hashes,
@@ -44,6 +46,7 @@ pub mod db;
 pub mod devices;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod limiter;
 pub mod links;
 pub mod metrics;

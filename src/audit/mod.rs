@@ -72,6 +72,9 @@ pub enum Action {
     /// Sign-in to the `/admin` console, succeeded or refused.
     AdminLogin,
     AdminLogout,
+    /// TOTP seeds brought from another server (`twofold import`, `POST /v1/admin/import`): one
+    /// event per tenant and import, with the count.
+    DevicesImported,
 }
 
 impl Action {
@@ -96,11 +99,12 @@ impl Action {
             Action::AdminRequest => "admin_request",
             Action::AdminLogin => "admin_login",
             Action::AdminLogout => "admin_logout",
+            Action::DevicesImported => "devices_imported",
         }
     }
 
     /// Every action, for filters and their validation.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
         Action::DeviceEnrolled,
@@ -120,6 +124,7 @@ impl Action {
         Action::AdminRequest,
         Action::AdminLogin,
         Action::AdminLogout,
+        Action::DevicesImported,
     ];
 }
 

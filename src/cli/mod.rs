@@ -1,7 +1,8 @@
 //! The `twofold` command: `serve` (the default), `migrate`, `api-key create|list|revoke`,
-//! `keys rotate`, `audit verify|export`.
+//! `keys rotate`, `audit verify|export`, `import`.
 
 mod audit;
+mod import;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     /// Check and export the audit trail.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Import TOTP seeds from another MFA server (JSON lines or CSV): every line or none.
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +120,7 @@ async fn run(command: Command, config: Config) -> CliResult {
         }
         Command::ApiKey(cmd) => api_key(cmd, offline_state(config, clock).await?).await,
         Command::Audit(cmd) => audit::run(cmd, offline_state(config, clock).await?).await,
+        Command::Import(args) => import::run(args, offline_state(config, clock).await?).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = offline_state(config, clock).await?;
             let r = crate::rotation::rotate(&state, Actor::Cli).await?;

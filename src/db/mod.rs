@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod devices;
+pub mod import;
 pub mod models;
 pub mod recovery_codes;
 pub mod schema;

@@ -69,6 +69,7 @@ pub async fn opaque_500(
         HttpResponse::InternalServerError().json(ErrorBody {
             error: "internal".into(),
             message: format!("internal error; request id {id}"),
+            lines: None,
         })
     };
     Ok(res.into_response(opaque))

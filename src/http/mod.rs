@@ -2,6 +2,7 @@
 //! through utoipa-actix-web, their OpenAPI description).
 
 pub mod admin_audit;
+pub mod admin_import;
 pub mod admin_users;
 pub mod api_keys;
 pub mod auth;
@@ -36,6 +37,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     recovery::register(cfg);
     links::register(cfg);
     admin_users::register(cfg);
+    admin_import::register(cfg);
     admin_audit::register(cfg);
     api_keys::register(cfg);
     sms_breaker::register(cfg);

@@ -14,7 +14,7 @@ use crate::helpers::{Backend, TestApp, spawn_app, start_time};
 
 /// Runs `twofold <args>` with the app's storage and master key and nothing else from the
 /// environment.
-async fn twofold(app: &TestApp, args: &[&str]) -> Output {
+pub(crate) async fn twofold(app: &TestApp, args: &[&str]) -> Output {
     let raw = app.raw.clone();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {

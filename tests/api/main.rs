@@ -2,6 +2,7 @@
 //! backend pairs — embedded (SQLite + in-process store) and production (PostgreSQL + Redis).
 
 mod helpers;
+mod import;
 mod proxy;
 
 mod admin;

@@ -1,0 +1,99 @@
+//! `POST /v1/admin/import`: TOTP seeds from another MFA server, all lines or none.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use futures_util::StreamExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::http::auth::Admin;
+use crate::import::{self, Context, Format, Imported};
+use crate::state::AppState;
+
+/// Larger imports go through `twofold import`, which streams its file.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(import_devices);
+}
+
+fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
+    let kind = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match kind.as_deref() {
+        Some("application/x-ndjson" | "application/jsonl" | "application/json-lines") => {
+            Ok(Format::Jsonl)
+        }
+        Some("text/csv") => Ok(Format::Csv),
+        _ => Err(ApiError::InvalidRequest(
+            "Content-Type must be application/x-ndjson (JSON lines) or text/csv".into(),
+        )),
+    }
+}
+
+/// Imports TOTP devices, active at once: one per line, as JSON lines
+/// (`{"tenant","user","label","secret","algorithm","digits","period"}`) or CSV with that header.
+/// A bad line and nothing is imported: the answer names each bad line (the first 100). Up to
+/// 16 MiB per request; `twofold import` takes any size.
+#[utoipa::path(
+    tag = "admin",
+    security(("api_key" = [])),
+    request_body(content = String, content_type = "application/x-ndjson",
+                 description = "JSON lines (or text/csv with a header row)"),
+    responses(
+        (status = 201, body = Imported),
+        (status = 400, body = ErrorBody,
+         description = "bad lines (named in `lines`), no line, too large, another Content-Type"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+    )
+)]
+#[post("/v1/admin/import")]
+async fn import_devices(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Admin(key): Admin,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = format_of(&req)?;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::InvalidRequest(format!("body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(ApiError::InvalidRequest(
+                "larger than 16 MiB: split it, or use `twofold import`".into(),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let state = state.into_inner();
+    let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
+    let (keys, stream) = (state.keys.clone(), state.audit.stream().clone());
+    let (scope, actor, now) = (key.tenant.clone(), key.actor(), state.clock.now());
+    // To the end, not under the request deadline: an import cut off by a 503 would still
+    // commit behind the caller's back.
+    let imported = state
+        .db
+        .run_to_end(move |c| {
+            let cx = Context {
+                keys: &keys,
+                stream: &stream,
+                scope,
+                actor,
+                ip,
+                now,
+            };
+            Ok(import::run(
+                c,
+                std::io::Cursor::new(body.freeze()),
+                format,
+                &cx,
+            ))
+        })
+        .await??;
+    Ok(HttpResponse::Created().json(imported))
+}
