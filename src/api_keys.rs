@@ -207,6 +207,20 @@ pub async fn create(
     Ok((ApiKey::try_from(row)?, secret))
 }
 
+/// The keyed hash a presented key is remembered by in this node's [`KeyCache`].
+///
+/// [`KeyCache`]: crate::key_cache::KeyCache
+pub fn cache_hash(keys: &Keys, presented: &str) -> Vec<u8> {
+    keys.hash(HASH_DOMAIN, presented.as_bytes())
+}
+
+/// Whether the key is still active (one statement): for a key taken from the cache on a path
+/// that has no query of its own to check it in.
+pub async fn still_active(db: &Db, id: String) -> Result<bool, ApiError> {
+    let row = db.run(move |conn| db::api_keys::find(conn, &id)).await?;
+    Ok(row.is_some_and(|r| r.revoked_at.is_none()))
+}
+
 /// The active key presented, if any. Unknown, malformed and revoked keys are all `None`.
 pub async fn authenticate(
     db: &Db,

@@ -218,6 +218,7 @@ pub fn run<R: BufRead + 'static>(
     cx: &Context<'_>,
 ) -> Result<Imported, ImportError> {
     conn.transaction(|c| {
+        db::write_first(c)?;
         let mut bad = Vec::new();
         let mut bad_count = 0u64;
         let mut per_tenant: BTreeMap<String, u64> = BTreeMap::new();

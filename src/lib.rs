@@ -17,8 +17,8 @@
 //!   one transaction, every bad line named.
 //! - [`audit`]: security events, written in the change's transaction or by a batch writer, hash
 //!   chained per writer stream; `twofold audit verify|export`.
-//! - Domain modules, no HTTP in them: [`api_keys`], [`crypto`] (sealing, keyed hashes,
-//!   OS randomness), [`clock`].
+//! - Domain modules, no HTTP in them: [`api_keys`] (and this node's [`key_cache`]), [`crypto`]
+//!   (sealing, keyed hashes, OS randomness), [`clock`].
 //! - [`db`]: diesel over SQLite or PostgreSQL (`MultiConnection`), schema, rows and queries;
 //!   migrations per backend under `migrations/`.
 //! - [`store`]: ephemeral state with atomic operations and a TTL on every key: Redis or in-process.
@@ -29,7 +29,9 @@
 //! actix-web accepts the connection; [`telemetry::RequestSpan`] opens a span with a request id;
 //! [`http::middleware`] times it. The route's handler takes [`state::AppState`] and, where it needs
 //! a caller, an [`api_keys::ApiKey`] (or [`http::auth::Admin`]) extractor that checks the bearer
-//! key's keyed hash against the database. The handler calls domain code, which runs SQL on the
+//! key's keyed hash against the database — verify's [`http::auth::CachedKey`] takes it from
+//! [`key_cache`] and re-checks it in the statement that loads the devices, so a wrong code costs
+//! one statement and one store round trip (the limiter). The handler calls domain code, which runs SQL on the
 //! blocking pool ([`db::Db::run`]) and store operations under the dependency deadline. Errors
 //! become [`error::ApiError`]: a stable code and status; a dependency outage is a 503, never a
 //! success; an unexpected error an opaque 500 whose cause is logged under the request id.
@@ -47,6 +49,7 @@ pub mod devices;
 pub mod error;
 pub mod http;
 pub mod import;
+pub mod key_cache;
 pub mod limiter;
 pub mod links;
 pub mod metrics;

@@ -6,8 +6,10 @@
 //! the threshold; the attempt that reaches it and fails locks the user for the base time, doubling
 //! with each further lock. While locked, every attempt — a correct code too — gets the same 429.
 //! Success clears the counter but never an active lock. A coarse per-IP failure limit guards
-//! against spraying many users from one address; it is read before and counted after an attempt,
-//! so a burst may exceed it a little (the per-user limit is the strict one).
+//! against spraying many users from one address; it counts each attempt as a failure in advance,
+//! in the same store round trip as the user's counter, and success gives that count back. So a
+//! wrong code costs one store round trip in all; a refusal by one of the two limits gives back
+//! the count the other one took, so a refused attempt counts against neither.
 
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::LockoutPolicy;
 use crate::error::ApiError;
-use crate::store::{Attempt, LimiterKeys, Store};
+use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
 use crate::users::Subject;
 
 /// How long consecutive failures are remembered, and how long a lock level outlives its lock.
@@ -81,24 +83,39 @@ impl Limiter {
     ) -> Result<Ticket, ApiError> {
         let keys = subject.limiter_keys();
         let ip_key = ip.map(|ip| format!("ipfail:{{{ip}}}"));
-        // The address first: an attempt it refuses must not count against the user (that would
-        // leave the user's counter full with no lock to end it).
-        if let Some(k) = &ip_key {
-            let failures: u64 = self
-                .store
-                .get(k)
-                .await?
-                .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-                .unwrap_or(0);
-            if failures >= u64::from(self.policy.ip_limit) {
-                let ttl = self.store.ttl(k).await?.unwrap_or(self.policy.ip_window);
-                return Err(rate_limited(ttl));
+        let threshold = u64::from(self.policy.threshold);
+        let attempt = match &ip_key {
+            None => {
+                self.store
+                    .begin_attempt(&keys, millis(now), threshold, MEMORY)
+                    .await?
             }
-        }
-        let attempt = self
-            .store
-            .begin_attempt(&keys, millis(now), u64::from(self.policy.threshold), MEMORY)
-            .await?;
+            Some(key) => {
+                let limit = IpLimit {
+                    key,
+                    limit: u64::from(self.policy.ip_limit),
+                    window: self.policy.ip_window,
+                };
+                let (attempt, by_ip) = self
+                    .store
+                    .begin_attempt_from(&keys, limit, millis(now), threshold, MEMORY)
+                    .await?;
+                match (attempt, by_ip.allowed) {
+                    // The address is over its limit: the user's counter must not keep this
+                    // attempt, or it could sit full with no lock to end it.
+                    (Attempt::Allowed { .. }, false) => {
+                        self.store.release(&keys.failures).await?;
+                        return Err(rate_limited(by_ip.resets_in));
+                    }
+                    (Attempt::Refused { .. }, true) => self.store.release(key).await?,
+                    _ => {}
+                }
+                if !by_ip.allowed {
+                    return Err(rate_limited(by_ip.resets_in));
+                }
+                attempt
+            }
+        };
         let count = match attempt {
             Attempt::Refused { retry_after } => return Err(rate_limited(retry_after)),
             Attempt::Allowed { count } => count,
@@ -110,36 +127,36 @@ impl Limiter {
         })
     }
 
-    /// Records a failed attempt; the one that reaches the threshold locks the user.
+    /// Records a failed attempt (already counted by [`Limiter::begin`]); the one that reaches
+    /// the threshold locks the user.
     pub async fn failed(
         &self,
         ticket: Ticket,
         now: DateTime<Utc>,
     ) -> Result<AfterFailure, ApiError> {
-        let ip = async {
-            match &ticket.ip_key {
-                Some(k) => self
-                    .store
-                    .hit(k, u64::from(self.policy.ip_limit), self.policy.ip_window)
-                    .await
-                    .map(|_| ()),
-                None => Ok(()),
-            }
-        };
         if ticket.count < u64::from(self.policy.threshold) {
-            ip.await?;
             return Ok(AfterFailure::Counted);
         }
-        let lock = self.store.lock(
-            &ticket.keys,
-            millis(now),
-            self.policy.base,
-            MAX_LOCK,
-            MEMORY,
-        );
-        let (ip, lock) = tokio::join!(ip, lock);
-        ip?;
-        Ok(AfterFailure::Locked(lock?))
+        let length = self
+            .store
+            .lock(
+                &ticket.keys,
+                millis(now),
+                self.policy.base,
+                MAX_LOCK,
+                MEMORY,
+            )
+            .await?;
+        Ok(AfterFailure::Locked(length))
+    }
+
+    /// Gives back the counts of an attempt that judged nothing.
+    pub async fn cancel(&self, ticket: Ticket) -> Result<(), ApiError> {
+        self.store.release(&ticket.keys.failures).await?;
+        if let Some(ip) = &ticket.ip_key {
+            self.store.release(ip).await?;
+        }
+        Ok(())
     }
 
     /// The subject's failure state as an admin sees it.
@@ -180,7 +197,16 @@ impl Limiter {
     /// Records a successful attempt: the failure count starts again from zero. An active lock
     /// stays (SEC-17): a success can only have been evaluated before it was set.
     pub async fn succeeded(&self, ticket: Ticket) -> Result<(), ApiError> {
-        self.store.delete(&ticket.keys.failures).await?;
+        match &ticket.ip_key {
+            Some(ip) => {
+                self.store
+                    .clear_and_release(&ticket.keys.failures, ip)
+                    .await?
+            }
+            None => {
+                self.store.delete(&ticket.keys.failures).await?;
+            }
+        }
         Ok(())
     }
 }

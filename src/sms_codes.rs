@@ -68,12 +68,6 @@ fn hashes(state: &AppState, subject: &Subject, device_id: &str, code: &str) -> V
         .hashes(HASH_DOMAIN, &hash_input(subject, device_id, code))
 }
 
-/// What a user without a phone device costs a verify: one store read, like a user with one.
-pub async fn decoy_read(state: &AppState) -> Result<(), ApiError> {
-    state.store.get("smscode:{decoy}").await?;
-    Ok(())
-}
-
 /// Six uniform digits: rejection sampling, so no value is likelier than another.
 fn new_code() -> Result<String, ApiError> {
     loop {

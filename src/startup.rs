@@ -100,6 +100,7 @@ pub async fn state(
         assertions,
         sms,
         sms_outbox,
+        key_cache: Arc::default(),
     })
 }
 

@@ -33,4 +33,6 @@ pub struct AppState {
     pub sms: Arc<dyn crate::sms::SmsGateway>,
     /// With the `log` gateway: the messages it "sent" (development and tests).
     pub sms_outbox: Option<Arc<crate::sms::LogGateway>>,
+    /// API keys this node authenticated, for verify (which re-checks them in its own query).
+    pub key_cache: Arc<crate::key_cache::KeyCache>,
 }

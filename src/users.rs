@@ -40,6 +40,9 @@ pub struct Caller {
     pub actor: Actor,
     pub is_admin: bool,
     pub ip: Option<String>,
+    /// The id of an API key taken from this node's cache, not yet re-checked against the
+    /// database: verify checks it in its own query and answers 401 if it was revoked.
+    pub unconfirmed_key: Option<String>,
 }
 
 #[cfg(test)]

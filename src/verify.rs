@@ -11,6 +11,7 @@ use std::time::Duration;
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
+use crate::api_keys;
 use crate::assertion::{AssertionError, Method};
 use crate::audit::{self, Action, Event};
 use crate::db::devices as q;
@@ -110,6 +111,12 @@ fn matches(state: &AppState, rows: &[DeviceRow], code: &str) -> Vec<(usize, u64)
     found
 }
 
+/// A cached key found revoked: forgotten here, and the caller gets what any revoked key gets.
+fn key_gone(state: &AppState, id: &str) -> ApiError {
+    state.key_cache.evict(id);
+    ApiError::InvalidApiKey
+}
+
 /// How an admitted attempt ended.
 enum Outcome {
     Accepted {
@@ -149,6 +156,12 @@ async fn attempt(
         .await?;
     let outcome = match evaluate.await {
         Ok(o) => o,
+        // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
+        // taken in advance go back.
+        Err(ApiError::InvalidApiKey) => {
+            state.limiter.cancel(ticket).await?;
+            return Err(ApiError::InvalidApiKey);
+        }
         Err(e) => {
             if let Err(report) =
                 fail(state, subject, caller, ticket, Action::VerifyFailed, None).await
@@ -222,7 +235,16 @@ async fn evaluate_verify(
     req: VerifyRequest,
 ) -> Result<Outcome, ApiError> {
     let now = state.clock.now();
-    match classify(&req.code) {
+    let presented = classify(&req.code);
+    // A key from the cache is re-checked before anything is judged: in the device query for a
+    // TOTP or texted code, with a statement of its own otherwise.
+    if let Some(id) = &caller.unconfirmed_key
+        && !matches!(presented, Presented::Otp(_))
+        && !api_keys::still_active(&state.db, id.clone()).await?
+    {
+        return Err(key_gone(state, id));
+    }
+    match presented {
         Presented::Malformed => Ok(Outcome::Rejected {
             action: Action::VerifyFailed,
             device: None,
@@ -250,10 +272,18 @@ async fn evaluate_verify(
         Presented::Otp(code) => {
             let (tenant, user, device) =
                 (subject.tenant.clone(), subject.user.clone(), req.device_id);
+            let key = caller.unconfirmed_key.clone();
             let rows = state
                 .db
-                .run(move |c| q::active(c, &tenant, &user, device.as_deref()))
+                .run(move |c| match key {
+                    Some(key) => q::active_if_key(c, &key, &tenant, &user, device.as_deref()),
+                    None => q::active(c, &tenant, &user, device.as_deref()).map(Some),
+                })
                 .await?;
+            let Some(rows) = rows else {
+                let id = caller.unconfirmed_key.as_deref().unwrap_or_default();
+                return Err(key_gone(state, id));
+            };
             let mut replayed = None;
             for (i, step) in matches(state, &rows, &code) {
                 let id = rows[i].id.clone();
@@ -273,12 +303,12 @@ async fn evaluate_verify(
                 replayed = Some(id);
             }
             // Then the codes texted to the user's phones (TOTP is the stronger factor: first).
+            // A user without a phone costs no store read here. That a user has a phone is no
+            // secret from whoever may call verify: the relying party lists the user's devices,
+            // the hosted page offers "Text me a code". Unknown users and users without a device
+            // still look alike (SEC-32).
             if code.len() == 6 {
-                let phones: Vec<&DeviceRow> = rows.iter().filter(|r| r.kind == KIND_SMS).collect();
-                if phones.is_empty() {
-                    sms_codes::decoy_read(state).await?;
-                }
-                for row in phones {
+                for row in rows.iter().filter(|r| r.kind == KIND_SMS) {
                     if sms_codes::check(state, subject, &row.id, &code).await? {
                         let (id, at) = (row.id.clone(), now.naive_utc());
                         // Revoked meanwhile (SEC-21): the code died with the device.

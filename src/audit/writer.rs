@@ -3,6 +3,7 @@
 //! [`Stream`], each event at most [`FLUSH_EVERY`] after it was queued (plus the write itself),
 //! and everything queued on [`Writer::close`].
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,17 +33,26 @@ pub struct Writer {
     stream: Stream,
     tx: mpsc::Sender<Msg>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
+    /// Batch writes attempted, so a measurement of a request's statements can tell them apart.
+    batches: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub fn spawn(db: Db, stream: Stream) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(db, stream.clone(), rx));
+        let batches = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(run(db, stream.clone(), rx, batches.clone()));
         Writer {
             stream,
             tx,
             task: Arc::new(Mutex::new(Some(task))),
+            batches,
         }
+    }
+
+    /// Batch writes attempted so far.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
     }
 
     /// The stream of this process, for recording inside a change's transaction.
@@ -85,7 +95,7 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
+async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>, batches: Arc<AtomicU64>) {
     let mut batch: Vec<NewAuditEvent> = Vec::new();
     // When the oldest queued event must be written by: fixed when it arrives, so a steady
     // trickle of events cannot keep postponing the write.
@@ -97,7 +107,7 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
             match tokio::time::timeout_at(due, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
-                    write(&db, &stream, std::mem::take(&mut batch)).await;
+                    write(&db, &stream, std::mem::take(&mut batch), &batches).await;
                     continue;
                 }
             }
@@ -109,15 +119,15 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
                 }
                 batch.push(*e);
                 if batch.len() >= BATCH {
-                    write(&db, &stream, std::mem::take(&mut batch)).await;
+                    write(&db, &stream, std::mem::take(&mut batch), &batches).await;
                 }
             }
             Some(Msg::Flush(done)) => {
-                write(&db, &stream, std::mem::take(&mut batch)).await;
+                write(&db, &stream, std::mem::take(&mut batch), &batches).await;
                 let _ = done.send(());
             }
             None => {
-                write(&db, &stream, std::mem::take(&mut batch)).await;
+                write(&db, &stream, std::mem::take(&mut batch), &batches).await;
                 return;
             }
         }
@@ -127,10 +137,11 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>) {
 /// One transaction per batch; retried a few times so a database blip loses nothing. It waits for
 /// each attempt to end (no deadline: no request waits on it), so an attempt that is retried is
 /// known not to have committed, and no event is written twice.
-async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>) {
+async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>, batches: &AtomicU64) {
     if batch.is_empty() {
         return;
     }
+    batches.fetch_add(1, Ordering::Relaxed);
     let batch = Arc::new(batch);
     for attempt in 1..=5u32 {
         let (rows, stream) = (batch.clone(), stream.clone());

@@ -19,10 +19,11 @@ pub fn insert(conn: &mut DbConnection, rows: &[NewAuditEvent]) -> Result<(), DbE
                     .execute(c)?;
             }
         }
+        // Multi-row too: NewAuditEvent writes None as NULL, not DEFAULT, which SQLite lacks.
         DbConnection::Sqlite(c) => {
-            for row in rows {
+            for chunk in rows.chunks(1000) {
                 diesel::insert_into(e::audit_events)
-                    .values(row)
+                    .values(chunk)
                     .execute(c)?;
             }
         }

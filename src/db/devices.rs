@@ -156,6 +156,37 @@ pub fn active(
     Ok(q.load(conn)?)
 }
 
+/// [`active`] and, in the same statement, whether API key `key_id` is still active: `None` when
+/// it was revoked or is gone. For verify, whose key may come from this node's cache.
+pub fn active_if_key(
+    conn: &mut DbConnection,
+    key_id: &str,
+    tenant: &str,
+    user: &str,
+    device: Option<&str>,
+) -> Result<Option<Vec<DeviceRow>>, DbError> {
+    use super::schema::api_keys::dsl as k;
+    let devices_of_user = d::tenant
+        .eq(tenant)
+        .and(d::user_id.eq(user))
+        .and(d::status.eq(ACTIVE));
+    let rows: Vec<(Option<NaiveDateTime>, Option<DeviceRow>)> = k::api_keys
+        .left_join(d::devices.on(devices_of_user))
+        .filter(k::id.eq(key_id))
+        .order((d::created_at.asc(), d::id.asc()))
+        .select((k::revoked_at, d::devices::all_columns().nullable()))
+        .load(conn)?;
+    match rows.first() {
+        None | Some((Some(_), _)) => Ok(None),
+        Some((None, _)) => Ok(Some(
+            rows.into_iter()
+                .filter_map(|(_, row)| row)
+                .filter(|row| device.is_none_or(|id| row.id == id))
+                .collect(),
+        )),
+    }
+}
+
 pub fn has_active(conn: &mut DbConnection, tenant: &str, user: &str) -> Result<bool, DbError> {
     let n: i64 = d::devices
         .filter(d::tenant.eq(tenant))

@@ -16,6 +16,16 @@ const DEVICE_ROWS: usize = 1_000;
 /// User ids per IN list or INSERT.
 const USERS: usize = 5_000;
 
+/// On SQLite, takes the write lock before anything is read, as `BEGIN IMMEDIATE` would: a
+/// transaction that reads first and then writes meets SQLITE_BUSY when another writer went first,
+/// and no wait resolves that. PostgreSQL locks rows as it goes.
+pub fn write_first(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query("UPDATE users SET tenant = tenant WHERE 0").execute(c)?;
+    }
+    Ok(())
+}
+
 /// The (user, label) pairs of these users that a device still holds (active, or pending and
 /// unexpired) — the labels an import may not reuse.
 pub fn labels_in_use(

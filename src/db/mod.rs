@@ -9,6 +9,7 @@ pub mod audit;
 pub mod devices;
 pub mod import;
 pub mod models;
+mod pool;
 pub mod recovery_codes;
 pub mod schema;
 pub mod signing_keys;
@@ -18,11 +19,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{self, ManageConnection};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::config::DatabaseUrl;
+pub use self::pool::Db;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -93,149 +93,7 @@ impl From<DbError> for crate::error::ApiError {
     }
 }
 
-/// Opens connections for the pool, picking the backend from the configured URL.
-#[derive(Debug, Clone)]
-struct Manager {
-    url: DatabaseUrl,
-    timeout: Duration,
-}
-
-impl ManageConnection for Manager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
-            DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(&with_connect_timeout(url, self.timeout))
-                    .map_err(r2d2::Error::ConnectionError)?;
-                // A statement or lock wait longer than the caller's deadline only holds a pool
-                // slot after the caller has had its 503.
-                let ms = self.timeout.as_millis();
-                conn.batch_execute(&format!(
-                    "SET statement_timeout = {ms}; SET lock_timeout = {ms};"
-                ))
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Postgres(conn))
-            }
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
-                    .map_err(r2d2::Error::ConnectionError)?;
-                // WAL lets readers run beside the one writer; busy_timeout queues writers
-                // instead of failing them with SQLITE_BUSY, but no longer than a caller waits.
-                // FULL sync: an accepted TOTP step must survive a power cut (replay protection).
-                conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
-                    self.timeout.as_millis()
-                ))
-                .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
-    }
-}
-
-type Pool = r2d2::Pool<Manager>;
-
-/// The connection pool plus the deadline every call runs under.
-#[derive(Clone)]
-pub struct Db {
-    pool: Pool,
-    timeout: Duration,
-}
-
-/// libpq waits for a connection as long as the OS lets it unless told otherwise; a URL that
-/// sets `connect_timeout` itself keeps its own.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_string();
-    }
-    // libpq counts whole seconds and treats 1 as 2.
-    let secs = timeout.as_secs().max(2);
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}connect_timeout={secs}")
-}
-
 impl Db {
-    /// Builds the pool without connecting: a database that is down at start is retried by each
-    /// request (503 meanwhile), not fatal. `migrate` is what needs a live database.
-    pub fn new(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Db, DbError> {
-        // SQLite has one writer; a big pool only queues on its lock.
-        let size = match url {
-            DatabaseUrl::Sqlite(path) => {
-                create_parent_dir(path)?;
-                pool_size.min(4)
-            }
-            DatabaseUrl::Postgres(_) => pool_size,
-        };
-        let pool = r2d2::Pool::builder()
-            .max_size(size)
-            .min_idle(Some(0))
-            .connection_timeout(timeout)
-            .build_unchecked(Manager {
-                url: url.clone(),
-                timeout,
-            });
-        Ok(Db { pool, timeout })
-    }
-
-    /// Runs `f` with a pooled connection on the blocking pool, under the configured deadline.
-    /// A deadline miss answers the caller at once; the query itself finishes in the background.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
-            f(&mut conn)
-        });
-        match tokio::time::timeout(self.timeout, task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(DbError::Unavailable(format!(
-                "database task failed: {join}"
-            ))),
-            Err(_) => Err(DbError::Timeout(self.timeout)),
-        }
-    }
-
-    /// Like [`Db::run`], but waits for `f` to finish however long it takes (PostgreSQL's
-    /// statement timeout still applies). For background work that must know whether its
-    /// transaction committed before it tries again.
-    pub async fn run_to_end<T, F>(&self, f: F) -> Result<T, DbError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| DbError::Unavailable(e.to_string()))?;
-            f(&mut conn)
-        })
-        .await
-        .unwrap_or_else(|join| {
-            Err(DbError::Unavailable(format!(
-                "database task failed: {join}"
-            )))
-        })
-    }
-
     /// Applies pending migrations of the configured backend; returns how many ran.
     pub async fn migrate(&self) -> Result<usize, DbError> {
         self.run(|conn| {
@@ -261,7 +119,7 @@ impl Db {
 
 /// Creates the database's directory private to the service user: the file holds sealed seeds and
 /// keyed hashes, which are no one else's business.
-fn create_parent_dir(path: &Path) -> Result<(), DbError> {
+pub(super) fn create_parent_dir(path: &Path) -> Result<(), DbError> {
     use std::os::unix::fs::DirBuilderExt;
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()

@@ -18,8 +18,10 @@ pub struct ApiKeyRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
+/// `None` is written as NULL (no column of it has a default), which lets SQLite take a batch in
+/// one multi-row INSERT rather than one statement per row.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 pub struct NewAuditEvent {
     pub at: NaiveDateTime,
     pub tenant: String,
@@ -74,8 +76,10 @@ impl AuditEventRow {
     }
 }
 
+/// `None` is written as NULL (no nullable column has a default): SQLite then takes an import's
+/// rows in one multi-row INSERT.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = devices)]
+#[diesel(table_name = devices, treat_none_as_default_value = false)]
 pub struct DeviceRow {
     pub id: String,
     pub tenant: String,

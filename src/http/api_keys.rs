@@ -69,11 +69,13 @@ async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
+    let id = id.into_inner();
+    state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,
         state.audit.stream(),
         now,
-        id.into_inner(),
+        id,
         caller.tenant.clone(),
         caller.actor(),
         crate::http::client_ip(&req, state.config.trust_forwarded_for),

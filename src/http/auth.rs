@@ -38,6 +38,48 @@ impl FromRequest for ApiKey {
     }
 }
 
+/// A bearer key for verify: from this node's [`KeyCache`] when it is there (then its id is
+/// `unconfirmed`, and verify re-checks it in the statement that loads the devices), else looked
+/// up now and remembered. Every other route takes [`ApiKey`], looked up each time.
+///
+/// [`KeyCache`]: crate::key_cache::KeyCache
+#[derive(Debug, Clone)]
+pub struct CachedKey {
+    pub key: ApiKey,
+    /// Set when the key came from the cache.
+    pub unconfirmed: Option<String>,
+}
+
+impl FromRequest for CachedKey {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<CachedKey, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let token = token.ok_or(ApiError::InvalidApiKey)?;
+            if !token.starts_with(api_keys::KEY_PREFIX) || token.len() > 128 {
+                return Err(ApiError::InvalidApiKey);
+            }
+            let hash = api_keys::cache_hash(&state.keys, &token);
+            if let Some(key) = state.key_cache.get(&hash) {
+                let unconfirmed = Some(key.id.clone());
+                return Ok(CachedKey { key, unconfirmed });
+            }
+            let key = api_keys::authenticate(&state.db, &state.keys, &token)
+                .await?
+                .ok_or(ApiError::InvalidApiKey)?;
+            state.key_cache.put(hash, key.clone());
+            Ok(CachedKey {
+                key,
+                unconfirmed: None,
+            })
+        })
+    }
+}
+
 /// An authenticated key with the admin role.
 #[derive(Debug, Clone)]
 pub struct Admin(pub ApiKey);

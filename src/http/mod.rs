@@ -140,6 +140,7 @@ pub fn subject_and_caller(
     let tenant = key.tenant_for(query.tenant.as_deref())?;
     let subject = Subject::new(tenant, user)?;
     let caller = Caller {
+        unconfirmed_key: None,
         actor: key.actor(),
         is_admin: key.is_admin(),
         ip: client_ip(req, state.config.trust_forwarded_for),

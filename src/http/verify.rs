@@ -3,8 +3,8 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_keys::ApiKey;
 use crate::error::{ApiError, ErrorBody};
+use crate::http::auth::CachedKey;
 use crate::http::{TenantQuery, subject_and_caller};
 use crate::state::AppState;
 use crate::verify::{self, Verified, VerifyRequest};
@@ -32,12 +32,14 @@ pub fn register(cfg: &mut ServiceConfig) {
 async fn verify_code(
     req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
+    key: CachedKey,
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Json<VerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
+    let (subject, mut caller) =
+        subject_and_caller(&req, &state, &key.key, user.into_inner(), &query)?;
+    caller.unconfirmed_key = key.unconfirmed;
     let verified = verify::verify(&state, &subject, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(verified))
 }

@@ -149,6 +149,18 @@ impl MemoryStore {
         Attempt::Allowed { count: count + 1 }
     }
 
+    /// Gives back one count, never below zero; the expiry stays.
+    pub fn release(&self, key: &str) {
+        let mut map = lock_map(&self.map);
+        if let Some(Entry {
+            value: Value::Counter(c),
+            ..
+        }) = Self::live(&mut map, key, Instant::now())
+        {
+            *c = c.saturating_sub(1);
+        }
+    }
+
     pub fn lock(
         &self,
         keys: &LimiterKeys,

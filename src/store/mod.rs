@@ -7,6 +7,8 @@
 mod memory;
 mod redis;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use self::memory::MemoryStore;
@@ -58,6 +60,14 @@ impl LimiterKeys {
     }
 }
 
+/// A limit on the failures of one client address: counted with the attempt, in advance.
+#[derive(Debug, Clone, Copy)]
+pub struct IpLimit<'a> {
+    pub key: &'a str,
+    pub limit: u64,
+    pub window: Duration,
+}
+
 /// The outcome of [`Store::hit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -81,6 +91,8 @@ pub struct Store {
     backend: Backend,
     prefix: String,
     timeout: Duration,
+    /// Operations asked of the store (for Redis, [`Store::round_trips`] counts the wire).
+    ops: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -89,6 +101,7 @@ impl Store {
             backend: Backend::Memory(MemoryStore::new()),
             prefix: String::new(),
             timeout,
+            ops: Arc::default(),
         }
     }
 
@@ -97,6 +110,7 @@ impl Store {
             backend: Backend::Redis(Box::new(RedisStore::new(url, timeout)?)),
             prefix: prefix.to_string(),
             timeout,
+            ops: Arc::default(),
         })
     }
 
@@ -110,6 +124,7 @@ impl Store {
             backend: Backend::Redis(Box::new(RedisStore::cluster(nodes, timeout)?)),
             prefix: prefix.to_string(),
             timeout,
+            ops: Arc::default(),
         })
     }
 
@@ -117,6 +132,15 @@ impl Store {
         match self.backend {
             Backend::Memory(_) => "in-process",
             Backend::Redis(_) => "redis",
+        }
+    }
+
+    /// Round trips to the store so far: requests sent to Redis, operations on the in-process
+    /// store. The round-trip budget of a verify is tested with it.
+    pub fn round_trips(&self) -> u64 {
+        match &self.backend {
+            Backend::Memory(_) => self.ops.load(Ordering::Relaxed),
+            Backend::Redis(r) => r.requests(),
         }
     }
 
@@ -128,6 +152,7 @@ impl Store {
         &self,
         f: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
+        self.ops.fetch_add(1, Ordering::Relaxed);
         tokio::time::timeout(self.timeout, f)
             .await
             .unwrap_or(Err(StoreError::Timeout(self.timeout)))
@@ -170,6 +195,68 @@ impl Store {
                     r.begin_attempt(&failures, &lock, now_ms, threshold, window)
                         .await
                 }
+            }
+        })
+        .await
+    }
+
+    /// [`Store::begin_attempt`] and, in the same round trip, a [`Store::hit`] on the client
+    /// address's failure count: the attempt counts as a failure of the address in advance. Either
+    /// may refuse; the side that did not refuse has counted, and its caller gives that back with
+    /// [`Store::release`].
+    pub async fn begin_attempt_from(
+        &self,
+        keys: &LimiterKeys,
+        ip: IpLimit<'_>,
+        now_ms: i64,
+        threshold: u64,
+        window: Duration,
+    ) -> Result<(Attempt, Hit), StoreError> {
+        let (failures, lock) = (self.key(&keys.failures), self.key(&keys.lock));
+        let ip_key = self.key(ip.key);
+        let (window, ip_window) = (non_zero(window), non_zero(ip.window));
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok((
+                    m.begin_attempt(&failures, &lock, now_ms, threshold, window),
+                    m.hit(&ip_key, ip.limit, ip_window),
+                )),
+                Backend::Redis(r) => {
+                    let ip = (ip_key.as_str(), ip.limit, ip_window);
+                    r.begin_with_ip(&failures, &lock, now_ms, threshold, window, ip)
+                        .await
+                }
+            }
+        })
+        .await
+    }
+
+    /// Gives back one count of a counter (never below zero); its expiry stays.
+    pub async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let key = self.key(key);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    m.release(&key);
+                    Ok(())
+                }
+                Backend::Redis(r) => r.release(&key).await,
+            }
+        })
+        .await
+    }
+
+    /// Deletes `clear` and gives back one count of `release`, in one round trip.
+    pub async fn clear_and_release(&self, clear: &str, release: &str) -> Result<(), StoreError> {
+        let (clear, release) = (self.key(clear), self.key(release));
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    m.delete_many(std::slice::from_ref(&clear));
+                    m.release(&release);
+                    Ok(())
+                }
+                Backend::Redis(r) => r.clear_and_release(&clear, &release).await,
             }
         })
         .await

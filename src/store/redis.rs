@@ -4,11 +4,15 @@
 //! live in one slot.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{AsyncCommands, Cmd, Pipeline, RedisFuture, Script, Value};
+use redis::{
+    AsyncCommands, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation,
+    ServerErrorKind, Value,
+};
 use tokio::sync::OnceCell;
 
 use super::{Attempt, Hit, LimiterKeys, StoreError};
@@ -72,6 +76,20 @@ end
 return 0
 ";
 
+/// Gives back one count, never below zero; the TTL stays. KEYS[1]. Returns the new count.
+const RELEASE: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if n > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+";
+
+/// DEL as a script, so it can share a round trip with another script. KEYS[1].
+const CLEAR: &str = r"
+return redis.call('DEL', KEYS[1])
+";
+
 /// A cluster connection made on first use: a cluster that is down at start is retried on use.
 #[derive(Clone)]
 struct LazyCluster {
@@ -105,6 +123,8 @@ enum Target {
 struct Conn {
     target: Target,
     runtime: tokio::runtime::Handle,
+    /// Requests sent (a command or a pipeline: one round trip each).
+    requests: Arc<AtomicU64>,
 }
 
 fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
@@ -113,6 +133,7 @@ fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
 
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let (target, cmd) = (self.target.clone(), cmd.clone());
         let task = self.runtime.spawn(async move {
             match target {
@@ -129,6 +150,7 @@ impl ConnectionLike for Conn {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let (target, pipeline) = (self.target.clone(), pipeline.clone());
         let task = self.runtime.spawn(async move {
             match target {
@@ -163,6 +185,8 @@ pub struct RedisStore {
     begin_attempt: Script,
     lock: Script,
     take_if_equal: Script,
+    release: Script,
+    clear: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -187,6 +211,7 @@ impl RedisStore {
         Ok(RedisStore::with(Conn {
             target: Target::Single(conn),
             runtime: runtime()?,
+            requests: Arc::default(),
         }))
     }
 
@@ -204,6 +229,7 @@ impl RedisStore {
                 conn: Arc::new(OnceCell::new()),
             }),
             runtime: runtime()?,
+            requests: Arc::default(),
         }))
     }
 
@@ -214,6 +240,39 @@ impl RedisStore {
             begin_attempt: Script::new(BEGIN_ATTEMPT),
             lock: Script::new(LOCK),
             take_if_equal: Script::new(TAKE_IF_EQUAL),
+            release: Script::new(RELEASE),
+            clear: Script::new(CLEAR),
+        }
+    }
+
+    /// Requests sent to Redis so far: the round-trip budget of a verify is tested with it.
+    pub fn requests(&self) -> u64 {
+        self.conn.requests.load(Ordering::Relaxed)
+    }
+
+    /// Two scripts in one round trip: a pipeline on one Redis; on a cluster, where their keys may
+    /// live on two nodes, two requests at once.
+    async fn pair<A: FromRedisValue, B: FromRedisValue>(
+        &self,
+        a: &ScriptInvocation<'_>,
+        b: &ScriptInvocation<'_>,
+    ) -> redis::RedisResult<(A, B)> {
+        let mut conn = self.conn.clone();
+        if let Target::Cluster(_) = conn.target {
+            let mut other = self.conn.clone();
+            let (x, y) = tokio::join!(a.invoke_async(&mut conn), b.invoke_async(&mut other));
+            return Ok((x?, y?));
+        }
+        let mut pipe = redis::pipe();
+        pipe.invoke_script(a).invoke_script(b);
+        match pipe.query_async(&mut conn).await {
+            // The server lost its script cache (a restart, SCRIPT FLUSH): load, send again.
+            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                a.load_async(&mut conn).await?;
+                b.load_async(&mut conn).await?;
+                pipe.query_async(&mut conn).await
+            }
+            other => other,
         }
     }
 
@@ -262,6 +321,67 @@ impl RedisStore {
                 retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
             }
         })
+    }
+
+    /// [`RedisStore::hit`] on `ip` and [`RedisStore::begin_attempt`] in one round trip.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn begin_with_ip(
+        &self,
+        failures: &str,
+        lock: &str,
+        now_ms: i64,
+        threshold: u64,
+        window: Duration,
+        ip: (&str, u64, Duration),
+    ) -> Result<(Attempt, Hit), StoreError> {
+        let mut user = self.begin_attempt.prepare_invoke();
+        user.key(failures)
+            .key(lock)
+            .arg(now_ms)
+            .arg(threshold)
+            .arg(millis(window));
+        let mut by_ip = self.hit.prepare_invoke();
+        by_ip.key(ip.0).arg(ip.1).arg(millis(ip.2));
+        let ((allowed, retry_ms, count), (ip_allowed, ip_count, ttl)): (
+            (i64, i64, i64),
+            (i64, i64, i64),
+        ) = self.pair(&user, &by_ip).await.map_err(unavailable)?;
+        let attempt = if allowed == 1 {
+            Attempt::Allowed {
+                count: u64::try_from(count).unwrap_or(0),
+            }
+        } else {
+            Attempt::Refused {
+                retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
+            }
+        };
+        let hit = Hit {
+            allowed: ip_allowed == 1,
+            count: u64::try_from(ip_count).unwrap_or(0),
+            resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+        };
+        Ok((attempt, hit))
+    }
+
+    pub async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = self
+            .release
+            .key(key)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Deletes `clear` and releases one count of `release`, in one round trip.
+    pub async fn clear_and_release(&self, clear: &str, release: &str) -> Result<(), StoreError> {
+        let mut c = self.clear.prepare_invoke();
+        c.key(clear);
+        let mut r = self.release.prepare_invoke();
+        r.key(release);
+        let _: (i64, i64) = self.pair(&c, &r).await.map_err(unavailable)?;
+        Ok(())
     }
 
     pub async fn lock(

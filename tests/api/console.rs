@@ -470,6 +470,7 @@ async fn dot_user_ids_work_in_the_console(backend: Backend) {
         actor: twofold::audit::Actor::Cli,
         is_admin: true,
         ip: None,
+        unconfirmed_key: None,
     };
     twofold::devices::enroll_totp(&app.state, &subject, &caller, Default::default())
         .await

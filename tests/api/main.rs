@@ -34,6 +34,7 @@ mod recovery;
 mod redis_tls;
 mod restart;
 mod rotation;
+mod round_trips;
 mod sms;
 mod sms_limits;
 mod step_up;

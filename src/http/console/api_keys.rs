@@ -75,11 +75,13 @@ async fn revoke(
 ) -> Result<HttpResponse, ConsoleError> {
     let form: ActionForm = super::form(&body)?;
     console.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,
         state.audit.stream(),
         state.clock.now(),
-        id.into_inner(),
+        id,
         console.key.tenant.clone(),
         console.caller().actor,
         console.ip.clone(),

@@ -88,6 +88,7 @@ pub async fn open(state: &AppState, key: &ApiKey) -> Result<Cookie<'static>, Api
 impl Console {
     pub fn caller(&self) -> Caller {
         Caller {
+            unconfirmed_key: None,
             actor: Actor::Console(self.key.id.clone()),
             is_admin: true,
             ip: self.ip.clone(),
