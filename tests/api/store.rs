@@ -204,6 +204,46 @@ async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
     assert_eq!(a, Attempt::Allowed { count: 1 });
 }
 
+/// The limiter's one round trip: the attempt and the address's count together (on a cluster,
+/// two slots), what a refusal gives back, and what a success clears.
+async fn attempt_and_address_count_together_and_give_back(store: Store) {
+    use twofold::store::{Attempt, IpLimit, LimiterKeys};
+    let keys = LimiterKeys::new("acme/bob");
+    let ip_key = "ipfail:{198.51.100.7}";
+    let w = Duration::from_secs(60);
+    let ip = IpLimit {
+        key: ip_key,
+        limit: 2,
+        window: w,
+    };
+    for n in 1..=2 {
+        let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+        assert_eq!(a, Attempt::Allowed { count: n });
+        assert!(hit.allowed && hit.count == n);
+    }
+    // The address is at its limit: refused there, counted for the user, who gets it back.
+    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+    assert_eq!(a, Attempt::Allowed { count: 3 });
+    assert!(!hit.allowed && hit.count == 2);
+    store.release(&keys.failures).await.unwrap();
+    // A success: the user's count goes, the address gets one back.
+    store
+        .clear_and_release(&keys.failures, ip_key)
+        .await
+        .unwrap();
+    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+    assert_eq!(a, Attempt::Allowed { count: 1 });
+    assert!(hit.allowed && hit.count == 2);
+    // Never below zero, and the window's end stays.
+    for _ in 0..5 {
+        store.release(ip_key).await.unwrap();
+    }
+    let ttl = store.ttl(ip_key).await.unwrap().expect("a TTL");
+    assert!(ttl > Duration::ZERO && ttl <= w);
+    let hit = store.hit(ip_key, 2, w).await.unwrap();
+    assert_eq!(hit.count, 1);
+}
+
 fn cluster() -> Store {
     let nodes: Vec<String> = std::env::var("TWOFOLD_TEST_REDIS_CLUSTER")
         .expect("TWOFOLD_TEST_REDIS_CLUSTER: run scripts/test.sh, which starts a cluster")
@@ -247,6 +287,7 @@ both_stores!(
     racing_take_has_one_winner,
     take_if_equal_takes_only_the_value_compared,
     limiter_scripts_keep_a_subjects_keys_together,
+    attempt_and_address_count_together_and_give_back,
 );
 
 /// A Redis that does not answer is an error within the deadline, not a hang.
