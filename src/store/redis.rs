@@ -193,6 +193,28 @@ fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
+/// What the HIT script answers: {allowed, count, ttl ms}.
+fn hit_of((allowed, count, ttl): (i64, i64, i64)) -> Hit {
+    Hit {
+        allowed: allowed == 1,
+        count: u64::try_from(count).unwrap_or(0),
+        resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+    }
+}
+
+/// What the BEGIN_ATTEMPT script answers: {allowed, retry after ms, count}.
+fn attempt_of((allowed, retry_ms, count): (i64, i64, i64)) -> Attempt {
+    if allowed == 1 {
+        Attempt::Allowed {
+            count: u64::try_from(count).unwrap_or(0),
+        }
+    } else {
+        Attempt::Refused {
+            retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
+        }
+    }
+}
+
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -286,11 +308,7 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(Hit {
-            allowed: allowed == 1,
-            count: u64::try_from(count).unwrap_or(0),
-            resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
-        })
+        Ok(hit_of((allowed, count, ttl)))
     }
 
     pub async fn begin_attempt(
@@ -312,15 +330,7 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;
-        Ok(if allowed == 1 {
-            Attempt::Allowed {
-                count: u64::try_from(count).unwrap_or(0),
-            }
-        } else {
-            Attempt::Refused {
-                retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
-            }
-        })
+        Ok(attempt_of((allowed, retry_ms, count)))
     }
 
     /// [`RedisStore::hit`] on `ip` and [`RedisStore::begin_attempt`] in one round trip.
@@ -346,21 +356,10 @@ impl RedisStore {
             (i64, i64, i64),
             (i64, i64, i64),
         ) = self.pair(&user, &by_ip).await.map_err(unavailable)?;
-        let attempt = if allowed == 1 {
-            Attempt::Allowed {
-                count: u64::try_from(count).unwrap_or(0),
-            }
-        } else {
-            Attempt::Refused {
-                retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
-            }
-        };
-        let hit = Hit {
-            allowed: ip_allowed == 1,
-            count: u64::try_from(ip_count).unwrap_or(0),
-            resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
-        };
-        Ok((attempt, hit))
+        Ok((
+            attempt_of((allowed, retry_ms, count)),
+            hit_of((ip_allowed, ip_count, ttl)),
+        ))
     }
 
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {

@@ -89,50 +89,53 @@ async fn on_postgres(proxy: &Proxy) -> TestApp {
     app
 }
 
+/// A dependency that fails (`down`) then comes back (`up`): everything fails closed meanwhile,
+/// then the app recovers by itself.
+async fn fault_and_recovery<D: Future<Output = ()>, U: Future<Output = ()>>(
+    app: TestApp,
+    down: impl FnOnce() -> D,
+    up: impl FnOnce() -> U,
+) {
+    let device = app.active_device("alice").await;
+    let pending = app.enroll("carol", json!({})).await;
+    down().await;
+    all_fail_closed(&app, &device, &pending.id).await;
+    up().await;
+    recovers(&app, &device).await;
+}
+
 #[tokio::test]
 async fn a_hung_redis_is_503_within_the_deadline_and_recovers() {
     let proxy = Proxy::start(upstream(&test_redis_url())).await;
     let app = on_redis(&proxy).await;
-    let device = app.active_device("alice").await;
-    let pending = app.enroll("carol", json!({})).await;
-    proxy.block(true);
-    all_fail_closed(&app, &device, &pending.id).await;
-    proxy.block(false);
-    recovers(&app, &device).await;
+    let (down, up) = (
+        || async { proxy.block(true) },
+        || async { proxy.block(false) },
+    );
+    fault_and_recovery(app, down, up).await;
 }
 
 #[tokio::test]
 async fn a_stopped_redis_is_503_and_recovers_when_it_returns() {
     let proxy = Proxy::start(upstream(&test_redis_url())).await;
     let app = on_redis(&proxy).await;
-    let device = app.active_device("alice").await;
-    let pending = app.enroll("carol", json!({})).await;
-    proxy.stop().await;
-    all_fail_closed(&app, &device, &pending.id).await;
-    proxy.restart().await;
-    recovers(&app, &device).await;
+    fault_and_recovery(app, || proxy.stop(), || proxy.restart()).await;
 }
 
 #[tokio::test]
 async fn a_hung_postgres_is_503_within_the_deadline_and_recovers() {
     let proxy = Proxy::start(upstream(&crate::helpers::test_database_url())).await;
     let app = on_postgres(&proxy).await;
-    let device = app.active_device("alice").await;
-    let pending = app.enroll("carol", json!({})).await;
-    proxy.block(true);
-    all_fail_closed(&app, &device, &pending.id).await;
-    proxy.block(false);
-    recovers(&app, &device).await;
+    let (down, up) = (
+        || async { proxy.block(true) },
+        || async { proxy.block(false) },
+    );
+    fault_and_recovery(app, down, up).await;
 }
 
 #[tokio::test]
 async fn a_stopped_postgres_is_503_and_recovers_when_it_returns() {
     let proxy = Proxy::start(upstream(&crate::helpers::test_database_url())).await;
     let app = on_postgres(&proxy).await;
-    let device = app.active_device("alice").await;
-    let pending = app.enroll("carol", json!({})).await;
-    proxy.stop().await;
-    all_fail_closed(&app, &device, &pending.id).await;
-    proxy.restart().await;
-    recovers(&app, &device).await;
+    fault_and_recovery(app, || proxy.stop(), || proxy.restart()).await;
 }
