@@ -36,14 +36,20 @@ impl RootSpanBuilder for RequestSpan {
             "request",
             request_id = %request_id,
             method = %request.method(),
-            route = %request.match_pattern().unwrap_or_else(|| "unmatched".into()),
+            // Known once routed (see on_request_end): matching it here would try every route's
+            // pattern a second time. The access log line carries it as well.
+            route = tracing::field::Empty,
             status = tracing::field::Empty,
         )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         let status = match outcome {
-            Ok(res) => res.status().as_u16(),
+            Ok(res) => {
+                let route = res.request().match_pattern();
+                span.record("route", route.as_deref().unwrap_or("unmatched"));
+                res.status().as_u16()
+            }
             Err(e) => e.as_response_error().status_code().as_u16(),
         };
         span.record("status", status);

@@ -20,13 +20,16 @@ pub async fn observe(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_string());
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
     let res = next.call(req).await?.map_into_boxed_body();
     let took = started.elapsed();
+    // Read after routing, from the resource that matched: before it, actix would try every
+    // route's pattern again (a regex each), a sixth of a verify's CPU in a profile.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let status = res.status().as_u16();
     if let Some(state) = state {
         state.metrics.request(&route, &method, status, took);

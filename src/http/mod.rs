@@ -30,10 +30,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Adds every route of the service.
 pub fn register(cfg: &mut ServiceConfig) {
+    // Routes are tried in this order, each pattern with a dynamic segment a regex: verify, the
+    // request on every login, first.
+    verify::register(cfg);
     ops::register(cfg);
     jwks::register(cfg);
     devices::register(cfg);
-    verify::register(cfg);
     recovery::register(cfg);
     links::register(cfg);
     admin_users::register(cfg);
