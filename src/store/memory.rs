@@ -149,7 +149,7 @@ impl MemoryStore {
         Attempt::Allowed { count: count + 1 }
     }
 
-    /// Gives back one count, never below zero; the expiry stays.
+    /// Gives back one count; the expiry stays. A count given back to zero is removed.
     pub fn release(&self, key: &str) {
         let mut map = lock_map(&self.map);
         if let Some(Entry {
@@ -157,7 +157,11 @@ impl MemoryStore {
             ..
         }) = Self::live(&mut map, key, Instant::now())
         {
-            *c = c.saturating_sub(1);
+            if *c > 1 {
+                *c -= 1;
+                return;
+            }
+            map.remove(key);
         }
     }
 

@@ -231,7 +231,8 @@ impl Store {
         .await
     }
 
-    /// Gives back one count of a counter (never below zero); its expiry stays.
+    /// Gives back one count of a counter; its expiry stays. At zero the key goes: an address
+    /// whose attempts all succeeded leaves nothing in the store.
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
         let key = self.key(key);
         self.deadline(async {

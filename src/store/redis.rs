@@ -76,12 +76,14 @@ end
 return 0
 ";
 
-/// Gives back one count, never below zero; the TTL stays. KEYS[1]. Returns the new count.
+/// Gives back one count, never below zero; the TTL stays. A count given back to zero is deleted:
+/// an address whose attempts all succeeded leaves nothing behind. KEYS[1]. Returns the new count.
 const RELEASE: &str = r"
 local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if n > 0 then
+if n > 1 then
   return redis.call('DECR', KEYS[1])
 end
+redis.call('DEL', KEYS[1])
 return 0
 ";
 

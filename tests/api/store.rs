@@ -234,12 +234,14 @@ async fn attempt_and_address_count_together_and_give_back(store: Store) {
     let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
     assert_eq!(a, Attempt::Allowed { count: 1 });
     assert!(hit.allowed && hit.count == 2);
-    // Never below zero, and the window's end stays.
+    // Given back, the window's end stays; given back to zero, nothing is left.
+    store.release(ip_key).await.unwrap();
+    let ttl = store.ttl(ip_key).await.unwrap().expect("a TTL");
+    assert!(ttl > Duration::ZERO && ttl <= w);
     for _ in 0..5 {
         store.release(ip_key).await.unwrap();
     }
-    let ttl = store.ttl(ip_key).await.unwrap().expect("a TTL");
-    assert!(ttl > Duration::ZERO && ttl <= w);
+    assert_eq!(store.get(ip_key).await.unwrap(), None);
     let hit = store.hit(ip_key, 2, w).await.unwrap();
     assert_eq!(hit.count, 1);
 }
