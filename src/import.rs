@@ -159,6 +159,21 @@ fn check(line: u64, r: Record, scope: Option<&str>) -> Result<Checked, String> {
     })
 }
 
+/// serde_json's message, unless it would quote a value: a secret in the wrong field must not be
+/// echoed into the report or the terminal.
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("invalid type") || text.starts_with("invalid value") {
+        format!(
+            "a field has the wrong type at column {} (digits and period are numbers, the rest \
+             strings)",
+            e.column()
+        )
+    } else {
+        text
+    }
+}
+
 /// The input's lines as records, each with its line number.
 fn records<R: BufRead + 'static>(
     input: R,
@@ -171,7 +186,7 @@ fn records<R: BufRead + 'static>(
                 Err(e) => Err(format!("cannot be read: {e}")),
                 Ok(l) if l.trim().is_empty() => return None,
                 Ok(l) if l.len() > MAX_LINE => Err(format!("longer than {MAX_LINE} bytes")),
-                Ok(l) => serde_json::from_str(&l).map_err(|e| e.to_string()),
+                Ok(l) => serde_json::from_str(&l).map_err(|e| json_error(&e)),
             };
             Some((n, parsed))
         })),

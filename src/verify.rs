@@ -159,7 +159,9 @@ async fn attempt(
         // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
         // taken in advance go back.
         Err(ApiError::InvalidApiKey) => {
-            state.limiter.cancel(ticket).await?;
+            if let Err(e) = state.limiter.cancel(ticket).await {
+                tracing::warn!(error = %e, "could not give back the counts of a revoked key's attempt");
+            }
             return Err(ApiError::InvalidApiKey);
         }
         Err(e) => {

@@ -10,8 +10,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{
-    AsyncCommands, Cmd, ErrorKind, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation,
-    ServerErrorKind, Value,
+    AsyncCommands, Cmd, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation, Value,
 };
 use tokio::sync::OnceCell;
 
@@ -275,28 +274,35 @@ impl RedisStore {
     }
 
     /// Two scripts in one round trip: a pipeline on one Redis; on a cluster, where their keys may
-    /// live on two nodes, two requests at once.
+    /// live on two nodes, two requests at once. Each side's outcome comes back on its own: one may
+    /// have run when the other failed, and the caller must know which.
     async fn pair<A: FromRedisValue, B: FromRedisValue>(
         &self,
-        a: &ScriptInvocation<'_>,
-        b: &ScriptInvocation<'_>,
-    ) -> redis::RedisResult<(A, B)> {
+        (script_a, a): (&Script, &ScriptInvocation<'_>),
+        (script_b, b): (&Script, &ScriptInvocation<'_>),
+    ) -> (redis::RedisResult<A>, redis::RedisResult<B>) {
         let mut conn = self.conn.clone();
         if let Target::Cluster(_) = conn.target {
             let mut other = self.conn.clone();
-            let (x, y) = tokio::join!(a.invoke_async(&mut conn), b.invoke_async(&mut other));
-            return Ok((x?, y?));
+            return tokio::join!(a.invoke_async(&mut conn), b.invoke_async(&mut other));
         }
+        // SCRIPT LOAD first, in the same pipeline: a server that lost its script cache (a
+        // restart, SCRIPT FLUSH) would otherwise run one script and refuse the other, and a
+        // retry of both would run the first twice.
         let mut pipe = redis::pipe();
-        pipe.invoke_script(a).invoke_script(b);
-        match pipe.query_async(&mut conn).await {
-            // The server lost its script cache (a restart, SCRIPT FLUSH): load, send again.
-            Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                a.load_async(&mut conn).await?;
-                b.load_async(&mut conn).await?;
-                pipe.query_async(&mut conn).await
+        pipe.load_script(script_a)
+            .ignore()
+            .load_script(script_b)
+            .ignore()
+            .invoke_script(a)
+            .invoke_script(b);
+        match pipe.query_async::<(A, B)>(&mut conn).await {
+            Ok((x, y)) => (Ok(x), Ok(y)),
+            // Sent as one pipeline: either both ran or the answer is lost.
+            Err(e) => {
+                let copy = redis::RedisError::from((e.kind(), "pipeline failed", e.to_string()));
+                (Err(e), Err(copy))
             }
-            other => other,
         }
     }
 
@@ -354,14 +360,31 @@ impl RedisStore {
             .arg(millis(window));
         let mut by_ip = self.hit.prepare_invoke();
         by_ip.key(ip.0).arg(ip.1).arg(millis(ip.2));
-        let ((allowed, retry_ms, count), (ip_allowed, ip_count, ttl)): (
-            (i64, i64, i64),
-            (i64, i64, i64),
-        ) = self.pair(&user, &by_ip).await.map_err(unavailable)?;
-        Ok((
-            attempt_of((allowed, retry_ms, count)),
-            hit_of((ip_allowed, ip_count, ttl)),
-        ))
+        let (user_side, ip_side): (redis::RedisResult<(i64, i64, i64)>, _) = self
+            .pair((&self.begin_attempt, &user), (&self.hit, &by_ip))
+            .await;
+        match (user_side, ip_side) {
+            (Ok(u), Ok(i)) => Ok((attempt_of(u), hit_of(i))),
+            // On a cluster one side may have counted alone: give it back, or a user could be
+            // left at the threshold with no lock to end it.
+            (Ok(u), Err(e)) => {
+                if let Attempt::Allowed { .. } = attempt_of(u)
+                    && let Err(r) = self.release(failures).await
+                {
+                    tracing::warn!(error = %r, "could not give back an uncounted attempt");
+                }
+                Err(unavailable(e))
+            }
+            (Err(e), Ok(i)) => {
+                if hit_of(i).allowed
+                    && let Err(r) = self.release(ip.0).await
+                {
+                    tracing::warn!(error = %r, "could not give back an uncounted attempt");
+                }
+                Err(unavailable(e))
+            }
+            (Err(e), Err(_)) => Err(unavailable(e)),
+        }
     }
 
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
@@ -381,7 +404,10 @@ impl RedisStore {
         c.key(clear);
         let mut r = self.release.prepare_invoke();
         r.key(release);
-        let _: (i64, i64) = self.pair(&c, &r).await.map_err(unavailable)?;
+        let (cleared, released): (redis::RedisResult<i64>, redis::RedisResult<i64>) =
+            self.pair((&self.clear, &c), (&self.release, &r)).await;
+        cleared.map_err(unavailable)?;
+        released.map_err(unavailable)?;
         Ok(())
     }
 

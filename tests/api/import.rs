@@ -146,6 +146,8 @@ async fn one_bad_line_and_nothing_is_imported(backend: Backend) {
         line("ivan", "phone", SEED).replace("SHA1", "MD5"),   // 7
         line("a/b", "phone", SEED),                           // 8: not a user id
         line("judy", "phone", SEED),                          // 9: good
+        // 10: the seed in a number field: named, never quoted back.
+        format!(r#"{{"tenant":"default","user":"olga","label":"x","secret":"{SEED}","algorithm":"SHA1","digits":"{SEED}","period":30}}"#),
     ]
     .join("\n");
     let res = import(&app, &app.admin_key, "application/x-ndjson", body).await;
@@ -156,7 +158,7 @@ async fn one_bad_line_and_nothing_is_imported(backend: Backend) {
         .iter()
         .map(|l| l["line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(lines, [2, 3, 4, 5, 6, 7, 8, 10]);
     let text = err.to_string();
     for expected in [
         "line 1",

@@ -301,3 +301,53 @@ async fn unreachable_redis_is_an_error_within_the_deadline() {
     assert!(store.ping().await.is_err());
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// After SCRIPT FLUSH (what a Redis restart does to its script cache), with one of the paired
+/// scripts loaded again and the other not: each runs exactly once.
+#[tokio::test]
+async fn paired_scripts_run_once_after_the_script_cache_is_lost() {
+    use twofold::store::{Attempt, IpLimit, LimiterKeys};
+    let store = redis();
+    let mut raw = ::redis::Client::open(test_redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    ::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async::<()>(&mut raw)
+        .await
+        .unwrap();
+    let w = Duration::from_secs(60);
+    store.hit("warm:{x}", 5, w).await.unwrap();
+    let keys = LimiterKeys::new("acme/carol");
+    let ip_key = "ipfail:{198.51.100.9}";
+    let ip = IpLimit {
+        key: ip_key,
+        limit: 10,
+        window: w,
+    };
+    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+    assert_eq!(a, Attempt::Allowed { count: 1 });
+    assert_eq!(hit.count, 1, "the address is counted once");
+    ::redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async::<()>(&mut raw)
+        .await
+        .unwrap();
+    store
+        .clear_and_release(&keys.failures, ip_key)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get(ip_key).await.unwrap(),
+        None,
+        "given back once, to zero"
+    );
+    let (a, _) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+    assert_eq!(
+        a,
+        Attempt::Allowed { count: 1 },
+        "the user's count was cleared"
+    );
+}
