@@ -54,6 +54,23 @@ async fn every_redis_key_has_a_ttl() {
         keys.len() >= 12,
         "the workload wrote too few keys: {keys:?}"
     );
+    // Every kind the workload writes is there to be checked.
+    let prefix = app.raw.redis_prefix.len();
+    for kind in [
+        "lim:",
+        "ipfail:",
+        "smscode:",
+        "smscool:",
+        "smssends:",
+        "link",
+        "flow",
+        "console",
+    ] {
+        assert!(
+            keys.iter().any(|k| k[prefix..].starts_with(kind)),
+            "no {kind} key among {keys:?}"
+        );
+    }
     for key in &keys {
         let ttl: i64 = conn.pttl(key).await.unwrap();
         assert!(ttl > 0, "{key} has no TTL ({ttl})");
