@@ -32,11 +32,14 @@ for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" &&
 $ready || { say "twofold did not get ready:"; tail -n 30 "$WORK/twofold.log" >&2; exit 1; }
 
 # Revoking API keys is left out: the stateful phase would find the fuzzer's own key and revoke it.
+# The import is left out: schemathesis has no serializer for its bodies (JSON lines, CSV);
+# tests/api/import.rs covers its bad input line by line.
 # From the scratch folder: schemathesis keeps a cache of what it found in its working directory.
 if ! (cd "$WORK" && "$VENV/bin/schemathesis" run "http://127.0.0.1:$PORT/openapi.json" \
   --header "Authorization: Bearer $KEY" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-name 'DELETE /v1/admin/api-keys/{id}' \
+  --exclude-name 'POST /v1/admin/import' \
   --max-examples 25 --seed 7 --no-color "$@"); then
   say "failed; twofold's last log lines:"; tail -n 30 "$WORK/twofold.log" >&2
   exit 1
