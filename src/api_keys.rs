@@ -207,6 +207,11 @@ pub async fn create(
     Ok((ApiKey::try_from(row)?, secret))
 }
 
+/// Whether `presented` can be one of our keys at all: checked before any hash or query.
+pub fn well_formed(presented: &str) -> bool {
+    presented.starts_with(KEY_PREFIX) && presented.len() <= 128
+}
+
 /// The keyed hash a presented key is remembered by in this node's [`KeyCache`].
 ///
 /// [`KeyCache`]: crate::key_cache::KeyCache
@@ -228,7 +233,7 @@ pub async fn authenticate(
     presented: &str,
 ) -> Result<Option<ApiKey>, ApiError> {
     // Cheap shape check first: garbage never costs a database round trip.
-    if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
+    if !well_formed(presented) {
         return Ok(None);
     }
     let hashes = keys.hashes(HASH_DOMAIN, presented.as_bytes());

@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 use crate::audit::{self, Action, Actor, Event};
 use crate::crypto::{self, Keys};
 use crate::db::models::DeviceRow;
-use crate::db::{DbConnection, DbError, devices as q, import as db};
+use crate::db::{Db, DbConnection, DbError, devices as q, import as db};
 use crate::devices::{KIND_TOTP, aad, validate_label};
 use crate::error::ApiError;
 use crate::totp::{Algorithm, Params};
@@ -215,9 +215,9 @@ fn records<R: BufRead + 'static>(
 }
 
 /// What an import is told besides its input.
-pub struct Context<'a> {
-    pub keys: &'a Keys,
-    pub stream: &'a audit::Stream,
+pub struct Context {
+    pub keys: std::sync::Arc<Keys>,
+    pub stream: audit::Stream,
     /// The only tenant lines may name (a tenant admin key); `None`: any.
     pub scope: Option<String>,
     pub actor: Actor,
@@ -225,12 +225,24 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// Imports every line of `input`, or nothing, on a pooled connection. It runs to the end, not
+/// under the request deadline: an import cut off by a 503 would still commit behind the caller.
+pub async fn import<R: BufRead + Send + 'static>(
+    db: &Db,
+    input: R,
+    format: Format,
+    cx: Context,
+) -> Result<Imported, ImportError> {
+    db.run_to_end(move |c| Ok(run(c, input, format, &cx)))
+        .await?
+}
+
 /// Imports every line of `input` in one transaction, or nothing.
 pub fn run<R: BufRead + 'static>(
     conn: &mut DbConnection,
     input: R,
     format: Format,
-    cx: &Context<'_>,
+    cx: &Context,
 ) -> Result<Imported, ImportError> {
     conn.transaction(|c| {
         db::write_first(c)?;
@@ -285,7 +297,7 @@ fn store(
     c: &mut DbConnection,
     chunk: &mut Vec<Checked>,
     insert: bool,
-    cx: &Context<'_>,
+    cx: &Context,
     per_tenant: &mut BTreeMap<String, u64>,
 ) -> Result<Vec<LineError>, ImportError> {
     let mut bad = Vec::new();
@@ -331,11 +343,7 @@ fn store(
     Ok(bad)
 }
 
-fn row(
-    cx: &Context<'_>,
-    d: &Checked,
-    now: chrono::NaiveDateTime,
-) -> Result<DeviceRow, ImportError> {
+fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRow, ImportError> {
     let internal = |e: crypto::CryptoError| ImportError::Internal(e.to_string());
     let id = crypto::random_id().map_err(internal)?;
     Ok(DeviceRow {

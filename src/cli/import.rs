@@ -36,26 +36,16 @@ pub async fn run(args: ImportArgs, state: AppState) -> CliResult {
             std::fs::File::open(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, file))
     };
-    let (keys, stream, now) = (
-        state.keys.clone(),
-        state.audit.stream().clone(),
-        state.clock.now(),
-    );
+    let cx = Context {
+        keys: state.keys.clone(),
+        stream: state.audit.stream().clone(),
+        scope: None,
+        actor: Actor::Cli,
+        ip: None,
+        now: state.clock.now(),
+    };
     let started = Instant::now();
-    let result = state
-        .db
-        .run_to_end(move |c| {
-            let cx = Context {
-                keys: &keys,
-                stream: &stream,
-                scope: None,
-                actor: Actor::Cli,
-                ip: None,
-                now,
-            };
-            Ok(import::run(c, input, format, &cx))
-        })
-        .await?;
+    let result = import::import(&state.db, input, format, cx).await;
     match result {
         Ok(done) => {
             let secs = started.elapsed().as_secs_f64();

@@ -70,30 +70,15 @@ async fn import_devices(
         }
         body.extend_from_slice(&chunk);
     }
-    let state = state.into_inner();
-    let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
-    let (keys, stream) = (state.keys.clone(), state.audit.stream().clone());
-    let (scope, actor, now) = (key.tenant.clone(), key.actor(), state.clock.now());
-    // To the end, not under the request deadline: an import cut off by a 503 would still
-    // commit behind the caller's back.
-    let imported = state
-        .db
-        .run_to_end(move |c| {
-            let cx = Context {
-                keys: &keys,
-                stream: &stream,
-                scope,
-                actor,
-                ip,
-                now,
-            };
-            Ok(import::run(
-                c,
-                std::io::Cursor::new(body.freeze()),
-                format,
-                &cx,
-            ))
-        })
-        .await??;
+    let cx = Context {
+        keys: state.keys.clone(),
+        stream: state.audit.stream().clone(),
+        scope: key.tenant.clone(),
+        actor: key.actor(),
+        ip: crate::http::client_ip(&req, state.config.trust_forwarded_for),
+        now: state.clock.now(),
+    };
+    let body = std::io::Cursor::new(body.freeze());
+    let imported = import::import(&state.db, body, format, cx).await?;
     Ok(HttpResponse::Created().json(imported))
 }

@@ -60,7 +60,7 @@ impl FromRequest for CachedKey {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let token = token.ok_or(ApiError::InvalidApiKey)?;
-            if !token.starts_with(api_keys::KEY_PREFIX) || token.len() > 128 {
+            if !api_keys::well_formed(&token) {
                 return Err(ApiError::InvalidApiKey);
             }
             let hash = api_keys::cache_hash(&state.keys, &token);

@@ -368,22 +368,25 @@ impl RedisStore {
             // On a cluster one side may have counted alone: give it back, or a user could be
             // left at the threshold with no lock to end it.
             (Ok(u), Err(e)) => {
-                if let Attempt::Allowed { .. } = attempt_of(u)
-                    && let Err(r) = self.release(failures).await
-                {
-                    tracing::warn!(error = %r, "could not give back an uncounted attempt");
+                if let Attempt::Allowed { .. } = attempt_of(u) {
+                    self.give_back(failures).await;
                 }
                 Err(unavailable(e))
             }
             (Err(e), Ok(i)) => {
-                if hit_of(i).allowed
-                    && let Err(r) = self.release(ip.0).await
-                {
-                    tracing::warn!(error = %r, "could not give back an uncounted attempt");
+                if hit_of(i).allowed {
+                    self.give_back(ip.0).await;
                 }
                 Err(unavailable(e))
             }
             (Err(e), Err(_)) => Err(unavailable(e)),
+        }
+    }
+
+    /// [`RedisStore::release`] for an error path that already answers with an error of its own.
+    async fn give_back(&self, key: &str) {
+        if let Err(e) = self.release(key).await {
+            tracing::warn!(error = %e, "could not give back an uncounted attempt");
         }
     }
 
