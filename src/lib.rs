@@ -33,37 +33,21 @@
 //! [`key_cache`] and re-checks it in the statement that loads the devices, so a wrong code costs
 //! one statement and one store round trip (the limiter). The handler calls domain code, which runs SQL on the
 //! blocking pool ([`db::Db::run`]) and store operations under the dependency deadline. Errors
-//! become [`error::ApiError`]: a stable code and status; a dependency outage is a 503, never a
+//! become [`error::Error`]: a stable code and status; a dependency outage is a 503, never a
 //! success; an unexpected error an opaque 500 whose cause is logged under the request id.
 
-pub mod admin;
-pub mod api_keys;
-pub mod assertion;
+pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
-pub mod devices;
 pub mod error;
+pub mod factor;
 pub mod http;
-pub mod import;
-pub mod key_cache;
-pub mod limiter;
-pub mod links;
 pub mod metrics;
-pub mod phone;
-pub mod phone_devices;
-pub mod qr;
-pub mod recovery;
-pub mod rotation;
 pub mod sms;
-pub mod sms_codes;
 pub mod startup;
-pub mod state;
 pub mod store;
 pub mod telemetry;
-pub mod totp;
-pub mod users;
-pub mod verify;

@@ -9,25 +9,25 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
-use crate::assertion::{self, Assertions};
+use crate::app::assertion::{self, Assertions};
+use crate::app::limiter::Limiter;
+use crate::app::state::AppState;
 use crate::audit;
 use crate::clock::Clock;
 use crate::config::{Config, StoreUrl};
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::http;
+use crate::http::error::{json_error_handler, path_error_handler, query_error_handler};
 use crate::http::ops::OpenApiJson;
-use crate::limiter::Limiter;
+use crate::http::telemetry::RequestSpan;
 use crate::metrics::Metrics;
-use crate::state::AppState;
 use crate::store::Store;
-use crate::telemetry::RequestSpan;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("signing keys: {0}")]
-    Assertion(#[from] crate::assertion::AssertionError),
+    Assertion(#[from] crate::app::assertion::AssertionError),
     #[error("SMS gateway: {0}")]
     Sms(#[from] crate::sms::SendError),
     #[error(transparent)]
@@ -193,6 +193,6 @@ impl Application {
     }
 }
 
-async fn not_found() -> Result<actix_web::HttpResponse, crate::error::ApiError> {
-    Err(crate::error::ApiError::NotFound)
+async fn not_found() -> Result<actix_web::HttpResponse, crate::error::Error> {
+    Err(crate::error::Error::NotFound)
 }

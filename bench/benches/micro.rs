@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twofold::assertion::{Assertions, Method};
+use twofold::app::assertion::{Assertions, Method};
 use twofold::config::DatabaseUrl;
 use twofold::crypto::Keys;
 use twofold::db::Db;
-use twofold::totp::{self, Params};
+use twofold::factor::totp::{self, Params};
 
 const SEED: [u8; 20] = *b"12345678901234567890";
 const NOW: i64 = 1_700_000_000;
@@ -58,10 +58,10 @@ fn seal_open(c: &mut Criterion) {
 fn qr(c: &mut Criterion) {
     let uri = totp::otpauth_uri("twofold", "bench-0000001", &SEED, Params::default());
     c.bench_function("qr_svg_otpauth_uri", |b| {
-        b.iter(|| twofold::qr::svg(black_box(&uri)).expect("svg"))
+        b.iter(|| twofold::factor::qr::svg(black_box(&uri)).expect("svg"))
     });
     c.bench_function("qr_png_otpauth_uri", |b| {
-        b.iter(|| twofold::qr::png(black_box(&uri)).expect("png"))
+        b.iter(|| twofold::factor::qr::png(black_box(&uri)).expect("png"))
     });
 }
 

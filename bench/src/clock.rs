@@ -16,7 +16,7 @@ pub fn unix_now() -> Duration {
 }
 
 pub fn current_step() -> u64 {
-    twofold::totp::step_at(unix_now().as_secs() as i64, PERIOD)
+    twofold::factor::totp::step_at(unix_now().as_secs() as i64, PERIOD)
 }
 
 /// How far into the current step we are.

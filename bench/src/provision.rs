@@ -91,7 +91,7 @@ async fn one(
     let secret = seeds::base32_decode(&enrolled.secret)
         .ok_or_else(|| format!("{user}: the secret is not base32"))?;
     let step = clock::current_step();
-    let code = twofold::totp::code_at_step(&secret, Default::default(), step);
+    let code = twofold::factor::totp::code_at_step(&secret, Default::default(), step);
     let (status, body) = post(
         client,
         format!(

@@ -257,7 +257,7 @@ async fn verify_valid(sh: &Shared, task: &mut Task) -> Flow {
                     .record(Duration::ZERO, Some("client: no seed".into()));
                 return Flow::Continue;
             };
-            let code = twofold::totp::code_at_step(&secret, Default::default(), step);
+            let code = twofold::factor::totp::code_at_step(&secret, Default::default(), step);
             let sent = (clock::current_step(), clock::into_step());
             let failure = verify(sh, task, user, &code, StatusCode::OK).await;
             sh.users.release(user);
@@ -324,7 +324,7 @@ async fn verify_wrong(sh: &Shared, task: &mut Task) -> Flow {
     // Wrong for every step the server might still accept while this request is in flight.
     let now = clock::current_step();
     let valid: Vec<String> = (now - 2..=now + 2)
-        .map(|s| twofold::totp::code_at_step(&secret, Default::default(), s))
+        .map(|s| twofold::factor::totp::code_at_step(&secret, Default::default(), s))
         .collect();
     let mut guess = task.random() % 1_000_000;
     let code = loop {
@@ -374,7 +374,8 @@ async fn enroll(sh: &Shared, task: &mut Task) -> Result<(), String> {
     send(sh, task, Method::GET, &path, None, StatusCode::OK)
         .await
         .map_err(step("qr.svg"))?;
-    let code = twofold::totp::code_at_step(&secret, Default::default(), clock::current_step());
+    let code =
+        twofold::factor::totp::code_at_step(&secret, Default::default(), clock::current_step());
     let path = format!("/v1/users/{user}/devices/{id}/confirm");
     let body = format!(r#"{{"code":"{code}"}}"#);
     send(sh, task, Method::POST, &path, Some(body), StatusCode::OK)

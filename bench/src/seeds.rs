@@ -38,7 +38,7 @@ pub fn write(out: impl Write, count: u64, format: Format) -> io::Result<()> {
     }
     for i in 0..count {
         let user = user(i);
-        let secret = twofold::totp::base32_secret(&secret(i));
+        let secret = twofold::factor::totp::base32_secret(&secret(i));
         match format {
             Format::Jsonl => writeln!(
                 out,
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn base32_round_trip() {
         let s = secret(42);
-        let text = twofold::totp::base32_secret(&s);
+        let text = twofold::factor::totp::base32_secret(&s);
         assert_eq!(text.len(), 32);
         assert_eq!(base32_decode(&text).as_deref(), Some(&s[..]));
         assert_eq!(base32_decode("abc"), None);

@@ -9,14 +9,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for digits in [6u8, 8] {
-        if twofold::totp::is_well_formed(s, digits) {
+        if twofold::factor::totp::is_well_formed(s, digits) {
             assert_eq!(s.len(), usize::from(digits));
             assert!(s.bytes().all(|b| b.is_ascii_digit()));
         }
     }
-    if let Some(canonical) = twofold::recovery::parse(s) {
+    if let Some(canonical) = twofold::app::recovery::parse(s) {
         assert_eq!(
-            twofold::recovery::parse(&canonical).as_deref(),
+            twofold::app::recovery::parse(&canonical).as_deref(),
             Some(canonical.as_str())
         );
         assert!(canonical.is_ascii());

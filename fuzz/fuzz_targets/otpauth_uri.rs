@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use twofold::totp::{Algorithm, Params};
+use twofold::factor::totp::{Algorithm, Params};
 
 fuzz_target!(|input: (String, String, Vec<u8>, u8)| {
     let (issuer, account, secret, pick) = input;
@@ -11,7 +11,7 @@ fuzz_target!(|input: (String, String, Vec<u8>, u8)| {
     let digits = if pick & 4 == 0 { 6 } else { 8 };
     let period = if pick & 8 == 0 { 30 } else { 60 };
     let params = Params::new(algorithm, digits, period).expect("valid parameters");
-    let uri = twofold::totp::otpauth_uri(&issuer, &account, &secret, params);
+    let uri = twofold::factor::totp::otpauth_uri(&issuer, &account, &secret, params);
     let url = url::Url::parse(&uri).expect("an otpauth URI is a URL");
     assert_eq!(url.scheme(), "otpauth");
     let label = url.path().trim_start_matches('/');
@@ -23,7 +23,7 @@ fuzz_target!(|input: (String, String, Vec<u8>, u8)| {
     let q: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     assert_eq!(get("issuer").as_deref(), Some(issuer.as_str()));
-    assert_eq!(get("secret"), Some(twofold::totp::base32_secret(&secret)));
+    assert_eq!(get("secret"), Some(twofold::factor::totp::base32_secret(&secret)));
     assert_eq!(get("digits"), Some(digits.to_string()));
     assert_eq!(get("period"), Some(period.to_string()));
 });

@@ -19,8 +19,8 @@ use crate::crypto::Keys;
 use crate::db::models::NewAuditEvent;
 use crate::db::{DbConnection, DbError};
 
-/// The predecessor of the first event of every stream.
-pub const GENESIS: [u8; 32] = [0; 32];
+/// The predecessor of the first event of every stream (kept with the table that stores heads).
+pub use crate::db::audit::GENESIS;
 const DOMAIN: &str = "audit-chain-v1";
 
 /// The bytes event `e` is MACed over, after its predecessor's MAC `prev`.

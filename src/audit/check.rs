@@ -13,8 +13,7 @@ use crate::db::models::AuditEventRow;
 use crate::db::{Db, DbError};
 
 const PAGE: i64 = 1000;
-/// The stream of events written before the chain existed (migration 000002).
-pub const UNCHAINED: &str = "unchained";
+pub use crate::db::audit::UNCHAINED;
 
 /// The first broken link of a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use clap::Subcommand;
 
 use super::CliResult;
+use crate::app::state::AppState;
 use crate::audit::check;
-use crate::state::AppState;
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::CliResult;
+use crate::app::import::{self, Context, Format, ImportError};
+use crate::app::state::AppState;
 use crate::audit::Actor;
-use crate::import::{self, Context, Format, ImportError};
-use crate::state::AppState;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
-use crate::api_keys::{self, NewApiKey, Role};
+use crate::app::api_keys::{self, NewApiKey, Role};
+use crate::app::state::AppState;
 use crate::audit::Actor;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, DatabaseUrl, Environment};
 use crate::startup::{self, Application};
-use crate::state::AppState;
 
 #[derive(Debug, Parser)]
 #[command(name = "twofold", version, about = "Self-hosted second-factor service")]
@@ -123,7 +123,7 @@ async fn run(command: Command, config: Config) -> CliResult {
         Command::Import(args) => import::run(args, offline_state(config, clock).await?).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = offline_state(config, clock).await?;
-            let r = crate::rotation::rotate(&state, Actor::Cli).await?;
+            let r = crate::app::rotation::rotate(&state, Actor::Cli).await?;
             eprintln!(
                 "twofold: new signing key {}; re-wrapped {} device secret(s) and {} signing \
                  key(s) under master key {}",

@@ -232,15 +232,6 @@ pub struct LockoutPolicy {
     pub ip_window: Duration,
 }
 
-/// Where durable state lives, decided from the URL scheme (never guessed).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A file path for SQLite.
-    Sqlite(PathBuf),
-    /// A libpq connection URL, kept as given.
-    Postgres(String),
-}
-
 /// Where ephemeral state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreUrl {
@@ -248,25 +239,6 @@ pub enum StoreUrl {
     Redis(String),
     /// Redis Cluster nodes.
     RedisCluster(Vec<String>),
-}
-
-/// Where the master key comes from.
-#[derive(Clone)]
-pub enum MasterKeySource {
-    Value(String),
-    File(PathBuf),
-    /// Development only: generated into the data dir on first start.
-    Generated(PathBuf),
-}
-
-impl std::fmt::Debug for MasterKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MasterKeySource::Value(_) => f.write_str("Value(<redacted>)"),
-            MasterKeySource::File(p) => f.debug_tuple("File").field(p).finish(),
-            MasterKeySource::Generated(p) => f.debug_tuple("Generated").field(p).finish(),
-        }
-    }
 }
 
 /// Earlier master keys; never shown by `Debug`.
@@ -314,8 +286,8 @@ pub struct SmsConfig {
     pub transport: crate::sms::Transport,
     /// `{issuer}`, `{code}` and `{host}` are filled in.
     pub template: String,
-    pub countries: crate::phone::Allowed,
-    pub limits: crate::sms::limits::SmsLimits,
+    pub countries: crate::factor::phone::Allowed,
+    pub limits: SmsLimits,
 }
 
 /// The default message: the code for people, then the WebOTP line (`@host #code`) so browsers
@@ -616,5 +588,10 @@ fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
 }
 
 mod sms;
+pub use self::sms::SmsLimits;
+// The value types of the adapters they configure live with those adapters (which import no
+// config); they are named here too, where the settings are.
+pub use crate::crypto::MasterKeySource;
+pub use crate::db::DatabaseUrl;
 #[cfg(test)]
 mod tests;

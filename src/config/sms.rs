@@ -100,9 +100,9 @@ impl RawConfig {
         if !template.contains("{code}") {
             return Err(invalid("sms_template", "must contain {code}"));
         }
-        let countries = crate::phone::Allowed::parse(&self.sms_countries)
+        let countries = crate::factor::phone::Allowed::parse(&self.sms_countries)
             .map_err(|e| invalid("sms_countries", e))?;
-        let limits = crate::sms::limits::SmsLimits {
+        let limits = SmsLimits {
             per_number_10min: self.sms_per_number_10min,
             per_number_day: self.sms_per_number_day,
             per_prefix_hour: self.sms_per_prefix_hour,
@@ -121,5 +121,33 @@ impl RawConfig {
             countries,
             limits,
         })
+    }
+}
+
+/// Every send limit; the defaults are those of issue 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsLimits {
+    pub per_number_10min: u64,
+    pub per_number_day: u64,
+    /// Per number minus its last 4 digits (`Phone::prefix`): pumping through sequential numbers.
+    pub per_prefix_hour: u64,
+    pub per_ip_hour: u64,
+    pub per_user_hour: u64,
+    pub per_country_hour: u64,
+    /// Messages per UTC day across all tenants; exceeding it trips the breaker.
+    pub daily_budget: u64,
+}
+
+impl Default for SmsLimits {
+    fn default() -> SmsLimits {
+        SmsLimits {
+            per_number_10min: 3,
+            per_number_day: 10,
+            per_prefix_hour: 20,
+            per_ip_hour: 1000,
+            per_user_hour: 10,
+            per_country_hour: 500,
+            daily_budget: 10_000,
+        }
     }
 }

@@ -8,6 +8,11 @@ use super::schema::audit_events::dsl as e;
 use super::schema::audit_streams::dsl as s;
 use super::{DbConnection, DbError};
 
+/// The predecessor of the first event of every stream.
+pub const GENESIS: [u8; 32] = [0; 32];
+/// The stream of events written before the chain existed (migration 000002).
+pub const UNCHAINED: &str = "unchained";
+
 /// On PostgreSQL one multi-row insert per 1000 rows, so a batch holds its stream's row lock no
 /// longer than it must; SQLite (in-process, one writer) takes them one by one.
 pub fn insert(conn: &mut DbConnection, rows: &[NewAuditEvent]) -> Result<(), DbError> {
@@ -64,7 +69,7 @@ pub fn open_stream(
         s::started_at.eq(at),
         s::key_id.eq(key_id),
         s::seq.eq(0i64),
-        s::head.eq(crate::audit::chain::GENESIS.to_vec()),
+        s::head.eq(GENESIS.to_vec()),
     );
     // ON CONFLICT does not compile on the multi-backend connection: run it on the concrete one.
     match conn {
@@ -132,7 +137,7 @@ pub fn unchained_ids(
     limit: i64,
 ) -> Result<Vec<(i64, i64)>, DbError> {
     Ok(e::audit_events
-        .filter(e::stream.eq(crate::audit::check::UNCHAINED))
+        .filter(e::stream.eq(UNCHAINED))
         .filter(e::id.gt(after_id))
         .select((e::id, e::seq))
         .order(e::id.asc())

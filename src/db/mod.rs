@@ -15,7 +15,7 @@ pub mod schema;
 pub mod signing_keys;
 pub mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -26,6 +26,15 @@ pub use self::pool::Db;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Where durable state lives, decided from the URL scheme (never guessed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path for SQLite.
+    Sqlite(PathBuf),
+    /// A libpq connection URL, kept as given.
+    Postgres(String),
+}
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -83,12 +92,12 @@ impl DbError {
     }
 }
 
-impl From<DbError> for crate::error::ApiError {
+impl From<DbError> for crate::error::Error {
     fn from(e: DbError) -> Self {
         if e.is_unavailable() {
-            crate::error::ApiError::unavailable(e)
+            crate::error::Error::Unavailable(Box::new(e))
         } else {
-            crate::error::ApiError::internal(e)
+            crate::error::Error::Internal(Box::new(e))
         }
     }
 }

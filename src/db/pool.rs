@@ -14,8 +14,8 @@ use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use super::DatabaseUrl;
 use super::{DbConnection, DbError, create_parent_dir};
-use crate::config::DatabaseUrl;
 
 /// How recently a connection must have completed a call to skip the check on checkout.
 const PROVEN_FOR: Duration = Duration::from_secs(1);

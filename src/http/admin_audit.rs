@@ -5,12 +5,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::{self, AuditPage};
-use crate::api_keys::ApiKey;
+use crate::app::admin::{self, AuditPage};
+use crate::app::api_keys::ApiKey;
+use crate::app::state::AppState;
 use crate::db::audit::Filter;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::Error;
 use crate::http::auth::Admin;
-use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(search);
@@ -37,7 +38,7 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     /// The filter this query asks for, inside what `key` may see.
-    pub fn filter(self, key: &ApiKey) -> Result<Filter, ApiError> {
+    pub fn filter(self, key: &ApiKey) -> Result<Filter, Error> {
         let tenant = match (&key.tenant, self.tenant.as_deref()) {
             (None, Some("*")) => None,
             (_, requested) => Some(key.tenant_for(requested)?),
@@ -74,7 +75,7 @@ async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
     Admin(key): Admin,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: AuditQuery = crate::http::query(&req)?;
     let limit = query.limit.unwrap_or(admin::DEFAULT_LIMIT);
     let filter = query.filter(&key)?;

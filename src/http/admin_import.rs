@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, ErrorBody};
+use crate::app::import::{self, Context, Format, Imported};
+use crate::app::state::AppState;
+use crate::error::Error;
 use crate::http::auth::Admin;
-use crate::import::{self, Context, Format, Imported};
-use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 /// Larger imports go through `twofold import`, which streams its file.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -17,7 +18,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(import_devices);
 }
 
-fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
+fn format_of(req: &HttpRequest) -> Result<Format, Error> {
     let kind = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -29,7 +30,7 @@ fn format_of(req: &HttpRequest) -> Result<Format, ApiError> {
             Ok(Format::Jsonl)
         }
         Some("text/csv") => Ok(Format::Csv),
-        _ => Err(ApiError::InvalidRequest(
+        _ => Err(Error::InvalidRequest(
             "Content-Type must be application/x-ndjson (JSON lines) or text/csv".into(),
         )),
     }
@@ -58,13 +59,13 @@ async fn import_devices(
     state: web::Data<AppState>,
     Admin(key): Admin,
     mut payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let format = format_of(&req)?;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::InvalidRequest(format!("body: {e}")))?;
+        let chunk = chunk.map_err(|e| Error::InvalidRequest(format!("body: {e}")))?;
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(ApiError::InvalidRequest(
+            return Err(Error::InvalidRequest(
                 "larger than 16 MiB: split it, or use `twofold import`".into(),
             ));
         }

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::admin::{self, UserDetail, UserPage};
-use crate::error::{ApiError, ErrorBody};
+use crate::app::admin::{self, UserDetail, UserPage};
+use crate::app::state::AppState;
+use crate::error::Error;
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::{TenantQuery, query, subject_and_caller};
-use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(search)
@@ -47,7 +48,7 @@ async fn search(
     req: HttpRequest,
     state: web::Data<AppState>,
     Admin(key): Admin,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: SearchQuery = query(&req)?;
     let tenant = key.tenant_for(query.tenant.as_deref())?;
     let page = admin::search_users(
@@ -79,7 +80,7 @@ async fn show(
     state: web::Data<AppState>,
     Admin(key): Admin,
     user: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: TenantQuery = query(&req)?;
     let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     Ok(HttpResponse::Ok().json(admin::user(&state, &subject).await?))
@@ -103,7 +104,7 @@ async fn unlock(
     state: web::Data<AppState>,
     Admin(key): Admin,
     user: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: TenantQuery = query(&req)?;
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     admin::unlock(&state, &subject, &caller).await?;
@@ -129,7 +130,7 @@ async fn revoke_all(
     state: web::Data<AppState>,
     Admin(key): Admin,
     user: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: TenantQuery = query(&req)?;
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     admin::revoke_all(&state, &subject, &caller).await?;

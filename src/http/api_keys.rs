@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, web};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_keys::{self, ApiKey};
-use crate::error::{ApiError, ErrorBody};
+use crate::app::api_keys::{self, ApiKey};
+use crate::app::state::AppState;
+use crate::error::Error;
 use crate::http::TenantQuery;
 use crate::http::auth::Admin;
-use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(list).service(revoke);
@@ -35,7 +36,7 @@ async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
     Admin(caller): Admin,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let query: TenantQuery = crate::http::query(&req)?;
     let tenant = match (&caller.tenant, query.tenant) {
         (Some(own), _) => Some(own.clone()),
@@ -67,7 +68,7 @@ async fn revoke(
     state: web::Data<AppState>,
     Admin(caller): Admin,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let now = state.clock.now();
     let id = id.into_inner();
     state.key_cache.evict(&id);

@@ -8,10 +8,10 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use crate::api_keys::{self, ApiKey};
+use crate::app::api_keys::{self, ApiKey};
+use crate::app::state::AppState;
 use crate::audit::{Action, Event};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::Error;
 
 pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -22,18 +22,18 @@ pub(crate) fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 impl FromRequest for ApiKey {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<ApiKey, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<ApiKey, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
-            let token = token.ok_or(ApiError::InvalidApiKey)?;
+            let state = state.ok_or_else(|| Error::internal("AppState is not registered"))?;
+            let token = token.ok_or(Error::InvalidApiKey)?;
             api_keys::authenticate(&state.db, &state.keys, &token)
                 .await?
-                .ok_or(ApiError::InvalidApiKey)
+                .ok_or(Error::InvalidApiKey)
         })
     }
 }
@@ -42,7 +42,7 @@ impl FromRequest for ApiKey {
 /// `unconfirmed`, and verify re-checks it in the statement that loads the devices), else looked
 /// up now and remembered. Every other route takes [`ApiKey`], looked up each time.
 ///
-/// [`KeyCache`]: crate::key_cache::KeyCache
+/// [`KeyCache`]: crate::app::key_cache::KeyCache
 #[derive(Debug, Clone)]
 pub struct CachedKey {
     pub key: ApiKey,
@@ -51,17 +51,17 @@ pub struct CachedKey {
 }
 
 impl FromRequest for CachedKey {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<CachedKey, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<CachedKey, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
-            let token = token.ok_or(ApiError::InvalidApiKey)?;
+            let state = state.ok_or_else(|| Error::internal("AppState is not registered"))?;
+            let token = token.ok_or(Error::InvalidApiKey)?;
             if !api_keys::well_formed(&token) {
-                return Err(ApiError::InvalidApiKey);
+                return Err(Error::InvalidApiKey);
             }
             let hash = api_keys::cache_hash(&state.keys, &token);
             if let Some(key) = state.key_cache.get(&hash) {
@@ -70,7 +70,7 @@ impl FromRequest for CachedKey {
             }
             let key = api_keys::authenticate(&state.db, &state.keys, &token)
                 .await?
-                .ok_or(ApiError::InvalidApiKey)?;
+                .ok_or(Error::InvalidApiKey)?;
             state.key_cache.put(hash, key.clone());
             Ok(CachedKey {
                 key,
@@ -85,8 +85,8 @@ impl FromRequest for CachedKey {
 pub struct Admin(pub ApiKey);
 
 impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Admin, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Admin, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = ApiKey::from_request(req, payload);
@@ -104,7 +104,7 @@ impl FromRequest for Admin {
         Box::pin(async move {
             let key = key.await?;
             if !key.is_admin() {
-                return Err(ApiError::Forbidden);
+                return Err(Error::Forbidden);
             }
             // SEC-33: every use of an admin key on an admin route, in the background writer,
             // under the tenant and user it concerns, so "what happened to this account" shows it.

@@ -5,13 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_keys::ApiKey;
-use crate::devices::{self, Device, EnrollTotp, Enrolled};
-use crate::error::{ApiError, ErrorBody};
+use crate::app::api_keys::ApiKey;
+use crate::app::devices::{self, Device, EnrollTotp, Enrolled};
+use crate::app::phone_devices::{self, EnrollSms, EnrolledSms, SendSms, SmsSent};
+use crate::app::state::AppState;
+use crate::app::verify::{self, ConfirmRequest};
+use crate::error::Error;
+use crate::http::error::ErrorBody;
 use crate::http::{TenantQuery, subject_and_caller};
-use crate::phone_devices::{self, EnrollSms, EnrolledSms, SendSms, SmsSent};
-use crate::state::AppState;
-use crate::verify::{self, ConfirmRequest};
 
 pub fn register(cfg: &mut ServiceConfig) {
     // Literal paths before `{id}` ones, so route patterns (metrics, logs) name the right route.
@@ -62,7 +63,7 @@ async fn enroll_totp(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Json<EnrollTotp>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let enrolled = devices::enroll_totp(&state, &subject, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(enrolled))
@@ -74,7 +75,7 @@ async fn pending_uri(
     key: &ApiKey,
     path: (String, String),
     query: &TenantQuery,
-) -> Result<String, ApiError> {
+) -> Result<String, Error> {
     let (user, id) = path;
     let (subject, _) = subject_and_caller(req, state, key, user, query)?;
     let row = devices::pending(state, &subject, id).await?;
@@ -98,9 +99,9 @@ async fn qr_png(
     key: ApiKey,
     path: web::Path<(String, String)>,
     query: web::Query<TenantQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
-    let png = crate::qr::png(&uri).map_err(ApiError::internal)?;
+    let png = crate::factor::qr::png(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
 
@@ -121,9 +122,9 @@ async fn qr_svg(
     key: ApiKey,
     path: web::Path<(String, String)>,
     query: web::Query<TenantQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
-    let svg = crate::qr::svg(&uri).map_err(ApiError::internal)?;
+    let svg = crate::factor::qr::svg(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
@@ -149,7 +150,7 @@ async fn confirm(
     path: web::Path<(String, String)>,
     query: web::Query<TenantQuery>,
     body: web::Json<ConfirmRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (user, id) = path.into_inner();
     let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
     let (device, assertion) =
@@ -171,7 +172,7 @@ async fn list(
     key: ApiKey,
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let devices = devices::list(&state, &subject).await?;
     Ok(HttpResponse::Ok().json(DeviceList { devices }))
@@ -194,7 +195,7 @@ async fn revoke(
     key: ApiKey,
     path: web::Path<(String, String)>,
     query: web::Query<TenantQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (user, id) = path.into_inner();
     let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
     devices::revoke(&state, &subject, &caller, id).await?;
@@ -225,7 +226,7 @@ async fn enroll_sms(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Json<EnrollSms>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let enrolled = phone_devices::enroll(&state, &subject, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(enrolled))
@@ -254,7 +255,7 @@ async fn send_sms(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let body: SendSms = crate::http::optional_json(&body)?;
     let sent = phone_devices::send_code(&state, &subject, &caller, body).await?;

@@ -4,7 +4,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::state::AppState;
+use crate::app::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(jwks);

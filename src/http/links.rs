@@ -3,11 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_keys::ApiKey;
-use crate::error::{ApiError, ErrorBody};
+use crate::app::api_keys::ApiKey;
+use crate::app::links::{self, Link, LinkRequest};
+use crate::app::state::AppState;
+use crate::error::Error;
+use crate::http::error::ErrorBody;
 use crate::http::{TenantQuery, subject_and_caller};
-use crate::links::{self, Link, LinkRequest};
-use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(create);
@@ -34,7 +35,7 @@ async fn create(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Json<LinkRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let link = links::create(
         &state.keys,

@@ -10,8 +10,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use tracing_actix_web::RequestId;
 
-use crate::error::ErrorBody;
-use crate::state::AppState;
+use crate::app::state::AppState;
+use crate::http::error::ErrorBody;
 
 /// Records the request in the metrics and writes one access-log line (inside the request span, so
 /// with its request id). Logs the route pattern, never the raw path.

@@ -8,6 +8,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod console;
 pub mod devices;
+pub mod error;
 pub mod jwks;
 pub mod links;
 pub mod middleware;
@@ -15,16 +16,17 @@ pub mod ops;
 pub mod pages;
 pub mod recovery;
 pub mod sms_breaker;
+pub mod telemetry;
 pub mod verify;
 
 use actix_web::HttpRequest;
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::api_keys::ApiKey;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
+use crate::app::api_keys::ApiKey;
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
+use crate::error::Error;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -138,7 +140,7 @@ pub fn subject_and_caller(
     key: &ApiKey,
     user: String,
     query: &TenantQuery,
-) -> Result<(Subject, Caller), ApiError> {
+) -> Result<(Subject, Caller), Error> {
     let tenant = key.tenant_for(query.tenant.as_deref())?;
     let subject = Subject::new(tenant, user)?;
     let caller = Caller {
@@ -153,30 +155,30 @@ pub fn subject_and_caller(
 /// The query string, read inside the handler. Admin routes read theirs this way: actix runs a
 /// handler's extractors side by side, and a malformed query must not answer before the key is
 /// judged (a client key gets 403 on every admin route, whatever its query).
-pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Error> {
     query_string(req.query_string())
 }
 
 /// A urlencoded form body into `T`: the pages and the console read theirs inside the handler,
 /// once the session or flow has been judged.
-pub fn form_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub fn form_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     let text = std::str::from_utf8(body)
-        .map_err(|_| ApiError::InvalidRequest("the form is not UTF-8".into()))?;
+        .map_err(|_| Error::InvalidRequest("the form is not UTF-8".into()))?;
     query_string(text)
 }
 
 /// `application/x-www-form-urlencoded` text (a query string or a form body) into `T`.
-pub fn query_string<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+pub fn query_string<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     actix_web::web::Query::<T>::from_query(text)
         .map(actix_web::web::Query::into_inner)
-        .map_err(|e| ApiError::InvalidRequest(format!("invalid query or form: {e}")))
+        .map_err(|e| Error::InvalidRequest(format!("invalid query or form: {e}")))
 }
 
 /// An optional JSON body: empty means the default; anything else must parse.
-pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
     serde_json::from_slice(body)
-        .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))
+        .map_err(|e| Error::InvalidRequest(format!("invalid JSON body: {e}")))
 }

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
+use crate::app::state::AppState;
+use crate::error::Error;
+use crate::http::error::ErrorBody;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(healthz)
@@ -35,7 +36,7 @@ async fn healthz() -> HttpResponse {
     (status = 503, description = "database or store unavailable", body = ErrorBody),
 ))]
 #[get("/readyz")]
-async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     let (db, store) = tokio::join!(state.db.ping(), state.store.ping());
     db?;
     store?;

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::api_keys::ApiKey;
-use crate::error::{ApiError, ErrorBody};
+use crate::app::api_keys::ApiKey;
+use crate::app::recovery;
+use crate::app::state::AppState;
+use crate::error::Error;
+use crate::http::error::ErrorBody;
 use crate::http::{TenantQuery, subject_and_caller};
-use crate::recovery;
-use crate::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(create);
@@ -51,7 +52,7 @@ async fn create(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let body: NewRecoveryCodes = crate::http::optional_json(&body)?;
     let codes = recovery::create(&state, &subject, &caller, body.step_up.as_deref()).await?;

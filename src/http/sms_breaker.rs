@@ -5,11 +5,12 @@ use diesel::Connection;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app::sms_limits as limits;
+use crate::app::state::AppState;
 use crate::audit::{Action, Event};
-use crate::error::{ApiError, ErrorBody};
+use crate::error::Error;
 use crate::http::auth::Admin;
-use crate::sms::limits;
-use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(status).service(reset);
@@ -17,11 +18,11 @@ pub fn register(cfg: &mut ServiceConfig) {
 
 /// The budget and its breaker are shared by every tenant: only an admin of every tenant may see
 /// or reset them.
-fn every_tenant(admin: &crate::api_keys::ApiKey) -> Result<(), ApiError> {
+fn every_tenant(admin: &crate::app::api_keys::ApiKey) -> Result<(), Error> {
     if admin.tenant.is_none() {
         Ok(())
     } else {
-        Err(ApiError::Forbidden)
+        Err(Error::Forbidden)
     }
 }
 
@@ -38,7 +39,7 @@ pub struct BreakerStatus {
     responses((status = 200, body = BreakerStatus), (status = 403, body = ErrorBody))
 )]
 #[get("/v1/admin/sms/breaker")]
-async fn status(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, ApiError> {
+async fn status(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, Error> {
     every_tenant(&admin)?;
     let tripped = limits::breaker_tripped(&state.store).await?;
     Ok(HttpResponse::Ok().json(BreakerStatus { tripped }))
@@ -55,7 +56,7 @@ async fn reset(
     req: HttpRequest,
     state: web::Data<AppState>,
     Admin(admin): Admin,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     every_tenant(&admin)?;
     let now = state.clock.now();
     limits::reset_breaker(&state.store, now).await?;

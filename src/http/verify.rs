@@ -3,11 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, ErrorBody};
+use crate::app::state::AppState;
+use crate::app::verify::{self, Verified, VerifyRequest};
+use crate::error::Error;
 use crate::http::auth::CachedKey;
+use crate::http::error::ErrorBody;
 use crate::http::{TenantQuery, subject_and_caller};
-use crate::state::AppState;
-use crate::verify::{self, Verified, VerifyRequest};
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(verify_code);
@@ -36,7 +37,7 @@ async fn verify_code(
     user: web::Path<String>,
     query: web::Query<TenantQuery>,
     body: web::Json<VerifyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (subject, mut caller) =
         subject_and_caller(&req, &state, &key.key, user.into_inner(), &query)?;
     caller.unconfirmed_key = key.unconfirmed;

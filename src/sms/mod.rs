@@ -20,7 +20,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-pub mod limits;
 mod log;
 mod twilio;
 mod webhook;

@@ -22,9 +22,9 @@ pub enum StoreError {
     Timeout(Duration),
 }
 
-impl From<StoreError> for crate::error::ApiError {
+impl From<StoreError> for crate::error::Error {
     fn from(e: StoreError) -> Self {
-        crate::error::ApiError::unavailable(e)
+        crate::error::Error::unavailable(e)
     }
 }
 

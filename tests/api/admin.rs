@@ -34,7 +34,7 @@ pub async fn audit_of(app: &TestApp, action: &str) -> Vec<AuditEventRow> {
 
 /// The id of the key whose secret this is.
 pub async fn key_id(app: &TestApp, secret: &str) -> String {
-    twofold::api_keys::authenticate(&app.state.db, &app.state.keys, secret)
+    twofold::app::api_keys::authenticate(&app.state.db, &app.state.keys, secret)
         .await
         .unwrap()
         .expect("an active key")

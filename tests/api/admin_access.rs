@@ -2,8 +2,8 @@
 //! its tenant; a client key is refused before anything happens.
 
 use serde_json::{Value, json};
-use twofold::api_keys::Role;
-use twofold::totp::Params;
+use twofold::app::api_keys::Role;
+use twofold::factor::totp::Params;
 
 use crate::admin::{audit_of, detail, key_id};
 use crate::helpers::{

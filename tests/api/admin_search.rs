@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 
 use crate::admin::time;
 use crate::helpers::{Backend, TestApp, assert_error, make_key, spawn_app, start_time};

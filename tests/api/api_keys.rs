@@ -1,7 +1,7 @@
 //! Bearer authentication and the API key admin routes (SEC-22, SEC-26).
 
 use diesel::prelude::*;
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 use twofold::db::schema::{api_keys, audit_events};
 
 use crate::helpers::{Backend, assert_error, make_key, spawn_app};

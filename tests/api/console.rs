@@ -3,7 +3,7 @@
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 
 use crate::helpers::{Backend, TestApp, make_key, spawn_app};
 
@@ -465,14 +465,14 @@ async fn cookies_are_secure_behind_tls(backend: Backend) {
 async fn dot_user_ids_work_in_the_console(backend: Backend) {
     let app = spawn_app(backend).await;
     // An HTTP client normalizes `..` out of a path too: enroll it through the domain code.
-    let subject = twofold::users::Subject::new("default".into(), "..".into()).unwrap();
-    let caller = twofold::users::Caller {
+    let subject = twofold::app::users::Subject::new("default".into(), "..".into()).unwrap();
+    let caller = twofold::app::users::Caller {
         actor: twofold::audit::Actor::Cli,
         is_admin: true,
         ip: None,
         unconfirmed_key: None,
     };
-    twofold::devices::enroll_totp(&app.state, &subject, &caller, Default::default())
+    twofold::app::devices::enroll_totp(&app.state, &subject, &caller, Default::default())
         .await
         .unwrap();
     let mut b = Browser::new(&app);

@@ -7,7 +7,7 @@ use std::process::Command;
 use chrono::{DateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 use twofold::clock::Clock;
 use twofold::db::schema::devices;
 

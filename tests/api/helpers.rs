@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use twofold::api_keys::{self, NewApiKey, Role};
+use twofold::app::api_keys::{self, NewApiKey, Role};
+use twofold::app::state::AppState;
 use twofold::audit::Actor;
 use twofold::clock::{Clock, ManualClock};
 use twofold::config::{Config, RawConfig};
+use twofold::factor::totp::{self, Params};
 use twofold::startup::Application;
-use twofold::state::AppState;
-use twofold::totp::{self, Params};
 
 /// Runs each named `async fn(Backend)` once per backend pair, as `sqlite::name` and `postgres::name`.
 #[macro_export]

@@ -3,9 +3,9 @@
 
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 use twofold::clock::Clock;
-use twofold::totp::{self, Algorithm, Params};
+use twofold::factor::totp::{self, Algorithm, Params};
 
 use crate::admin::audit_of;
 use crate::audit_cli::twofold;

@@ -95,10 +95,10 @@ async fn success_resets_the_count(backend: Backend) {
 /// SEC-17: a success evaluated while the lock was being set (attempts in flight together) clears
 /// the failure count but leaves the lock in place.
 async fn success_does_not_lift_an_active_lock(backend: Backend) {
+    use twofold::app::limiter::AfterFailure;
     use twofold::clock::Clock;
-    use twofold::limiter::AfterFailure;
     let app = spawn_app(backend).await;
-    let alice = twofold::users::Subject::new("default".into(), "alice".into()).unwrap();
+    let alice = twofold::app::users::Subject::new("default".into(), "alice".into()).unwrap();
     let (limiter, now) = (&app.state.limiter, app.clock.now());
     let mut in_flight = Vec::new();
     for _ in 0..10 {
@@ -117,7 +117,7 @@ async fn success_does_not_lift_an_active_lock(backend: Backend) {
     limiter.succeeded(fifth).await.unwrap();
     let err = limiter.begin(&alice, None, now).await.unwrap_err();
     assert!(
-        matches!(err, twofold::error::ApiError::RateLimited { retry_after_secs } if retry_after_secs >= 899)
+        matches!(err, twofold::error::Error::RateLimited { retry_after_secs } if retry_after_secs >= 899)
     );
 }
 
@@ -202,7 +202,7 @@ async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
     for _ in 0..20 {
         assert_eq!(app.verify("victim", json!("000000")).await.status(), 429);
     }
-    let victim = twofold::users::Subject::new("default".into(), "victim".into()).unwrap();
+    let victim = twofold::app::users::Subject::new("default".into(), "victim".into()).unwrap();
     let now = app.clock.now();
     // Each from an address of its own: an address's limit (2) counts attempts in flight.
     for i in 0..10 {

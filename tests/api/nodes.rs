@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use twofold::totp::{self, Params};
+use twofold::factor::totp::{self, Params};
 
 use crate::helpers::{PgDatabase, base32_decode, random_suffix, test_redis_url};
 

@@ -5,7 +5,7 @@
 use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
 use twofold::clock::Clock;
-use twofold::totp::{self, Params};
+use twofold::factor::totp::{self, Params};
 
 use crate::assertions::decode_assertion;
 use crate::helpers::{Backend, TestApp, base32_decode, spawn_app};

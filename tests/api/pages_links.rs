@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
-use twofold::api_keys::{self, NewApiKey, Role};
+use twofold::app::api_keys::{self, NewApiKey, Role};
 use twofold::audit::Actor;
 
 use crate::helpers::{Backend, TestApp, assert_error, spawn_app, spawn_app_with, start_time};

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeDelta, Utc};
 use reqwest::header::SET_COOKIE;
 use serde_json::{Value, json};
-use twofold::totp::Params;
+use twofold::factor::totp::Params;
 
 use crate::assertions::decode_assertion;
 use crate::helpers::{Backend, Enrollment, TestApp, assert_error, base32_decode, spawn_app};

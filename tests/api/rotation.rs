@@ -42,7 +42,7 @@ async fn rotation_rewraps_everything_under_the_new_master_key(backend: Backend) 
         .json::<serde_json::Value>()
         .await
         .unwrap();
-    let rotated = twofold::rotation::rotate(&app.state, Actor::Cli)
+    let rotated = twofold::app::rotation::rotate(&app.state, Actor::Cli)
         .await
         .unwrap();
     assert_eq!(rotated.devices_rewrapped, 1);
@@ -81,7 +81,7 @@ async fn rotation_rewraps_everything_under_the_new_master_key(backend: Backend) 
     assert!(kids.contains(&old_kid), "the retired key stays published");
 
     // A second rotation has nothing left to re-wrap.
-    let again = twofold::rotation::rotate(&app.state, Actor::Cli)
+    let again = twofold::app::rotation::rotate(&app.state, Actor::Cli)
         .await
         .unwrap();
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use serde_json::{Value, json};
-use twofold::api_keys::Role;
+use twofold::app::api_keys::Role;
 
 use crate::enroll::{assertion_of, enroll_with, invalid_code, step_up_required};
 use crate::helpers::{Backend, assert_error, make_key, spawn_app};
@@ -78,7 +78,7 @@ async fn a_device_enrolled_without_step_up_cannot_join_an_active_one(backend: Ba
     let third_enrollment = crate::helpers::Enrollment {
         id: third_id.to_string(),
         secret: crate::helpers::base32_decode(third["secret"].as_str().unwrap()),
-        params: twofold::totp::Params::default(),
+        params: twofold::factor::totp::Params::default(),
         json: third.clone(),
     };
     let res = app

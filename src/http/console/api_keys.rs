@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::session::Console;
 use super::{ActionForm, ConsoleError, Nav, render, see_other, when};
-use crate::api_keys;
-use crate::state::AppState;
+use crate::app::api_keys;
+use crate::app::state::AppState;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/api-keys", web::get().to(list))

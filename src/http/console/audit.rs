@@ -8,11 +8,11 @@ use serde::Deserialize;
 use super::session::Console;
 use super::users::EventView;
 use super::{ConsoleError, Nav, link, render};
-use crate::admin;
+use crate::app::admin;
+use crate::app::state::AppState;
 use crate::audit::Action;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::http::admin_audit::AuditQuery;
-use crate::state::AppState;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/audit", web::get().to(show));
@@ -51,7 +51,7 @@ struct AuditPage {
     newest_href: Option<String>,
 }
 
-fn time(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+fn time(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, Error> {
     if s.is_empty() {
         return Ok(None);
     }
@@ -62,7 +62,7 @@ fn time(field: &str, s: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| Some(t.and_utc()))
-        .ok_or_else(|| ApiError::InvalidRequest(format!("{field} is a date (YYYY-MM-DD)")))
+        .ok_or_else(|| Error::InvalidRequest(format!("{field} is a date (YYYY-MM-DD)")))
 }
 
 async fn show(

@@ -9,10 +9,10 @@ use subtle::ConstantTimeEq;
 
 use super::session::{self, Console, LOGIN_COOKIE};
 use super::{ActionForm, ConsoleError, Nav, page, see_other};
-use crate::api_keys;
+use crate::app::api_keys;
+use crate::app::state::AppState;
 use crate::audit::{Action, Actor, Event, Outcome};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::Error;
 
 /// Failed sign-ins per address in [`LOGIN_WINDOW`]: keys are unguessable, this only keeps a
 /// scripted client from hammering the key lookup. Successful ones do not count, so an admin is
@@ -57,10 +57,10 @@ fn login_page(
         message,
     }
     .render()
-    .map_err(ApiError::internal)?;
+    .map_err(Error::internal)?;
     let mut res = page(status, body);
     res.add_cookie(&session::cookie(state, LOGIN_COOKIE, csrf, "/admin/login"))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(res)
 }
 
@@ -104,12 +104,12 @@ async fn sign_in(
         .store
         .get(&per_ip)
         .await
-        .map_err(ApiError::from)?
+        .map_err(Error::from)?
         .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
         .unwrap_or(0);
     if failures >= LOGIN_LIMIT {
-        let wait = state.store.ttl(&per_ip).await.map_err(ApiError::from)?;
-        return Err(ApiError::RateLimited {
+        let wait = state.store.ttl(&per_ip).await.map_err(Error::from)?;
+        return Err(Error::RateLimited {
             retry_after_secs: wait.unwrap_or(LOGIN_WINDOW).as_secs().max(1),
         }
         .into());
@@ -120,7 +120,7 @@ async fn sign_in(
             .store
             .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
             .await
-            .map_err(ApiError::from)?;
+            .map_err(Error::from)?;
     }
     let key = match key {
         None => {
@@ -131,7 +131,7 @@ async fn sign_in(
         Some(k) if !k.is_admin() => {
             let tenant = k.tenant.clone().unwrap_or_else(|| "*".into());
             audit_login(&state, tenant, k.actor(), ip, false).await;
-            return Err(ApiError::Forbidden.into());
+            return Err(Error::Forbidden.into());
         }
         Some(k) => k,
     };
@@ -139,9 +139,9 @@ async fn sign_in(
     let tenant = key.tenant.clone().unwrap_or_else(|| "*".into());
     audit_login(&state, tenant, Actor::Console(key.id.clone()), ip, true).await;
     let mut res = see_other("/admin/users");
-    res.add_cookie(&cookie).map_err(ApiError::internal)?;
+    res.add_cookie(&cookie).map_err(Error::internal)?;
     res.add_removal_cookie(&session::removal(&state, LOGIN_COOKIE, "/admin/login"))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(res)
 }
 
@@ -166,9 +166,9 @@ async fn sign_out(
         .db
         .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
         .await
-        .map_err(ApiError::from)?;
+        .map_err(Error::from)?;
     let mut res = see_other("/admin/login");
     res.add_removal_cookie(&session::removal(&state, session::COOKIE, "/admin"))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(res)
 }

@@ -1,6 +1,6 @@
 //! The `/admin` console: server-rendered pages (askama), no JavaScript. An admin signs in with an
 //! admin API key and gets a session cookie ([`session`]); every form carries the session's CSRF
-//! token. The pages call the same domain code as the admin API ([`crate::admin`]).
+//! token. The pages call the same domain code as the admin API ([`crate::app::admin`]).
 
 mod api_keys;
 mod audit;
@@ -15,7 +15,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::error::ApiError;
+use crate::error::Error;
 use session::Console;
 
 /// No script at all; styles only from our own stylesheet; forms post only to us; never framed.
@@ -72,7 +72,7 @@ pub enum ConsoleError {
     #[error("the form's CSRF token is missing or wrong")]
     Csrf,
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] Error),
 }
 
 #[derive(Template)]
@@ -109,7 +109,7 @@ impl ResponseError for ConsoleError {
                 // The API's error response logs the cause of 5xx answers; the page shows the
                 // same public message.
                 let _ = e.error_response();
-                e.public_message()
+                crate::http::error::public_message(e)
             }
         };
         let status = self.status_code();
@@ -122,7 +122,7 @@ impl ResponseError for ConsoleError {
         .render()
         .unwrap_or_else(|_| "error".to_string());
         let mut res = page(status, body);
-        if let ConsoleError::Api(ApiError::RateLimited { retry_after_secs }) = self {
+        if let ConsoleError::Api(Error::RateLimited { retry_after_secs }) = self {
             res.headers_mut().insert(
                 header::RETRY_AFTER,
                 header::HeaderValue::from(*retry_after_secs.max(&1)),
@@ -141,7 +141,7 @@ pub fn page(status: StatusCode, body: String) -> HttpResponse {
 }
 
 pub fn render(t: &impl Template) -> Result<HttpResponse, ConsoleError> {
-    let body = t.render().map_err(ApiError::internal)?;
+    let body = t.render().map_err(Error::internal)?;
     Ok(page(StatusCode::OK, body))
 }
 

@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::ConsoleError;
-use crate::api_keys::ApiKey;
+use crate::app::api_keys::ApiKey;
+use crate::app::state::AppState;
+use crate::app::users::Caller;
 use crate::audit::Actor;
 use crate::crypto;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::users::Caller;
+use crate::error::Error;
 
 pub const COOKIE: &str = "twofold_admin";
 /// The login form's double-submit token (before there is a session to hold one).
@@ -39,8 +39,8 @@ pub struct Console {
     pub ip: Option<String>,
 }
 
-pub fn random_token() -> Result<String, ApiError> {
-    Ok(URL_SAFE_NO_PAD.encode(crypto::random_bytes::<32>().map_err(ApiError::internal)?))
+pub fn random_token() -> Result<String, Error> {
+    Ok(URL_SAFE_NO_PAD.encode(crypto::random_bytes::<32>().map_err(Error::internal)?))
 }
 
 fn store_key(state: &AppState, token: &str) -> String {
@@ -66,13 +66,13 @@ pub fn removal<'a>(state: &AppState, name: &'a str, path: &'a str) -> Cookie<'a>
 }
 
 /// Opens a session for `key`; returns the cookie that carries it.
-pub async fn open(state: &AppState, key: &ApiKey) -> Result<Cookie<'static>, ApiError> {
+pub async fn open(state: &AppState, key: &ApiKey) -> Result<Cookie<'static>, Error> {
     let token = random_token()?;
     let stored = Stored {
         key_id: key.id.clone(),
         csrf: random_token()?,
     };
-    let value = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
+    let value = serde_json::to_vec(&stored).map_err(Error::internal)?;
     let ttl = state.config.admin_session;
     state
         .store
@@ -109,7 +109,7 @@ impl Console {
         }
     }
 
-    pub async fn close(&self, state: &AppState) -> Result<(), ApiError> {
+    pub async fn close(&self, state: &AppState) -> Result<(), Error> {
         state.store.delete(&self.token_hash).await?;
         Ok(())
     }
@@ -122,7 +122,7 @@ async fn load(
 ) -> Result<Console, ConsoleError> {
     let token = token.ok_or(ConsoleError::SignIn)?;
     let key = store_key(state, &token);
-    let raw = state.store.get(&key).await.map_err(ApiError::from)?;
+    let raw = state.store.get(&key).await.map_err(Error::from)?;
     let stored: Stored = raw
         .and_then(|r| serde_json::from_slice(&r).ok())
         .ok_or(ConsoleError::SignIn)?;
@@ -131,7 +131,7 @@ async fn load(
         .db
         .run(move |c| crate::db::api_keys::find(c, &id))
         .await
-        .map_err(ApiError::from)?;
+        .map_err(Error::from)?;
     let api_key = match row {
         Some(r) if r.revoked_at.is_none() => ApiKey::try_from(r)?,
         _ => return Err(ConsoleError::SignIn),
@@ -159,13 +159,15 @@ impl FromRequest for Console {
             .as_ref()
             .and_then(|s| crate::http::client_ip(req, s.config.trust_forwarded_for));
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let state = state.ok_or_else(|| Error::internal("AppState is not registered"))?;
             match load(&state, token, ip).await {
                 // A client key presented to a page is refused outright, not sent to sign in.
                 Err(ConsoleError::SignIn) if bearer.is_some() => {
                     let presented = bearer.unwrap_or_default();
-                    match crate::api_keys::authenticate(&state.db, &state.keys, &presented).await? {
-                        Some(k) if !k.is_admin() => Err(ApiError::Forbidden.into()),
+                    match crate::app::api_keys::authenticate(&state.db, &state.keys, &presented)
+                        .await?
+                    {
+                        Some(k) if !k.is_admin() => Err(Error::Forbidden.into()),
                         _ => Err(ConsoleError::SignIn),
                     }
                 }

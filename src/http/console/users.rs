@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::session::Console;
 use super::{ConsoleError, Nav, link, render, see_other, when};
-use crate::admin;
+use crate::app::admin;
+use crate::app::state::AppState;
+use crate::app::users::Subject;
 use crate::db::audit::Filter;
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::users::Subject;
+use crate::error::Error;
 
 /// Recent events on a user's page.
 const RECENT: i64 = 20;
@@ -250,8 +250,8 @@ async fn revoke(
     body: web::Bytes,
 ) -> Result<HttpResponse, ConsoleError> {
     let (subject, device) = read(&console, &body)?;
-    let device = device.ok_or_else(|| ApiError::InvalidRequest("which device?".into()))?;
-    crate::devices::revoke(&state, &subject, &console.caller(), device).await?;
+    let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
+    crate::app::devices::revoke(&state, &subject, &console.caller(), device).await?;
     Ok(back(&subject, "revoked"))
 }
 

@@ -8,13 +8,13 @@ use askama::Template;
 
 use super::text::{EN, Text};
 use super::{Flow, PageError, code_problem, flow, posted, render, see_other};
-use crate::assertion::Method;
-use crate::devices::{self, EnrollTotp, KIND_SMS, KIND_TOTP};
-use crate::error::ApiError;
-use crate::links::{self, Purpose};
-use crate::phone_devices::{self, EnrollSms};
-use crate::state::AppState;
-use crate::verify::{self, ConfirmRequest, VerifyRequest};
+use crate::app::assertion::Method;
+use crate::app::devices::{self, EnrollTotp, KIND_SMS, KIND_TOTP};
+use crate::app::links::{self, Purpose};
+use crate::app::phone_devices::{self, EnrollSms};
+use crate::app::state::AppState;
+use crate::app::verify::{self, ConfirmRequest, VerifyRequest};
+use crate::error::Error;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/enroll/{token}", web::get().to(show))
@@ -31,7 +31,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
 enum Stage {
     /// A code of an existing device first; a phone of the user's can be texted one.
     StepUp {
-        phone: Option<crate::devices::Device>,
+        phone: Option<crate::app::devices::Device>,
     },
     Choose,
     App {
@@ -82,8 +82,8 @@ async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
             let secret = devices::secret_of(state, &row)?;
             let uri = devices::otpauth_uri(state, &row)?;
             Ok(Stage::App {
-                qr_svg: crate::qr::svg(&uri).map_err(ApiError::internal)?,
-                key_groups: groups(&crate::totp::base32_secret(&secret[..])),
+                qr_svg: crate::factor::qr::svg(&uri).map_err(Error::internal)?,
+                key_groups: groups(&crate::factor::totp::base32_secret(&secret[..])),
                 otpauth_uri: uri,
             })
         }
@@ -94,7 +94,7 @@ async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
                 .db
                 .run(move |c| crate::db::devices::has_active(c, &tenant, &user))
                 .await
-                .map_err(ApiError::from)?;
+                .map_err(Error::from)?;
             Ok(if has_active && flow.step_up.is_none() {
                 Stage::StepUp {
                     phone: super::first_phone(state, flow).await?,
@@ -211,12 +211,12 @@ async fn app(
                 flow.save(&state).await?;
                 return again(&state, &token, &flow, None).await;
             }
-            Err(ApiError::Conflict(_)) => continue,
-            Err(ApiError::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::Conflict(_)) => continue,
+            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict("too many devices with the same label".into()).into())
+    Err(Error::Conflict("too many devices with the same label".into()).into())
 }
 
 async fn phone(
@@ -252,25 +252,31 @@ async fn phone(
                 flow.save(&state).await?;
                 return again(&state, &token, &flow, None).await;
             }
-            Err(ApiError::Conflict(_)) => continue,
-            Err(ApiError::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::Conflict(_)) => continue,
+            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
             Err(
-                e @ (ApiError::InvalidRequest(_)
-                | ApiError::PhoneNotAllowed
-                | ApiError::RateLimited { .. }
-                | ApiError::SmsFailed(_)
-                | ApiError::SmsBudgetExhausted { .. }),
+                e @ (Error::InvalidRequest(_)
+                | Error::PhoneNotAllowed
+                | Error::RateLimited { .. }
+                | Error::SmsFailed(_)
+                | Error::SmsBudgetExhausted { .. }),
             ) => {
                 // The step-up (if any) was used by the attempt: ask for a fresh one next time.
                 flow.step_up = None;
                 flow.save(&state).await?;
                 let status = actix_web::ResponseError::status_code(&e);
-                return again(&state, &token, &flow, Some((status, e.public_message()))).await;
+                return again(
+                    &state,
+                    &token,
+                    &flow,
+                    Some((status, crate::http::error::public_message(&e))),
+                )
+                .await;
             }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::Conflict("too many devices with the same label".into()).into())
+    Err(Error::Conflict("too many devices with the same label".into()).into())
 }
 
 async fn confirm(
@@ -311,12 +317,12 @@ async fn recovery(
     }
     // One set per flow, even under a double click: the second post must not void the first set.
     let once = format!("flowcodes:{{{}}}", flow.claims.nonce);
-    let ttl = links::VALID_FOR.to_std().map_err(ApiError::internal)?;
+    let ttl = links::VALID_FOR.to_std().map_err(Error::internal)?;
     if !state
         .store
         .consume_once(&once, ttl)
         .await
-        .map_err(ApiError::from)?
+        .map_err(Error::from)?
     {
         return again(&state, &token, &flow, None).await;
     }
@@ -338,8 +344,8 @@ async fn recovery(
             Some(&device),
             method,
         )
-        .map_err(ApiError::from)?;
-    let codes = crate::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
+        .map_err(Error::from)?;
+    let codes = crate::app::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
     flow.codes_made = true;
     flow.save(&state).await?;
     render(

@@ -19,12 +19,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
+use crate::app::links::{self, Claims, Purpose, Refused};
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::Actor;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::http::console::session::{cookie, random_token};
-use crate::links::{self, Claims, Purpose, Refused};
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
 use text::{EN, Text};
 
 const COOKIE: &str = "twofold_flow";
@@ -54,7 +54,7 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn subject(&self) -> Result<Subject, ApiError> {
+    pub fn subject(&self) -> Result<Subject, Error> {
         Subject::new(self.claims.tenant.clone(), self.claims.user.clone())
     }
 
@@ -67,14 +67,14 @@ impl Flow {
         }
     }
 
-    pub async fn save(&self, state: &AppState) -> Result<(), ApiError> {
-        let value = serde_json::to_vec(self).map_err(ApiError::internal)?;
-        let ttl = links::VALID_FOR.to_std().map_err(ApiError::internal)?;
+    pub async fn save(&self, state: &AppState) -> Result<(), Error> {
+        let value = serde_json::to_vec(self).map_err(Error::internal)?;
+        let ttl = links::VALID_FOR.to_std().map_err(Error::internal)?;
         state.store.put(&self.store_key, &value, ttl).await?;
         Ok(())
     }
 
-    pub async fn end(&self, state: &AppState) -> Result<(), ApiError> {
+    pub async fn end(&self, state: &AppState) -> Result<(), Error> {
         state.store.delete(&self.store_key).await?;
         Ok(())
     }
@@ -112,8 +112,8 @@ pub async fn flow(
     let claims = links::open(&state.keys, token, purpose, now).map_err(PageError::Link)?;
     if let Some(c) = req.cookie(COOKIE) {
         let key = store_key(state, c.value());
-        if let Some(raw) = state.store.get(&key).await.map_err(ApiError::from)? {
-            let mut flow: Flow = serde_json::from_slice(&raw).map_err(ApiError::internal)?;
+        if let Some(raw) = state.store.get(&key).await.map_err(Error::from)? {
+            let mut flow: Flow = serde_json::from_slice(&raw).map_err(Error::internal)?;
             if flow.claims.nonce == claims.nonce {
                 flow.store_key = key;
                 return Ok((flow, None));
@@ -129,7 +129,7 @@ pub async fn flow(
         .db
         .run(move |c| crate::db::api_keys::find(c, &key_id))
         .await
-        .map_err(ApiError::from)?;
+        .map_err(Error::from)?;
     if key.is_none_or(|k| k.revoked_at.is_some()) {
         return Err(PageError::Link(Refused::Invalid));
     }
@@ -140,7 +140,7 @@ pub async fn flow(
         .store
         .consume_once(&format!("link:{{{}}}", claims.nonce), ttl)
         .await
-        .map_err(ApiError::from)?;
+        .map_err(Error::from)?;
     if !claimed {
         return Err(PageError::Used);
     }
@@ -169,7 +169,7 @@ pub enum PageError {
     #[error("stale form")]
     Stale,
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] Error),
 }
 
 #[derive(Template)]
@@ -200,8 +200,8 @@ impl actix_web::ResponseError for PageError {
                 // Logs the cause of a 5xx, as the API does.
                 let _ = e.error_response();
                 match e {
-                    ApiError::Unavailable(_) | ApiError::Internal(_) => t.unavailable.to_string(),
-                    other => other.public_message(),
+                    Error::Unavailable(_) | Error::Internal(_) => t.unavailable.to_string(),
+                    other => crate::http::error::public_message(other),
                 }
             }
         };
@@ -226,7 +226,7 @@ pub fn render(
     t: &impl Template,
     cookie: Option<Cookie<'static>>,
 ) -> Result<HttpResponse, PageError> {
-    let body = t.render().map_err(ApiError::internal)?;
+    let body = t.render().map_err(Error::internal)?;
     page_with_cookie(status, body, cookie)
 }
 
@@ -240,7 +240,7 @@ fn page_with_cookie(
         .insert_header(("Content-Security-Policy", CSP))
         .body(body);
     if let Some(c) = cookie {
-        res.add_cookie(&c).map_err(ApiError::internal)?;
+        res.add_cookie(&c).map_err(Error::internal)?;
     }
     Ok(res)
 }
@@ -260,7 +260,7 @@ pub fn claimed(req: &HttpRequest, cookie: Cookie<'static>) -> Result<HttpRespons
     let here = req.uri().to_string();
     let body = Continue { t: &EN, here }
         .render()
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     page_with_cookie(StatusCode::OK, body, Some(cookie))
 }
 
@@ -299,13 +299,13 @@ pub async fn send_text(
     device: Option<String>,
 ) -> Result<(StatusCode, Option<String>, Option<String>), PageError> {
     let subject = flow.subject()?;
-    let send = crate::phone_devices::SendSms { device_id: device };
+    let send = crate::app::phone_devices::SendSms { device_id: device };
     let caller = flow.caller(req, state);
-    let sent = crate::phone_devices::send_code(state, &subject, &caller, send);
+    let sent = crate::app::phone_devices::send_code(state, &subject, &caller, send);
     let t = &EN;
     match sent.await {
         Ok(s) => {
-            let devices = crate::devices::list(state, &subject).await?;
+            let devices = crate::app::devices::list(state, &subject).await?;
             let ending = devices
                 .iter()
                 .find(|d| d.id == s.device_id)
@@ -317,7 +317,7 @@ pub async fn send_text(
             );
             Ok((StatusCode::OK, None, Some(notice)))
         }
-        Err(ApiError::RateLimited { retry_after_secs }) => {
+        Err(Error::RateLimited { retry_after_secs }) => {
             let message = format!("{} {retry_after_secs}", t.resend_in);
             Ok((StatusCode::TOO_MANY_REQUESTS, Some(message), None))
         }
@@ -329,20 +329,20 @@ pub async fn send_text(
 pub async fn first_phone(
     state: &AppState,
     flow: &Flow,
-) -> Result<Option<crate::devices::Device>, PageError> {
-    let devices = crate::devices::list(state, &flow.subject()?).await?;
+) -> Result<Option<crate::app::devices::Device>, PageError> {
+    let devices = crate::app::devices::list(state, &flow.subject()?).await?;
     Ok(devices
         .into_iter()
-        .find(|d| d.status == "active" && d.kind == crate::devices::KIND_SMS))
+        .find(|d| d.status == "active" && d.kind == crate::app::devices::KIND_SMS))
 }
 
 /// What a failed code attempt tells the user: the message, and the page's status.
-pub fn code_problem(e: ApiError, t: &'static Text) -> Result<(StatusCode, String), PageError> {
+pub fn code_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), PageError> {
     match e {
-        ApiError::InvalidCode | ApiError::InvalidRequest(_) => {
+        Error::InvalidCode | Error::InvalidRequest(_) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, t.wrong_code.to_string()))
         }
-        ApiError::RateLimited { retry_after_secs } => Ok((
+        Error::RateLimited { retry_after_secs } => Ok((
             StatusCode::TOO_MANY_REQUESTS,
             format!("{} {}", t.locked, retry_after_secs.div_ceil(60)),
         )),

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::text::{EN, Text};
 use super::{Flow, PageError, code_problem, flow, posted, render, see_other, send_text};
-use crate::devices::{self, Device, KIND_SMS};
-use crate::links::{self, Purpose};
-use crate::state::AppState;
-use crate::verify::{self, VerifyRequest};
+use crate::app::devices::{self, Device, KIND_SMS};
+use crate::app::links::{self, Purpose};
+use crate::app::state::AppState;
+use crate::app::verify::{self, VerifyRequest};
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/verify/{token}", web::get().to(show))

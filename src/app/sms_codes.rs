@@ -11,14 +11,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 
+use crate::app::sms_limits::{self as limits, ChargeError, Refusal};
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Event, Outcome};
 use crate::crypto;
-use crate::error::ApiError;
-use crate::phone::Phone;
+use crate::error::Error;
+use crate::factor::phone::Phone;
 use crate::sms::Message;
-use crate::sms::limits::{self, ChargeError, Refusal};
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
 
 pub const CODE_TTL: Duration = Duration::from_secs(300);
 pub const MAX_TRIES: u64 = 5;
@@ -69,9 +69,9 @@ fn hashes(state: &AppState, subject: &Subject, device_id: &str, code: &str) -> V
 }
 
 /// Six uniform digits: rejection sampling, so no value is likelier than another.
-fn new_code() -> Result<String, ApiError> {
+fn new_code() -> Result<String, Error> {
     loop {
-        let n = u32::from_le_bytes(crypto::random_bytes::<4>().map_err(ApiError::internal)?);
+        let n = u32::from_le_bytes(crypto::random_bytes::<4>().map_err(Error::internal)?);
         // 4_294_000_000 is the largest multiple of 10^6 below 2^32.
         if n < 4_294_000_000 {
             return Ok(format!("{:06}", n % 1_000_000));
@@ -95,14 +95,14 @@ fn ceil_secs(d: Duration) -> u64 {
     (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1)
 }
 
-fn refusal(state: &AppState, r: Refusal) -> ApiError {
+fn refusal(state: &AppState, r: Refusal) -> Error {
     let secs = ceil_secs;
     match r {
         Refusal::RateLimited { retry_after, limit } => {
             state.metrics.with(|| {
                 metrics::counter!("twofold_sms_limited_total", "limit" => limit).increment(1);
             });
-            ApiError::RateLimited {
+            Error::RateLimited {
                 retry_after_secs: secs(retry_after),
             }
         }
@@ -110,7 +110,7 @@ fn refusal(state: &AppState, r: Refusal) -> ApiError {
             state.metrics.with(|| {
                 metrics::gauge!("twofold_sms_breaker_tripped").set(1.0);
             });
-            ApiError::SmsBudgetExhausted {
+            Error::SmsBudgetExhausted {
                 retry_after_secs: secs(retry_after),
             }
         }
@@ -132,7 +132,7 @@ pub async fn send(
     device_id: &str,
     phone: &Phone,
     now: DateTime<Utc>,
-) -> Result<Sent, ApiError> {
+) -> Result<Sent, Error> {
     let k = keys(subject, device_id);
     // The cooldown doubles with every send of the last hour: 30 s, 60 s, 120 s, …
     let sent_lately: u64 = state
@@ -146,7 +146,7 @@ pub async fn send(
         .min(MAX_COOLDOWN);
     if !state.store.consume_once(&k.cooldown, cooldown).await? {
         let wait = state.store.ttl(&k.cooldown).await?.unwrap_or(COOLDOWN);
-        return Err(ApiError::RateLimited {
+        return Err(Error::RateLimited {
             retry_after_secs: ceil_secs(wait),
         });
     }
@@ -213,7 +213,7 @@ pub async fn send(
     if let Err(e) = sent {
         // Nobody received this code: it must not stay valid.
         state.store.delete(&k.code).await?;
-        return Err(ApiError::SmsFailed(e.to_string()));
+        return Err(Error::SmsFailed(e.into()));
     }
     Ok(Sent {
         expires_in: CODE_TTL,
@@ -228,7 +228,7 @@ pub async fn check(
     subject: &Subject,
     device_id: &str,
     code: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let k = keys(subject, device_id);
     let Some(value) = state.store.get(&k.code).await? else {
         return Ok(false);
@@ -262,7 +262,7 @@ pub async fn check(
 }
 
 /// Kills the device's pending code at once (revocation, SEC-21).
-pub async fn kill(state: &AppState, subject: &Subject, device_id: &str) -> Result<(), ApiError> {
+pub async fn kill(state: &AppState, subject: &Subject, device_id: &str) -> Result<(), Error> {
     let k = keys(subject, device_id);
     state.store.delete(&k.code).await?;
     state.store.delete(&k.tries).await?;

@@ -5,13 +5,13 @@
 
 use diesel::Connection;
 
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Actor, Event};
 use crate::crypto;
 use crate::db::models::NewRecoveryCode;
 use crate::db::{devices, recovery_codes as q};
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
+use crate::error::Error;
 
 pub const COUNT: usize = 10;
 /// No i, l, o or u: nothing to confuse with 1, 0 or v when read off paper.
@@ -21,8 +21,8 @@ const GROUP_LEN: usize = 4;
 const HASH_DOMAIN: &str = "recovery-code";
 
 /// A fresh code: each character from one OS-random byte (256 is a multiple of 32: no bias).
-fn generate() -> Result<String, ApiError> {
-    let bytes = crypto::random_bytes::<{ GROUPS * GROUP_LEN }>().map_err(ApiError::internal)?;
+fn generate() -> Result<String, Error> {
+    let bytes = crypto::random_bytes::<{ GROUPS * GROUP_LEN }>().map_err(Error::internal)?;
     let chars: Vec<char> = bytes
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
@@ -70,8 +70,8 @@ pub async fn create(
     subject: &Subject,
     caller: &Caller,
     step_up: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
-    crate::devices::require_step_up(state, subject, caller, step_up).await?;
+) -> Result<Vec<String>, Error> {
+    crate::app::devices::require_step_up(state, subject, caller, step_up).await?;
     let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
     let now = state.clock.now();
     let codes = (0..COUNT)
@@ -81,14 +81,14 @@ pub async fn create(
         .iter()
         .map(|code| {
             Ok(NewRecoveryCode {
-                id: crypto::random_id().map_err(ApiError::internal)?,
+                id: crypto::random_id().map_err(Error::internal)?,
                 tenant: subject.tenant.clone(),
                 user_id: subject.user.clone(),
                 code_hash: state.keys.hash(HASH_DOMAIN, &hash_input(subject, code)),
                 created_at: now.naive_utc(),
             })
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect::<Result<Vec<_>, Error>>()?;
     let event = Event::new(&subject.tenant, Action::RecoveryCodesCreated, actor)
         .user(&subject.user)
         .ip(ip)
@@ -116,7 +116,7 @@ pub async fn redeem(
     code: &str,
     actor: Actor,
     ip: Option<String>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     let now = state.clock.now();
     let hashes = state.keys.hashes(HASH_DOMAIN, &hash_input(subject, code));
     let event = Event::new(&subject.tenant, Action::RecoveryCodeUsed, actor)

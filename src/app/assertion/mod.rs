@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, CryptoError, Keys};
 use crate::db::{Db, DbError};
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// The longest an assertion lives (DESIGN: `exp` ≤ 5 min).
 pub const MAX_TTL: Duration = Duration::from_secs(300);
@@ -95,14 +95,14 @@ pub enum AssertionError {
     Crypto(#[from] CryptoError),
 }
 
-impl From<AssertionError> for ApiError {
+impl From<AssertionError> for Error {
     fn from(e: AssertionError) -> Self {
         match e {
             AssertionError::Invalid(_) => {
-                ApiError::InvalidRequest("the assertion is not valid".into())
+                Error::InvalidRequest("the assertion is not valid".into())
             }
             AssertionError::Db(e) => e.into(),
-            AssertionError::Crypto(e) => ApiError::internal(e),
+            AssertionError::Crypto(e) => Error::internal(e),
         }
     }
 }

@@ -423,11 +423,11 @@ async fn refresher_follows_rotation_and_stops_with_its_owner() {
 
 #[test]
 fn errors_map_to_api_errors() {
-    let e: ApiError = AssertionError::Invalid("expired").into();
-    assert_eq!(e.code(), "invalid_request");
+    let e: Error = AssertionError::Invalid("expired").into();
+    assert_eq!(crate::http::error::code(&e), "invalid_request");
     assert_eq!(e.to_string(), "the assertion is not valid");
-    let e: ApiError = AssertionError::Db(DbError::Timeout(Duration::from_secs(1))).into();
-    assert_eq!(e.code(), "unavailable");
-    let e: ApiError = AssertionError::Crypto(CryptoError::Open).into();
-    assert_eq!(e.code(), "internal");
+    let e: Error = AssertionError::Db(DbError::Timeout(Duration::from_secs(1))).into();
+    assert_eq!(crate::http::error::code(&e), "unavailable");
+    let e: Error = AssertionError::Crypto(CryptoError::Open).into();
+    assert_eq!(crate::http::error::code(&e), "internal");
 }

@@ -1,7 +1,7 @@
 //! Users are the relying party's opaque ids, scoped by tenant, created on first enrollment.
 
 use crate::audit::Actor;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::store::LimiterKeys;
 
 /// A user of a tenant: the one canonical identity every counter and row is keyed on (SEC-16).
@@ -14,13 +14,13 @@ pub struct Subject {
 impl Subject {
     /// Checks the user id: 1–128 of `[A-Za-z0-9._@+-]`. Ids are compared exactly as given: the
     /// relying party owns their canonical form.
-    pub fn new(tenant: String, user: String) -> Result<Subject, ApiError> {
+    pub fn new(tenant: String, user: String) -> Result<Subject, Error> {
         let ok = (1..=128).contains(&user.len())
             && user.bytes().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-')
             });
         if !ok {
-            return Err(ApiError::InvalidRequest(
+            return Err(Error::InvalidRequest(
                 "a user id is 1 to 128 of A-Z a-z 0-9 . _ @ + -".into(),
             ));
         }

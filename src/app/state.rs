@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::assertion::Assertions;
+use crate::app::assertion::Assertions;
+use crate::app::limiter::Limiter;
 use crate::audit;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keys;
 use crate::db::Db;
-use crate::limiter::Limiter;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -34,5 +34,5 @@ pub struct AppState {
     /// With the `log` gateway: the messages it "sent" (development and tests).
     pub sms_outbox: Option<Arc<crate::sms::LogGateway>>,
     /// API keys this node authenticated, for verify (which re-checks them in its own query).
-    pub key_cache: Arc<crate::key_cache::KeyCache>,
+    pub key_cache: Arc<crate::app::key_cache::KeyCache>,
 }

@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::users::Subject;
 use crate::config::LockoutPolicy;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
-use crate::users::Subject;
 
 /// How long consecutive failures are remembered, and how long a lock level outlives its lock.
 const MEMORY: Duration = Duration::from_secs(24 * 3600);
@@ -59,8 +59,8 @@ pub enum AfterFailure {
     Locked(Duration),
 }
 
-fn rate_limited(retry_after: Duration) -> ApiError {
-    ApiError::RateLimited {
+fn rate_limited(retry_after: Duration) -> Error {
+    Error::RateLimited {
         retry_after_secs: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
     }
 }
@@ -80,7 +80,7 @@ impl Limiter {
         subject: &Subject,
         ip: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Ticket, ApiError> {
+    ) -> Result<Ticket, Error> {
         let keys = subject.limiter_keys();
         let ip_key = ip.map(|ip| format!("ipfail:{{{ip}}}"));
         let threshold = u64::from(self.policy.threshold);
@@ -129,11 +129,7 @@ impl Limiter {
 
     /// Records a failed attempt (already counted by [`Limiter::begin`]); the one that reaches
     /// the threshold locks the user.
-    pub async fn failed(
-        &self,
-        ticket: Ticket,
-        now: DateTime<Utc>,
-    ) -> Result<AfterFailure, ApiError> {
+    pub async fn failed(&self, ticket: Ticket, now: DateTime<Utc>) -> Result<AfterFailure, Error> {
         if ticket.count < u64::from(self.policy.threshold) {
             return Ok(AfterFailure::Counted);
         }
@@ -151,7 +147,7 @@ impl Limiter {
     }
 
     /// Gives back the counts of an attempt that judged nothing.
-    pub async fn cancel(&self, ticket: Ticket) -> Result<(), ApiError> {
+    pub async fn cancel(&self, ticket: Ticket) -> Result<(), Error> {
         self.store.release(&ticket.keys.failures).await?;
         if let Some(ip) = &ticket.ip_key {
             self.store.release(ip).await?;
@@ -160,11 +156,7 @@ impl Limiter {
     }
 
     /// The subject's failure state as an admin sees it.
-    pub async fn state(
-        &self,
-        subject: &Subject,
-        now: DateTime<Utc>,
-    ) -> Result<LockState, ApiError> {
+    pub async fn state(&self, subject: &Subject, now: DateTime<Utc>) -> Result<LockState, Error> {
         let keys = subject.limiter_keys();
         let number = |v: Option<Vec<u8>>| -> i64 {
             v.and_then(|v| String::from_utf8(v).ok()?.parse().ok())
@@ -186,7 +178,7 @@ impl Limiter {
     }
 
     /// Admin unlock: the lock, the failure count and the lock level all start again from zero.
-    pub async fn unlock(&self, subject: &Subject) -> Result<(), ApiError> {
+    pub async fn unlock(&self, subject: &Subject) -> Result<(), Error> {
         let keys = subject.limiter_keys();
         self.store
             .delete_many(&[&keys.lock, &keys.failures, &keys.level])
@@ -196,7 +188,7 @@ impl Limiter {
 
     /// Records a successful attempt: the failure count starts again from zero. An active lock
     /// stays (SEC-17): a success can only have been evaluated before it was set.
-    pub async fn succeeded(&self, ticket: Ticket) -> Result<(), ApiError> {
+    pub async fn succeeded(&self, ticket: Ticket) -> Result<(), Error> {
         match &ticket.ip_key {
             Some(ip) => {
                 self.store

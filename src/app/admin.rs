@@ -5,14 +5,14 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 use serde::Serialize;
 
+use crate::app::devices::{Device, KIND_SMS};
+use crate::app::limiter::LockState;
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::check::ExportedEvent;
 use crate::audit::{Action, Event};
 use crate::db::{self, audit::Filter};
-use crate::devices::{Device, KIND_SMS};
-use crate::error::ApiError;
-use crate::limiter::LockState;
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
+use crate::error::Error;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -33,7 +33,7 @@ pub struct UserDetail {
     pub recovery_codes_left: i64,
 }
 
-pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, ApiError> {
+pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Error> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now();
     let lock = state.limiter.state(subject, now);
@@ -56,7 +56,7 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Api
     });
     let (lock, rows) = tokio::join!(lock, rows);
     let Some((created, rows, left)) = rows? else {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     };
     let devices = rows
         .iter()
@@ -83,7 +83,7 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Api
 /// Clears the user's lock, failure count and lock level. Works for ids that have no account too:
 /// failures are counted for unknown users as well (SEC-32). The event is written first, so an
 /// unlock never happens unaudited; should the store then fail, a failure event follows.
-pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Result<(), ApiError> {
+pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Result<(), Error> {
     let now = state.clock.now();
     let before = state.limiter.state(subject, now).await?;
     let event = Event::new(&subject.tenant, Action::UserUnlocked, caller.actor.clone())
@@ -116,7 +116,7 @@ pub async fn revoke_all(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-) -> Result<usize, ApiError> {
+) -> Result<usize, Error> {
     let now = state.clock.now();
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
@@ -147,9 +147,9 @@ pub async fn revoke_all(
             })
         })
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     for r in revoked.iter().filter(|r| r.kind == KIND_SMS) {
-        crate::sms_codes::kill(state, subject, &r.id).await?;
+        crate::app::sms_codes::kill(state, subject, &r.id).await?;
     }
     Ok(revoked.len())
 }
@@ -174,14 +174,14 @@ pub async fn search_users(
     prefix: String,
     cursor: Option<String>,
     limit: i64,
-) -> Result<UserPage, ApiError> {
+) -> Result<UserPage, Error> {
     let valid = |s: &str| {
         s.len() <= 128
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
     };
     if !valid(&prefix) || !cursor.as_deref().is_none_or(valid) {
-        return Err(ApiError::InvalidRequest(
+        return Err(Error::InvalidRequest(
             "q and cursor are parts of a user id (A-Z a-z 0-9 . _ @ + -)".into(),
         ));
     }
@@ -215,11 +215,11 @@ pub struct AuditPage {
 }
 
 /// Audit events that pass `filter`, newest first.
-pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<AuditPage, ApiError> {
+pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<AuditPage, Error> {
     if let Some(a) = &filter.action
         && a.parse::<Action>().is_err()
     {
-        return Err(ApiError::InvalidRequest(format!("unknown action `{a}`")));
+        return Err(Error::InvalidRequest(format!("unknown action `{a}`")));
     }
     let limit = checked_limit(limit)?;
     let mut rows = state
@@ -241,19 +241,17 @@ fn cursor(at: NaiveDateTime, id: i64) -> String {
     format!("{}.{id}", at.and_utc().timestamp_micros())
 }
 
-pub fn parse_cursor(s: &str) -> Result<(NaiveDateTime, i64), ApiError> {
-    let bad = || ApiError::InvalidRequest("before is the `next` of a previous page".into());
+pub fn parse_cursor(s: &str) -> Result<(NaiveDateTime, i64), Error> {
+    let bad = || Error::InvalidRequest("before is the `next` of a previous page".into());
     let (micros, id) = s.split_once('.').ok_or_else(bad)?;
     let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
     Ok((at.naive_utc(), id.parse().map_err(|_| bad())?))
 }
 
-fn checked_limit(limit: i64) -> Result<i64, ApiError> {
+fn checked_limit(limit: i64) -> Result<i64, Error> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(limit)
     } else {
-        Err(ApiError::InvalidRequest(format!(
-            "limit is 1 to {MAX_LIMIT}"
-        )))
+        Err(Error::InvalidRequest(format!("limit is 1 to {MAX_LIMIT}")))
     }
 }

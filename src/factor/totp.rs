@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn rfc6238_appendix_b() {
         // Includes "07081804" (zero padding) and t = 20000000000 (step beyond 32 bits of time).
-        let rows = vectors(include_str!("../tests/data/rfc6238_vectors.json"));
+        let rows = vectors(include_str!("../../tests/data/rfc6238_vectors.json"));
         assert_eq!(rows.len(), 18);
         for row in rows {
             let time = row["time"].as_i64().unwrap();
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn rfc4226_appendix_d() {
-        let rows = vectors(include_str!("../tests/data/rfc4226_vectors.json"));
+        let rows = vectors(include_str!("../../tests/data/rfc4226_vectors.json"));
         assert_eq!(rows.len(), 10);
         let eight = Params::new(Algorithm::Sha1, 8, 30).unwrap();
         for row in rows {

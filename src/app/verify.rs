@@ -1,5 +1,5 @@
 //! Checking a code: `verify` (TOTP or recovery code) and `confirm` (a pending device's first
-//! code), both through the one [`Limiter`](crate::limiter::Limiter).
+//! code), both through the one [`Limiter`](crate::app::limiter::Limiter).
 //!
 //! Every failure — wrong, replayed, expired or unconfirmed code, unknown user, user without a
 //! device — is the same `invalid_code` (SEC-10, SEC-32); malformed codes are 400 and count as
@@ -11,19 +11,19 @@ use std::time::Duration;
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::api_keys;
-use crate::assertion::{AssertionError, Method};
+use crate::app::api_keys;
+use crate::app::assertion::{AssertionError, Method};
+use crate::app::devices::{self, Device, KIND_SMS, KIND_TOTP};
+use crate::app::limiter::{AfterFailure, Ticket};
+use crate::app::recovery;
+use crate::app::sms_codes;
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::{self, Action, Event};
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
-use crate::devices::{self, Device, KIND_SMS, KIND_TOTP};
-use crate::error::ApiError;
-use crate::limiter::{AfterFailure, Ticket};
-use crate::recovery;
-use crate::sms_codes;
-use crate::state::AppState;
-use crate::totp::{self, Params};
-use crate::users::{Caller, Subject};
+use crate::error::Error;
+use crate::factor::totp::{self, Params};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -112,9 +112,9 @@ fn matches(state: &AppState, rows: &[DeviceRow], code: &str) -> Vec<(usize, u64)
 }
 
 /// A cached key found revoked: forgotten here, and the caller gets what any revoked key gets.
-fn key_gone(state: &AppState, id: &str) -> ApiError {
+fn key_gone(state: &AppState, id: &str) -> Error {
     state.key_cache.evict(id);
-    ApiError::InvalidApiKey
+    Error::InvalidApiKey
 }
 
 /// How an admitted attempt ended.
@@ -147,8 +147,8 @@ async fn attempt(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-    evaluate: impl Future<Output = Result<Outcome, ApiError>>,
-) -> Result<(Option<String>, Method, Option<Box<DeviceRow>>), ApiError> {
+    evaluate: impl Future<Output = Result<Outcome, Error>>,
+) -> Result<(Option<String>, Method, Option<Box<DeviceRow>>), Error> {
     let now = state.clock.now();
     let ticket = state
         .limiter
@@ -158,11 +158,11 @@ async fn attempt(
         Ok(o) => o,
         // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
         // taken in advance go back.
-        Err(ApiError::InvalidApiKey) => {
+        Err(Error::InvalidApiKey) => {
             if let Err(e) = state.limiter.cancel(ticket).await {
                 tracing::warn!(error = %e, "could not give back the counts of a revoked key's attempt");
             }
-            return Err(ApiError::InvalidApiKey);
+            return Err(Error::InvalidApiKey);
         }
         Err(e) => {
             if let Err(report) =
@@ -189,11 +189,11 @@ async fn attempt(
         } => {
             fail(state, subject, caller, ticket, action, device.as_deref()).await?;
             Err(if malformed {
-                ApiError::InvalidRequest(
+                Error::InvalidRequest(
                     "a code is a string of 6 or 8 digits (or a recovery code)".into(),
                 )
             } else {
-                ApiError::InvalidCode
+                Error::InvalidCode
             })
         }
     }
@@ -207,7 +207,7 @@ async fn fail(
     ticket: Ticket,
     action: Action,
     device: Option<&str>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now();
     let after = state.limiter.failed(ticket, now).await?;
     let mut event = Event::new(&subject.tenant, action, caller.actor.clone())
@@ -235,7 +235,7 @@ async fn evaluate_verify(
     subject: &Subject,
     caller: &Caller,
     req: VerifyRequest,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     let now = state.clock.now();
     let presented = classify(&req.code);
     // A key from the cache is re-checked before anything is judged: in the device query for a
@@ -289,7 +289,7 @@ async fn evaluate_verify(
             let mut replayed = None;
             for (i, step) in matches(state, &rows, &code) {
                 let id = rows[i].id.clone();
-                let step = i64::try_from(step).map_err(ApiError::internal)?;
+                let step = i64::try_from(step).map_err(Error::internal)?;
                 let (cas_id, at) = (id.clone(), now.naive_utc());
                 if state
                     .db
@@ -339,7 +339,7 @@ pub async fn verify(
     subject: &Subject,
     caller: &Caller,
     req: VerifyRequest,
-) -> Result<Verified, ApiError> {
+) -> Result<Verified, Error> {
     let (device_id, method, _) = attempt(
         state,
         subject,
@@ -382,7 +382,7 @@ async fn evaluate_confirm(
     caller: &Caller,
     device_id: String,
     req: ConfirmRequest,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     let now = state.clock.now();
     let Presented::Otp(code) = classify(&req.code) else {
         return Ok(Outcome::Rejected {
@@ -414,10 +414,7 @@ async fn evaluate_confirm(
         let Some(&(_, step)) = matches(state, &rows, &code).first() else {
             return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
         };
-        (
-            i64::try_from(step).map_err(ApiError::internal)?,
-            Method::Totp,
-        )
+        (i64::try_from(step).map_err(Error::internal)?, Method::Totp)
     };
     let authorized = rows.first().is_some_and(|r| r.step_up);
     let event = Event::new(
@@ -471,7 +468,7 @@ pub async fn confirm(
     caller: &Caller,
     device_id: String,
     req: ConfirmRequest,
-) -> Result<(Device, String), ApiError> {
+) -> Result<(Device, String), Error> {
     let (_, method, row) = attempt(
         state,
         subject,
@@ -479,7 +476,7 @@ pub async fn confirm(
         evaluate_confirm(state, subject, caller, device_id, req),
     )
     .await?;
-    let row = row.ok_or_else(|| ApiError::internal("confirm accepted without a device"))?;
+    let row = row.ok_or_else(|| Error::internal("confirm accepted without a device"))?;
     let assertion = state.assertions.issue(
         state.clock.now(),
         &subject.tenant,
@@ -501,7 +498,7 @@ pub async fn consume_step_up(
     state: &AppState,
     subject: &Subject,
     token: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now();
     let claims = match state
         .assertions
@@ -509,11 +506,11 @@ pub async fn consume_step_up(
         .await
     {
         Ok(c) => c,
-        Err(AssertionError::Invalid(_)) => return Err(ApiError::StepUpRequired),
+        Err(AssertionError::Invalid(_)) => return Err(Error::StepUpRequired),
         Err(e) => return Err(e.into()),
     };
     if claims.sub != subject.user || claims.aud != subject.tenant {
-        return Err(ApiError::StepUpRequired);
+        return Err(Error::StepUpRequired);
     }
     let left = u64::try_from(claims.exp - now.timestamp()).unwrap_or(0);
     let ttl = Duration::from_secs(left) + SKEW;
@@ -522,7 +519,7 @@ pub async fn consume_step_up(
         .consume_once(&format!("stepup:{{{}}}", claims.jti), ttl)
         .await?
     {
-        return Err(ApiError::StepUpRequired);
+        return Err(Error::StepUpRequired);
     }
     Ok(())
 }

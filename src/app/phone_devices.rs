@@ -3,15 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::devices::{self, Device, KIND_SMS, PENDING_FOR};
+use crate::app::sms_codes::{self, NOTICE};
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::crypto;
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
-use crate::devices::{self, Device, KIND_SMS, PENDING_FOR};
-use crate::error::ApiError;
-use crate::phone::{self, Phone, PhoneError};
-use crate::sms_codes::{self, NOTICE};
-use crate::state::AppState;
-use crate::users::{Caller, Subject};
+use crate::error::Error;
+use crate::factor::phone::{self, Phone, PhoneError};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -49,12 +49,12 @@ pub struct SmsSent {
     pub notice: &'static str,
 }
 
-fn parse_phone(state: &AppState, input: &str) -> Result<Phone, ApiError> {
+fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
     phone::check(input, &state.config.sms.countries).map_err(|e| match e {
-        PhoneError::Malformed => ApiError::InvalidRequest(
+        PhoneError::Malformed => Error::InvalidRequest(
             "a phone number is E.164: + and the digits, e.g. +33612345678".into(),
         ),
-        PhoneError::NotAllowed => ApiError::PhoneNotAllowed,
+        PhoneError::NotAllowed => Error::PhoneNotAllowed,
     })
 }
 
@@ -65,14 +65,14 @@ pub async fn enroll(
     subject: &Subject,
     caller: &Caller,
     req: EnrollSms,
-) -> Result<EnrolledSms, ApiError> {
+) -> Result<EnrolledSms, Error> {
     let phone = parse_phone(state, &req.phone)?;
     let label = req.label.unwrap_or_else(|| phone.redacted());
     let now = state.clock.now();
     let step_up =
         devices::admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
     let row = DeviceRow {
-        id: crypto::random_id().map_err(ApiError::internal)?,
+        id: crypto::random_id().map_err(Error::internal)?,
         tenant: subject.tenant.clone(),
         user_id: subject.user.clone(),
         kind: KIND_SMS.into(),
@@ -123,7 +123,7 @@ pub async fn send_code(
     subject: &Subject,
     caller: &Caller,
     req: SendSms,
-) -> Result<SmsSent, ApiError> {
+) -> Result<SmsSent, Error> {
     let now = state.clock.now();
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let rows = state
@@ -139,11 +139,11 @@ pub async fn send_code(
         .iter()
         .filter(usable)
         .find(|r| req.device_id.as_deref().is_none_or(|id| id == r.id))
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let number = row
         .phone
         .as_deref()
-        .ok_or_else(|| ApiError::internal(format!("phone device {} has no number", row.id)))?;
+        .ok_or_else(|| Error::internal(format!("phone device {} has no number", row.id)))?;
     // Stored numbers were checked at enrollment; a changed allow-list applies to them too.
     let phone = parse_phone(state, number)?;
     let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await?;

@@ -15,14 +15,14 @@ use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::app::devices::{KIND_TOTP, aad, validate_label};
+use crate::app::users::Subject;
 use crate::audit::{self, Action, Actor, Event};
 use crate::crypto::{self, Keys};
 use crate::db::models::DeviceRow;
 use crate::db::{Db, DbConnection, DbError, devices as q, import as db};
-use crate::devices::{KIND_TOTP, aad, validate_label};
-use crate::error::ApiError;
-use crate::totp::{Algorithm, Params};
-use crate::users::Subject;
+use crate::error::{Error, LineError};
+use crate::factor::totp::{Algorithm, Params};
 
 /// Lines checked against the database and inserted together.
 const CHUNK: usize = 5_000;
@@ -50,13 +50,6 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// A bad line: its number (1-based, the CSV header is line 1) and what is wrong with it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct LineError {
-    pub line: u64,
-    pub message: String,
-}
-
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Imported {
     /// Devices imported, all active.
@@ -73,7 +66,7 @@ pub enum ImportError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("{0}")]
-    Internal(String),
+    Internal(#[source] crate::error::BoxError),
 }
 
 impl From<diesel::result::Error> for ImportError {
@@ -82,13 +75,13 @@ impl From<diesel::result::Error> for ImportError {
     }
 }
 
-impl From<ImportError> for ApiError {
-    fn from(e: ImportError) -> ApiError {
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Error {
         match e {
-            ImportError::Lines { errors, bad } => ApiError::ImportRefused { errors, bad },
-            ImportError::Empty => ApiError::InvalidRequest(e.to_string()),
+            ImportError::Lines { errors, bad } => Error::ImportRefused { errors, bad },
+            ImportError::Empty => Error::InvalidRequest(e.to_string()),
             ImportError::Db(e) => e.into(),
-            ImportError::Internal(m) => ApiError::internal(m),
+            ImportError::Internal(e) => Error::Internal(e),
         }
     }
 }
@@ -136,8 +129,8 @@ fn decode_secret(s: &str) -> Result<Zeroizing<Vec<u8>>, String> {
 }
 
 fn check(line: u64, r: Record, scope: Option<&str>) -> Result<Checked, String> {
-    let message = |e: ApiError| e.to_string();
-    crate::api_keys::validate_tenant(&r.tenant).map_err(message)?;
+    let message = |e: Error| e.to_string();
+    crate::app::api_keys::validate_tenant(&r.tenant).map_err(message)?;
     if scope.is_some_and(|t| t != r.tenant) {
         return Err(format!(
             "tenant `{}` is outside this key's tenant",
@@ -344,7 +337,7 @@ fn store(
 }
 
 fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRow, ImportError> {
-    let internal = |e: crypto::CryptoError| ImportError::Internal(e.to_string());
+    let internal = |e: crypto::CryptoError| ImportError::Internal(e.into());
     let id = crypto::random_id().map_err(internal)?;
     Ok(DeviceRow {
         secret_sealed: Some(cx.keys.seal(&d.secret, &aad(&id)).map_err(internal)?),
@@ -357,7 +350,7 @@ fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRo
         status: q::ACTIVE.into(),
         algorithm: d.params.algorithm.as_str().into(),
         digits: i32::from(d.params.digits),
-        period: i32::try_from(d.params.period).map_err(|e| ImportError::Internal(e.to_string()))?,
+        period: i32::try_from(d.params.period).map_err(|e| ImportError::Internal(e.into()))?,
         phone: None,
         last_step: -1,
         step_up: false,

@@ -7,14 +7,14 @@ use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Event};
 use crate::crypto;
 use crate::db::models::DeviceRow;
 use crate::db::{self, devices as q};
-use crate::error::ApiError;
-use crate::state::AppState;
-use crate::totp::{self, Algorithm, Params};
-use crate::users::{Caller, Subject};
+use crate::error::Error;
+use crate::factor::totp::{self, Algorithm, Params};
 
 /// How long an enrollment may wait for its first code (SEC-5).
 pub const PENDING_FOR: TimeDelta = TimeDelta::minutes(10);
@@ -78,11 +78,11 @@ impl From<&DeviceRow> for Device {
 }
 
 /// The TOTP parameters a device row stores.
-pub fn params_of(r: &DeviceRow) -> Result<Params, ApiError> {
-    let algorithm: Algorithm = r.algorithm.parse().map_err(ApiError::internal)?;
-    let digits = u8::try_from(r.digits).map_err(ApiError::internal)?;
-    let period = u32::try_from(r.period).map_err(ApiError::internal)?;
-    Params::new(algorithm, digits, period).map_err(ApiError::internal)
+pub fn params_of(r: &DeviceRow) -> Result<Params, Error> {
+    let algorithm: Algorithm = r.algorithm.parse().map_err(Error::internal)?;
+    let digits = u8::try_from(r.digits).map_err(Error::internal)?;
+    let period = u32::try_from(r.period).map_err(Error::internal)?;
+    Params::new(algorithm, digits, period).map_err(Error::internal)
 }
 
 /// What a device secret is sealed to: its own row, named as a device so a sealed value can never
@@ -92,9 +92,9 @@ pub fn aad(device_id: &str) -> Vec<u8> {
 }
 
 /// Opens a device's sealed secret.
-pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, Error> {
     let (Some(sealed), Some(key_id)) = (&r.secret_sealed, &r.key_id) else {
-        return Err(ApiError::internal(format!(
+        return Err(Error::internal(format!(
             "device {} has no sealed secret",
             r.id
         )));
@@ -102,11 +102,11 @@ pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, 
     state
         .keys
         .open(key_id, sealed, &aad(&r.id))
-        .map_err(ApiError::internal)
+        .map_err(Error::internal)
 }
 
 /// The Key URI of a TOTP device (for its QR code while it is pending).
-pub fn otpauth_uri(state: &AppState, r: &DeviceRow) -> Result<String, ApiError> {
+pub fn otpauth_uri(state: &AppState, r: &DeviceRow) -> Result<String, Error> {
     let secret = secret_of(state, r)?;
     Ok(totp::otpauth_uri(
         &state.config.totp.issuer,
@@ -144,9 +144,9 @@ pub struct Enrolled {
     pub expires_at: DateTime<Utc>,
 }
 
-pub(crate) fn validate_label(label: &str) -> Result<(), ApiError> {
+pub(crate) fn validate_label(label: &str) -> Result<(), Error> {
     if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
-        return Err(ApiError::InvalidRequest(
+        return Err(Error::InvalidRequest(
             "a label is 1 to 64 printable characters".into(),
         ));
     }
@@ -161,7 +161,7 @@ pub async fn require_step_up(
     subject: &Subject,
     caller: &Caller,
     step_up: Option<&str>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     if caller.is_admin {
         return Ok(true);
     }
@@ -172,16 +172,16 @@ pub async fn require_step_up(
         .await?;
     match (has_active, step_up) {
         (false, None) => Ok(false),
-        (true, None) => Err(ApiError::StepUpRequired),
+        (true, None) => Err(Error::StepUpRequired),
         (_, Some(token)) => {
-            crate::verify::consume_step_up(state, subject, token).await?;
+            crate::app::verify::consume_step_up(state, subject, token).await?;
             Ok(true)
         }
     }
 }
 
-pub(crate) fn label_conflict() -> ApiError {
-    ApiError::Conflict("this user already has a device with that label".into())
+pub(crate) fn label_conflict() -> Error {
+    Error::Conflict("this user already has a device with that label".into())
 }
 
 /// Stores a new pending device with its audit event, in one transaction: the user is created on
@@ -192,7 +192,7 @@ pub async fn insert_pending(
     row: &DeviceRow,
     now: DateTime<Utc>,
     detail: serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let event = Event::new(&row.tenant, Action::DeviceEnrolled, caller.actor.clone())
         .user(&row.user_id)
         .device(&row.id)
@@ -228,7 +228,7 @@ pub async fn admit(
     label: &str,
     step_up: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     validate_label(label)?;
     let (tenant, user, l) = (
         subject.tenant.clone(),
@@ -251,27 +251,27 @@ pub async fn enroll_totp(
     subject: &Subject,
     caller: &Caller,
     req: EnrollTotp,
-) -> Result<Enrolled, ApiError> {
+) -> Result<Enrolled, Error> {
     let defaults = Params::default();
     let params = Params::new(
         req.algorithm.unwrap_or(defaults.algorithm),
         req.digits.unwrap_or(defaults.digits),
         req.period.unwrap_or(defaults.period),
     )
-    .map_err(ApiError::InvalidRequest)?;
+    .map_err(Error::InvalidRequest)?;
     let label = req.label.unwrap_or_else(|| subject.user.clone());
     let now = state.clock.now();
     let step_up = admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
 
     let secret =
-        Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(ApiError::internal)?);
-    let id = crypto::random_id().map_err(ApiError::internal)?;
+        Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(Error::internal)?);
+    let id = crypto::random_id().map_err(Error::internal)?;
     let row = DeviceRow {
         secret_sealed: Some(
             state
                 .keys
                 .seal(&secret[..], &aad(&id))
-                .map_err(ApiError::internal)?,
+                .map_err(Error::internal)?,
         ),
         key_id: Some(state.keys.key_id().to_string()),
         id,
@@ -282,7 +282,7 @@ pub async fn enroll_totp(
         status: q::PENDING.into(),
         algorithm: params.algorithm.as_str().into(),
         digits: i32::from(params.digits),
-        period: i32::try_from(params.period).map_err(ApiError::internal)?,
+        period: i32::try_from(params.period).map_err(Error::internal)?,
         phone: None,
         last_step: -1,
         step_up,
@@ -299,18 +299,14 @@ pub async fn enroll_totp(
     Ok(Enrolled {
         device: Device::from(&row),
         secret: totp::base32_secret(&secret[..]),
-        qr_svg: crate::qr::svg(&uri).map_err(ApiError::internal)?,
+        qr_svg: crate::factor::qr::svg(&uri).map_err(Error::internal)?,
         otpauth_uri: uri,
         expires_at: now + PENDING_FOR,
     })
 }
 
 /// A pending, unexpired TOTP device of the user (for its QR code), else not found.
-pub async fn pending(
-    state: &AppState,
-    subject: &Subject,
-    id: String,
-) -> Result<DeviceRow, ApiError> {
+pub async fn pending(state: &AppState, subject: &Subject, id: String) -> Result<DeviceRow, Error> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now().naive_utc();
     let row = state
@@ -325,12 +321,12 @@ pub async fn pending(
         {
             Ok(r)
         }
-        _ => Err(ApiError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }
 
 /// The user's pending (unexpired) and active devices, TOTP first (SEC-27).
-pub async fn list(state: &AppState, subject: &Subject) -> Result<Vec<Device>, ApiError> {
+pub async fn list(state: &AppState, subject: &Subject) -> Result<Vec<Device>, Error> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now().naive_utc();
     let mut rows = state
@@ -348,7 +344,7 @@ pub async fn revoke(
     subject: &Subject,
     caller: &Caller,
     id: String,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let now = state.clock.now();
     let event = Event::new(&subject.tenant, Action::DeviceRevoked, caller.actor.clone())
         .user(&subject.user)
@@ -369,8 +365,8 @@ pub async fn revoke(
         })
         .await?;
     if !revoked {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     // A texted code of the device dies with it (SEC-21).
-    crate::sms_codes::kill(state, subject, &device_id).await
+    crate::app::sms_codes::kill(state, subject, &device_id).await
 }

@@ -5,7 +5,7 @@
 //! rotation can find and re-wrap what an older key sealed.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -17,7 +17,24 @@ use rand::rngs::SysRng;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::config::MasterKeySource;
+/// Where the master key comes from.
+#[derive(Clone)]
+pub enum MasterKeySource {
+    Value(String),
+    File(PathBuf),
+    /// Development only: generated into the data dir on first start.
+    Generated(PathBuf),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::Value(_) => f.write_str("Value(<redacted>)"),
+            MasterKeySource::File(p) => f.debug_tuple("File").field(p).finish(),
+            MasterKeySource::Generated(p) => f.debug_tuple("Generated").field(p).finish(),
+        }
+    }
+}
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -12,10 +12,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::api_keys::ApiKey;
+use crate::app::api_keys::ApiKey;
+use crate::app::users::Subject;
 use crate::crypto::{self, Keys};
-use crate::error::ApiError;
-use crate::users::Subject;
+use crate::error::Error;
 
 pub const VALID_FOR: TimeDelta = TimeDelta::minutes(10);
 const HASH_DOMAIN: &str = "link-token";
@@ -92,14 +92,14 @@ fn under(prefix: &str, url: &url::Url) -> bool {
         && plain
 }
 
-fn check_return_url(key: &ApiKey, return_url: &str) -> Result<url::Url, ApiError> {
-    let url = url::Url::parse(return_url).map_err(|_| ApiError::ReturnUrlNotAllowed)?;
+fn check_return_url(key: &ApiKey, return_url: &str) -> Result<url::Url, Error> {
+    let url = url::Url::parse(return_url).map_err(|_| Error::ReturnUrlNotAllowed)?;
     let plain = url.username().is_empty() && url.password().is_none();
     if return_url.len() > MAX_URL
         || !plain
         || !key.return_url_prefixes.iter().any(|p| under(p, &url))
     {
-        return Err(ApiError::ReturnUrlNotAllowed);
+        return Err(Error::ReturnUrlNotAllowed);
     }
     Ok(url)
 }
@@ -116,20 +116,20 @@ pub fn create(
     subject: &Subject,
     req: LinkRequest,
     now: DateTime<Utc>,
-) -> Result<Link, ApiError> {
+) -> Result<Link, Error> {
     check_return_url(key, &req.return_url)?;
     if req
         .state
         .as_ref()
         .is_some_and(|s| s.chars().count() > MAX_STATE)
     {
-        return Err(ApiError::InvalidRequest(format!(
+        return Err(Error::InvalidRequest(format!(
             "state is at most {MAX_STATE} characters"
         )));
     }
     let expires_at = now + VALID_FOR;
     let claims = Claims {
-        nonce: crypto::random_id().map_err(ApiError::internal)?,
+        nonce: crypto::random_id().map_err(Error::internal)?,
         tenant: subject.tenant.clone(),
         user: subject.user.clone(),
         purpose: req.purpose,
@@ -138,11 +138,11 @@ pub fn create(
         exp: expires_at.timestamp(),
         key_id: key.id.clone(),
     };
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(ApiError::internal)?);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(Error::internal)?);
     let token = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac(keys, &payload)));
     let url = public_url
         .join(&format!("{}/{token}", req.purpose.as_str()))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(Link {
         url: url.to_string(),
         expires_at,
@@ -188,8 +188,8 @@ pub fn open(
 }
 
 /// `return_url` with `state` and `assertion` added to its query.
-pub fn back_to(claims: &Claims, assertion: &str) -> Result<String, ApiError> {
-    let mut url = url::Url::parse(&claims.return_url).map_err(ApiError::internal)?;
+pub fn back_to(claims: &Claims, assertion: &str) -> Result<String, Error> {
+    let mut url = url::Url::parse(&claims.return_url).map_err(Error::internal)?;
     {
         let mut q = url.query_pairs_mut();
         if let Some(s) = &claims.state {

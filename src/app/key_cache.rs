@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::api_keys::ApiKey;
+use crate::app::api_keys::ApiKey;
 
 /// Keys remembered at most; beyond, the memory starts again (keys are few, this is a guard).
 const CAPACITY: usize = 10_000;

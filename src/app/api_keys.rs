@@ -13,7 +13,7 @@ use crate::audit::{self, Action, Actor, Event};
 use crate::crypto::{self, Keys};
 use crate::db::models::ApiKeyRow;
 use crate::db::{self, Db, DbError};
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// Every key starts with this, so leaked keys are easy to grep for in code and logs.
 pub const KEY_PREFIX: &str = "tfk_";
@@ -74,7 +74,7 @@ impl ApiKey {
 
     /// The tenant a request acts in: a key's own tenant, or for an all-tenant admin key the one
     /// named by `?tenant=` (default `default`). A client key never leaves its tenant (SEC-22).
-    pub fn tenant_for(&self, requested: Option<&str>) -> Result<String, ApiError> {
+    pub fn tenant_for(&self, requested: Option<&str>) -> Result<String, Error> {
         match (&self.tenant, requested) {
             (Some(own), _) => Ok(own.clone()),
             (None, Some(t)) => {
@@ -91,10 +91,10 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
-    type Error = ApiError;
-    fn try_from(row: ApiKeyRow) -> Result<ApiKey, ApiError> {
+    type Error = Error;
+    fn try_from(row: ApiKeyRow) -> Result<ApiKey, Error> {
         Ok(ApiKey {
-            role: row.role.parse().map_err(ApiError::internal)?,
+            role: row.role.parse().map_err(Error::internal)?,
             return_url_prefixes: row
                 .return_url_prefixes
                 .lines()
@@ -120,24 +120,24 @@ pub struct NewApiKey {
 }
 
 /// A tenant id: 1–64 of `[A-Za-z0-9._-]`.
-pub fn validate_tenant(t: &str) -> Result<(), ApiError> {
+pub fn validate_tenant(t: &str) -> Result<(), Error> {
     let ok = (1..=64).contains(&t.len())
         && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
     } else {
-        Err(ApiError::InvalidRequest(
+        Err(Error::InvalidRequest(
             "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -".into(),
         ))
     }
 }
 
 impl NewApiKey {
-    fn validate(&mut self) -> Result<(), ApiError> {
+    fn validate(&mut self) -> Result<(), Error> {
         let name = self.name.trim();
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-            return Err(ApiError::InvalidRequest(
+            return Err(Error::InvalidRequest(
                 "a key name is 1 to 100 printable characters".into(),
             ));
         }
@@ -150,9 +150,9 @@ impl NewApiKey {
         }
         for p in &self.return_url_prefixes {
             let url = url::Url::parse(p)
-                .map_err(|e| ApiError::InvalidRequest(format!("return URL prefix `{p}`: {e}")))?;
+                .map_err(|e| Error::InvalidRequest(format!("return URL prefix `{p}`: {e}")))?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(ApiError::InvalidRequest(format!(
+                return Err(Error::InvalidRequest(format!(
                     "return URL prefix `{p}` must be an http(s) URL with a host"
                 )));
             }
@@ -170,17 +170,17 @@ pub async fn create(
     now: DateTime<Utc>,
     mut new: NewApiKey,
     actor: Actor,
-) -> Result<(ApiKey, Zeroizing<String>), ApiError> {
+) -> Result<(ApiKey, Zeroizing<String>), Error> {
     new.validate()?;
     let secret = Zeroizing::new(format!(
         "{KEY_PREFIX}{}",
         base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            crypto::random_bytes::<32>().map_err(ApiError::internal)?
+            crypto::random_bytes::<32>().map_err(Error::internal)?
         )
     ));
     let row = ApiKeyRow {
-        id: crypto::random_id().map_err(ApiError::internal)?,
+        id: crypto::random_id().map_err(Error::internal)?,
         name: new.name,
         role: new.role.as_str().to_string(),
         tenant: new.tenant,
@@ -214,24 +214,20 @@ pub fn well_formed(presented: &str) -> bool {
 
 /// The keyed hash a presented key is remembered by in this node's [`KeyCache`].
 ///
-/// [`KeyCache`]: crate::key_cache::KeyCache
+/// [`KeyCache`]: crate::app::key_cache::KeyCache
 pub fn cache_hash(keys: &Keys, presented: &str) -> Vec<u8> {
     keys.hash(HASH_DOMAIN, presented.as_bytes())
 }
 
 /// Whether the key is still active (one statement): for a key taken from the cache on a path
 /// that has no query of its own to check it in.
-pub async fn still_active(db: &Db, id: String) -> Result<bool, ApiError> {
+pub async fn still_active(db: &Db, id: String) -> Result<bool, Error> {
     let row = db.run(move |conn| db::api_keys::find(conn, &id)).await?;
     Ok(row.is_some_and(|r| r.revoked_at.is_none()))
 }
 
 /// The active key presented, if any. Unknown, malformed and revoked keys are all `None`.
-pub async fn authenticate(
-    db: &Db,
-    keys: &Keys,
-    presented: &str,
-) -> Result<Option<ApiKey>, ApiError> {
+pub async fn authenticate(db: &Db, keys: &Keys, presented: &str) -> Result<Option<ApiKey>, Error> {
     // Cheap shape check first: garbage never costs a database round trip.
     if !well_formed(presented) {
         return Ok(None);
@@ -246,7 +242,7 @@ pub async fn authenticate(
     }
 }
 
-pub async fn list(db: &Db, tenant: Option<String>) -> Result<Vec<ApiKey>, ApiError> {
+pub async fn list(db: &Db, tenant: Option<String>) -> Result<Vec<ApiKey>, Error> {
     let rows = db
         .run(move |conn| db::api_keys::list(conn, tenant.as_deref()))
         .await?;
@@ -268,7 +264,7 @@ pub async fn revoke(
     tenant: Option<String>,
     actor: Actor,
     ip: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let stream = stream.clone();
     let revoked = db
         .run(move |conn| {
@@ -297,6 +293,6 @@ pub async fn revoke(
     if revoked {
         Ok(())
     } else {
-        Err(ApiError::NotFound)
+        Err(Error::NotFound)
     }
 }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use diesel::Connection;
 
-use crate::assertion;
+use crate::app::assertion;
+use crate::app::state::AppState;
 use crate::audit::{Action, Actor, Event};
 use crate::crypto::Keys;
 use crate::db::{DbError, devices, signing_keys};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::error::Error;
 
 /// Rows re-wrapped per transaction: bounded work per database call.
 const CHUNK: i64 = 500;
@@ -27,7 +27,7 @@ fn crypto_failure(e: crate::crypto::CryptoError) -> DbError {
 }
 
 /// Re-seals each device secret that an earlier master key sealed; returns how many.
-async fn rewrap_devices(state: &AppState) -> Result<usize, ApiError> {
+async fn rewrap_devices(state: &AppState) -> Result<usize, Error> {
     let mut total = 0;
     loop {
         let keys: Arc<Keys> = state.keys.clone();
@@ -41,10 +41,10 @@ async fn rewrap_devices(state: &AppState) -> Result<usize, ApiError> {
                             continue;
                         };
                         let secret = keys
-                            .open(old, sealed, &crate::devices::aad(&row.id))
+                            .open(old, sealed, &crate::app::devices::aad(&row.id))
                             .map_err(crypto_failure)?;
                         let resealed = keys
-                            .seal(&secret, &crate::devices::aad(&row.id))
+                            .seal(&secret, &crate::app::devices::aad(&row.id))
                             .map_err(crypto_failure)?;
                         devices::update_sealed(c, &row.id, &resealed, keys.key_id())?;
                     }
@@ -59,7 +59,7 @@ async fn rewrap_devices(state: &AppState) -> Result<usize, ApiError> {
     }
 }
 
-async fn rewrap_signing_keys(state: &AppState) -> Result<usize, ApiError> {
+async fn rewrap_signing_keys(state: &AppState) -> Result<usize, Error> {
     let keys: Arc<Keys> = state.keys.clone();
     Ok(state
         .db
@@ -89,7 +89,7 @@ async fn rewrap_signing_keys(state: &AppState) -> Result<usize, ApiError> {
         .await?)
 }
 
-pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, ApiError> {
+pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, Error> {
     let devices_rewrapped = rewrap_devices(state).await?;
     let signing_keys_rewrapped = rewrap_signing_keys(state).await?;
     let now = state.clock.now();

@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::phone::Phone;
+use crate::app::users::Subject;
+use crate::config::SmsLimits;
+use crate::factor::phone::Phone;
 use crate::store::{Store, StoreError};
-use crate::users::Subject;
 
 const TEN_MIN: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -22,34 +23,6 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 /// The budget key is named after its UTC day; it only has to outlive that day.
 const BUDGET_WINDOW: Duration = Duration::from_secs(25 * 3600);
 const BREAKER_KEY: &str = "sms:breaker";
-
-/// Every send limit; the defaults are those of issue 4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SmsLimits {
-    pub per_number_10min: u64,
-    pub per_number_day: u64,
-    /// Per number minus its last 4 digits ([`Phone::prefix`]): pumping through sequential numbers.
-    pub per_prefix_hour: u64,
-    pub per_ip_hour: u64,
-    pub per_user_hour: u64,
-    pub per_country_hour: u64,
-    /// Messages per UTC day across all tenants; exceeding it trips the breaker.
-    pub daily_budget: u64,
-}
-
-impl Default for SmsLimits {
-    fn default() -> SmsLimits {
-        SmsLimits {
-            per_number_10min: 3,
-            per_number_day: 10,
-            per_prefix_hour: 20,
-            per_ip_hour: 1000,
-            per_user_hour: 10,
-            per_country_hour: 500,
-            daily_budget: 10_000,
-        }
-    }
-}
 
 /// Why a message may not be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,4 @@
+//! Pure rules of the factors.
+pub mod phone;
+pub mod qr;
+pub mod totp;

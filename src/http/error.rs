@@ -1,0 +1,139 @@
+//! The one mapping from errors to HTTP: stable snake_case codes and statuses.
+//!
+//! Bodies are `{"error": code, "message": text}` and never vary per request (SEC-32): the wait of a
+//! 429 travels in `Retry-After`, and an internal error is opaque, its whole cause chain logged
+//! under the request id that the `request_id` middleware then writes into the body.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::{Error, LineError, chain};
+
+/// The JSON shape of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code: what a program should branch on.
+    pub error: String,
+    /// Text for humans.
+    pub message: String,
+    /// Imports only: the bad lines (the first 100), each with its number and what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<BadLine>>,
+}
+
+/// One bad line of an import.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BadLine {
+    pub line: u64,
+    pub message: String,
+}
+
+impl From<&LineError> for BadLine {
+    fn from(e: &LineError) -> BadLine {
+        BadLine {
+            line: e.line,
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// The stable API code of an error: what a program branches on.
+pub fn code(e: &Error) -> &'static str {
+    match e {
+        Error::InvalidRequest(_) | Error::ImportRefused { .. } => "invalid_request",
+        Error::InvalidApiKey => "invalid_api_key",
+        Error::Forbidden => "forbidden",
+        Error::StepUpRequired => "step_up_required",
+        Error::NotFound => "not_found",
+        Error::Conflict(_) => "conflict",
+        Error::InvalidCode => "invalid_code",
+        Error::RateLimited { .. } => "rate_limited",
+        Error::PhoneNotAllowed => "phone_not_allowed",
+        Error::ReturnUrlNotAllowed => "return_url_not_allowed",
+        Error::SmsFailed(_) => "sms_failed",
+        Error::SmsBudgetExhausted { .. } => "sms_budget_exhausted",
+        Error::Unavailable(_) => "unavailable",
+        Error::Internal(_) => "internal",
+    }
+}
+
+/// The message a client sees: never a cause of an outage, a provider failure or a bug.
+pub fn public_message(e: &Error) -> String {
+    match e {
+        Error::Unavailable(_) => "a dependency is unavailable; try again later".into(),
+        Error::Internal(_) => "internal error".into(),
+        Error::SmsFailed(_) => "the SMS provider did not take the message; try again later".into(),
+        other => other.to_string(),
+    }
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Error::InvalidRequest(_) | Error::ImportRefused { .. } => StatusCode::BAD_REQUEST,
+            Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
+            Error::Forbidden | Error::StepUpRequired => StatusCode::FORBIDDEN,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::PhoneNotAllowed | Error::ReturnUrlNotAllowed => StatusCode::BAD_REQUEST,
+            Error::SmsFailed(_) => StatusCode::BAD_GATEWAY,
+            Error::SmsBudgetExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Error::Internal(_) => tracing::error!(cause = %chain(self), "internal error"),
+            Error::Unavailable(_) => tracing::warn!(cause = %chain(self), "dependency unavailable"),
+            Error::SmsFailed(_) => tracing::warn!(cause = %chain(self), "SMS not sent"),
+            _ => {}
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if let Error::RateLimited { retry_after_secs }
+        | Error::SmsBudgetExhausted { retry_after_secs } = self
+        {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
+        }
+        if matches!(self, Error::InvalidApiKey) {
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        res.json(ErrorBody {
+            error: code(self).into(),
+            message: public_message(self),
+            lines: match self {
+                Error::ImportRefused { errors, .. } => {
+                    Some(errors.iter().map(BadLine::from).collect())
+                }
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Rejections of actix's own extractors (bad JSON, bad path) become `invalid_request`.
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    Error::InvalidRequest(format!("invalid JSON body: {err}")).into()
+}
+
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    Error::InvalidRequest(format!("invalid query: {err}")).into()
+}
+
+pub fn path_error_handler(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    Error::InvalidRequest(format!("invalid path: {err}")).into()
+}
