@@ -9,6 +9,7 @@ pub mod auth;
 pub mod console;
 pub mod devices;
 pub mod error;
+pub mod extract;
 pub mod jwks;
 pub mod links;
 pub mod middleware;
