@@ -1,4 +1,5 @@
 //! Pure rules of the factors.
+pub mod lockout;
 pub mod phone;
 pub mod qr;
 pub mod totp;

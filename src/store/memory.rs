@@ -182,7 +182,7 @@ impl MemoryStore {
             }) => *c + 1,
             _ => 1,
         };
-        let length = lock_length(base, max, level);
+        let length = crate::factor::lockout::lock_length(base, max, level);
         map.insert(
             keys.level.clone(),
             Entry {
@@ -276,12 +276,6 @@ impl MemoryStore {
     fn len(&self) -> usize {
         lock_map(&self.map).len()
     }
-}
-
-/// `base × 2^(level−1)`, at most `max`.
-pub(super) fn lock_length(base: Duration, max: Duration, level: u64) -> Duration {
-    let factor = 1u32 << level.saturating_sub(1).min(20);
-    base.saturating_mul(factor).min(max)
 }
 
 fn millis_value(v: &Value) -> Option<i64> {

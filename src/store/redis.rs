@@ -55,11 +55,13 @@ end
 return {1, 0, count}
 ";
 
-/// KEYS: failures, lock, level. ARGV: now (ms), base (ms), max (ms), level TTL (ms), slack (ms).
-/// Returns the lock length in ms.
+/// KEYS: failures, lock, level. ARGV: now (ms), base (ms), max (ms), level TTL (ms), slack (ms),
+/// highest doubling. Returns the lock length in ms: `factor::lockout::lock_length`, computed here
+/// so that raising the level and setting the lock are one atomic step (the store tests hold the
+/// two to the same figures).
 const LOCK: &str = r"
 local level = redis.call('INCR', KEYS[3])
-local length = math.min(tonumber(ARGV[2]) * 2 ^ math.min(level - 1, 20), tonumber(ARGV[3]))
+local length = math.min(tonumber(ARGV[2]) * 2 ^ math.min(level - 1, tonumber(ARGV[6])), tonumber(ARGV[3]))
 length = math.floor(length)
 redis.call('PEXPIRE', KEYS[3], length + tonumber(ARGV[4]))
 redis.call('SET', KEYS[2], string.format('%d', tonumber(ARGV[1]) + length), 'PX', length + tonumber(ARGV[5]))
@@ -433,6 +435,7 @@ impl RedisStore {
             .arg(millis(max))
             .arg(millis(level_ttl))
             .arg(millis(super::LOCK_SLACK))
+            .arg(crate::factor::lockout::MAX_DOUBLINGS)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)?;

@@ -204,6 +204,41 @@ async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
     assert_eq!(a, Attempt::Allowed { count: 1 });
 }
 
+/// The lock lengths the store applies, level after level, are those of the one Rust function of
+/// the lockout arithmetic: the Redis Lua script computes them itself (atomically with raising
+/// the level), so this is what holds the two together. Odd base and max, so that rounding and
+/// the cap show too.
+async fn lock_lengths_follow_the_lockout_arithmetic(store: Store) {
+    use twofold::factor::lockout::lock_length;
+    use twofold::store::LimiterKeys;
+    let keys = LimiterKeys::new("acme/lockout");
+    let (base, max) = (
+        Duration::from_millis(1_337),
+        Duration::from_millis(5_000_003),
+    );
+    let level_ttl = Duration::from_secs(3600);
+    for level in 1..=25u64 {
+        let length = store
+            .lock(&keys, 1_000, base, max, level_ttl)
+            .await
+            .unwrap();
+        assert_eq!(length, lock_length(base, max, level), "level {level}");
+    }
+    let uncapped = Duration::from_secs(u64::from(u32::MAX));
+    let keys = LimiterKeys::new("acme/lockout-uncapped");
+    for level in 1..=24u64 {
+        let length = store
+            .lock(&keys, 1_000, base, uncapped, level_ttl)
+            .await
+            .unwrap();
+        assert_eq!(
+            length,
+            lock_length(base, uncapped, level),
+            "uncapped, level {level}"
+        );
+    }
+}
+
 /// The limiter's one round trip: the attempt and the address's count together (on a cluster,
 /// two slots), what a refusal gives back, and what a success clears.
 async fn attempt_and_address_count_together_and_give_back(store: Store) {
@@ -289,6 +324,7 @@ both_stores!(
     racing_take_has_one_winner,
     take_if_equal_takes_only_the_value_compared,
     limiter_scripts_keep_a_subjects_keys_together,
+    lock_lengths_follow_the_lockout_arithmetic,
     attempt_and_address_count_together_and_give_back,
 );
 
