@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 use serde::Serialize;
 
-use crate::app::devices::{Device, KIND_SMS};
+use crate::app::devices::Device;
 use crate::app::limiter::LockState;
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
@@ -13,6 +13,7 @@ use crate::audit::check::ExportedEvent;
 use crate::audit::{Action, Event};
 use crate::db::{self, audit::Filter};
 use crate::error::Error;
+use crate::factor::kind::{DeviceKind, DeviceStatus};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -29,6 +30,7 @@ pub struct UserDetail {
     pub created_at: DateTime<Utc>,
     pub lock: LockState,
     /// Oldest first; a pending device past its confirmation window shows `expired`.
+    #[schema(value_type = Vec<crate::http::devices::DeviceBody>)]
     pub devices: Vec<Device>,
     pub recovery_codes_left: i64,
 }
@@ -61,15 +63,14 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Err
     let devices = rows
         .iter()
         .map(|r| {
-            let mut d = Device::from(r);
-            if r.status == db::devices::PENDING
-                && r.expires_at.is_some_and(|e| e <= now.naive_utc())
+            let mut d = Device::try_from(r)?;
+            if r.is_in(DeviceStatus::Pending) && r.expires_at.is_some_and(|e| e <= now.naive_utc())
             {
-                d.status = "expired".into();
+                d.status = DeviceStatus::Expired;
             }
-            d
+            Ok(d)
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     Ok(UserDetail {
         tenant: subject.tenant.clone(),
         user: subject.user.clone(),
@@ -148,7 +149,7 @@ pub async fn revoke_all(
         })
         .await?
         .ok_or(Error::NotFound)?;
-    for r in revoked.iter().filter(|r| r.kind == KIND_SMS) {
+    for r in revoked.iter().filter(|r| r.is(DeviceKind::Sms)) {
         crate::app::sms_codes::kill(state, subject, &r.id).await?;
     }
     Ok(revoked.len())

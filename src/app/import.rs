@@ -15,13 +15,14 @@ use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::app::devices::{KIND_TOTP, aad, validate_label};
+use crate::app::devices::{aad, validate_label};
 use crate::app::users::Subject;
 use crate::audit::{self, Action, Actor, Event};
 use crate::crypto::{self, Keys};
 use crate::db::models::DeviceRow;
 use crate::db::{Db, DbConnection, DbError, devices as q, import as db};
 use crate::error::{Error, LineError};
+use crate::factor::kind::DeviceKind;
 use crate::factor::totp::{Algorithm, Params};
 
 /// Lines checked against the database and inserted together.
@@ -345,7 +346,7 @@ fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRo
         id,
         tenant: d.tenant.clone(),
         user_id: d.user.clone(),
-        kind: KIND_TOTP.into(),
+        kind: DeviceKind::Totp.as_str().into(),
         label: d.label.clone(),
         status: q::ACTIVE.into(),
         algorithm: d.params.algorithm.as_str().into(),

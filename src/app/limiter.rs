@@ -41,7 +41,7 @@ pub struct Ticket {
 }
 
 /// A subject's failure state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct LockState {
     /// Consecutive failed attempts counted so far (attempts in flight included).
     pub failures: u64,

@@ -8,9 +8,11 @@ use super::models::DeviceRow;
 use super::schema::{devices::dsl as d, users::dsl as u};
 use super::{DbConnection, DbError};
 
-pub const PENDING: &str = "pending";
-pub const ACTIVE: &str = "active";
-pub const REVOKED: &str = "revoked";
+use crate::factor::kind::DeviceStatus;
+
+pub const PENDING: &str = DeviceStatus::Pending.as_str();
+pub const ACTIVE: &str = DeviceStatus::Active.as_str();
+pub const REVOKED: &str = DeviceStatus::Revoked.as_str();
 
 /// Creates the user on first use; a no-op when it exists (also under a race with another node).
 pub fn ensure_user(

@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::factor::kind::{DeviceKind, DeviceStatus, UnknownValue};
+
 use super::schema::{api_keys, audit_events, devices, recovery_codes};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -100,6 +102,20 @@ pub struct DeviceRow {
     pub confirmed_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+impl DeviceRow {
+    pub fn kind(&self) -> Result<DeviceKind, UnknownValue> {
+        self.kind.parse()
+    }
+
+    pub fn is(&self, kind: DeviceKind) -> bool {
+        self.kind == kind.as_str()
+    }
+
+    pub fn is_in(&self, status: DeviceStatus) -> bool {
+        self.status == status.as_str()
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]

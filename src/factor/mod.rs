@@ -1,5 +1,8 @@
-//! Pure rules of the factors.
+//! Pure rules of the factors: no I/O, no configuration, no clock of their own (time comes in as
+//! a value), so each is tested alone, TOTP and HOTP against the RFC vectors.
+pub mod kind;
 pub mod lockout;
 pub mod phone;
 pub mod qr;
+pub mod recovery_code;
 pub mod totp;

@@ -1,24 +1,25 @@
 //! `/v1/users/{user}/devices`: enroll a TOTP authenticator, its QR code while pending, confirm,
-//! list, revoke.
+//! list, revoke. Phones are enrolled in `phones.rs`.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use serde::Serialize;
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::api_keys::ApiKey;
-use crate::app::devices::{self, Device, EnrollTotp, Enrolled};
-use crate::app::phone_devices::{self, EnrollSms, EnrolledSms, SendSms, SmsSent};
+use crate::app::devices::{self, Device};
+use crate::app::factors::totp::{self, Enrolled, Enrollment};
 use crate::app::state::AppState;
-use crate::app::verify::{self, ConfirmRequest};
+use crate::app::verify;
 use crate::error::Error;
+use crate::factor::kind::{DeviceKind, DeviceStatus};
+use crate::factor::totp::Algorithm;
+use crate::http::TenantQuery;
 use crate::http::error::ErrorBody;
-use crate::http::{TenantQuery, subject_and_caller};
+use crate::http::extract::Scoped;
 
 pub fn register(cfg: &mut ServiceConfig) {
     // Literal paths before `{id}` ones, so route patterns (metrics, logs) name the right route.
     cfg.service(enroll_totp)
-        .service(enroll_sms)
-        .service(send_sms)
         .service(qr_png)
         .service(qr_svg)
         .service(confirm)
@@ -26,9 +27,102 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(revoke);
 }
 
+/// A device as the API shows it: never a secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Device)]
+pub struct DeviceBody {
+    pub id: String,
+    /// `totp` or `sms`.
+    pub kind: DeviceKind,
+    pub label: String,
+    /// `pending`, `active` or `revoked`.
+    pub status: DeviceStatus,
+    pub algorithm: Option<Algorithm>,
+    pub digits: Option<u8>,
+    pub period: Option<u32>,
+    /// Phone devices: the last two digits of the number, never more.
+    pub phone_last_digits: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// When a pending device stops being confirmable.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<Device> for DeviceBody {
+    fn from(d: Device) -> DeviceBody {
+        DeviceBody {
+            id: d.id,
+            kind: d.kind,
+            label: d.label,
+            status: d.status,
+            algorithm: d.algorithm,
+            digits: d.digits,
+            period: d.period,
+            phone_last_digits: d.phone_last_digits,
+            created_at: d.created_at,
+            expires_at: d.expires_at,
+            confirmed_at: d.confirmed_at,
+            last_used_at: d.last_used_at,
+            revoked_at: d.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = EnrollTotp)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollTotpBody {
+    /// Shown in the authenticator app; unique per user; default: the user id.
+    pub label: Option<String>,
+    /// `SHA1` (default; what every app reads), `SHA256` or `SHA512`.
+    pub algorithm: Option<Algorithm>,
+    /// 6 (default) or 8.
+    pub digits: Option<u8>,
+    /// 30 (default) or 60 seconds.
+    pub period: Option<u32>,
+    /// An assertion of this user from a verify at most 5 minutes old: needed when the user
+    /// already has an active device, unless the caller is an admin key (SEC-7).
+    pub step_up: Option<String>,
+}
+
+/// The answer to an enrollment: the only time the secret leaves twofold.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Enrolled)]
+pub struct EnrolledBody {
+    pub device: DeviceBody,
+    /// Base32, no padding: for typing into an app by hand.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, as inline SVG.
+    pub qr_svg: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<Enrolled> for EnrolledBody {
+    fn from(e: Enrolled) -> EnrolledBody {
+        EnrolledBody {
+            device: e.device.into(),
+            secret: e.secret,
+            otpauth_uri: e.otpauth_uri,
+            qr_svg: e.qr_svg,
+            expires_at: e.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConfirmRequest)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    #[schema(value_type = String)]
+    pub code: serde_json::Value,
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Confirmed {
-    pub device: Device,
+    pub device: DeviceBody,
     /// The confirming code was a successful check: an assertion of the user, usable as
     /// `step_up` (e.g. to make recovery codes right after enrollment).
     pub assertion: String,
@@ -36,7 +130,13 @@ pub struct Confirmed {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DeviceList {
-    pub devices: Vec<Device>,
+    pub devices: Vec<DeviceBody>,
+}
+
+/// The `{id}` segment of a device route.
+#[derive(Deserialize)]
+struct DevicePath {
+    id: String,
 }
 
 /// Starts a TOTP enrollment: a pending device, its secret, `otpauth://` URI and QR code. The
@@ -45,41 +145,34 @@ pub struct DeviceList {
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = EnrollTotp,
+    request_body = EnrollTotpBody,
     responses(
-        (status = 201, body = Enrolled),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
+        (status = 201, body = EnrolledBody),
         (status = 403, description = "`step_up_required`", body = ErrorBody),
         (status = 409, description = "label in use", body = ErrorBody),
-        (status = 503, body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/devices/totp")]
 async fn enroll_totp(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
-    body: web::Json<EnrollTotp>,
+    scope: Scoped,
+    body: web::Json<EnrollTotpBody>,
 ) -> Result<HttpResponse, Error> {
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    let enrolled = devices::enroll_totp(&state, &subject, &caller, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(enrolled))
+    let b = body.into_inner();
+    let want = Enrollment {
+        label: b.label,
+        algorithm: b.algorithm,
+        digits: b.digits,
+        period: b.period,
+        step_up: b.step_up,
+    };
+    let enrolled = totp::enroll(&state, &scope.subject, &scope.caller, want).await?;
+    Ok(HttpResponse::Created().json(EnrolledBody::from(enrolled)))
 }
 
-async fn pending_uri(
-    req: &HttpRequest,
-    state: &AppState,
-    key: &ApiKey,
-    path: (String, String),
-    query: &TenantQuery,
-) -> Result<String, Error> {
-    let (user, id) = path;
-    let (subject, _) = subject_and_caller(req, state, key, user, query)?;
-    let row = devices::pending(state, &subject, id).await?;
-    devices::otpauth_uri(state, &row)
+async fn pending_uri(state: &AppState, scope: &Scoped, id: String) -> Result<String, Error> {
+    let row = totp::pending(state, &scope.subject, id).await?;
+    totp::otpauth_uri(state, &row)
 }
 
 /// The QR code of a pending device as PNG; 404 once it is confirmed (SEC-4).
@@ -94,13 +187,11 @@ async fn pending_uri(
 )]
 #[get("/v1/users/{user}/devices/{id}/qr.png")]
 async fn qr_png(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    path: web::Path<(String, String)>,
-    query: web::Query<TenantQuery>,
+    scope: Scoped,
+    path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
+    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
     let png = crate::factor::qr::png(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
@@ -117,13 +208,11 @@ async fn qr_png(
 )]
 #[get("/v1/users/{user}/devices/{id}/qr.svg")]
 async fn qr_svg(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    path: web::Path<(String, String)>,
-    query: web::Query<TenantQuery>,
+    scope: Scoped,
+    path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&req, &state, &key, path.into_inner(), &query).await?;
+    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
     let svg = crate::factor::qr::svg(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
@@ -133,29 +222,27 @@ async fn qr_svg(
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
-    request_body = ConfirmRequest,
+    request_body = ConfirmBody,
     responses(
         (status = 200, body = Confirmed),
-        (status = 400, body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
-        (status = 503, body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/devices/{id}/confirm")]
 async fn confirm(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    path: web::Path<(String, String)>,
-    query: web::Query<TenantQuery>,
-    body: web::Json<ConfirmRequest>,
+    scope: Scoped,
+    path: web::Path<DevicePath>,
+    body: web::Json<ConfirmBody>,
 ) -> Result<HttpResponse, Error> {
-    let (user, id) = path.into_inner();
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
-    let (device, assertion) =
-        verify::confirm(&state, &subject, &caller, id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(Confirmed { device, assertion }))
+    let code = body.into_inner().code.as_str().map(str::to_string);
+    let id = path.into_inner().id;
+    let confirmed = verify::confirm(&state, &scope.subject, &scope.caller, id, code).await?;
+    Ok(HttpResponse::Ok().json(Confirmed {
+        device: confirmed.device.into(),
+        assertion: confirmed.assertion,
+    }))
 }
 
 /// The user's pending and active devices, TOTP first; never a secret.
@@ -163,19 +250,14 @@ async fn confirm(
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    responses((status = 200, body = DeviceList), (status = 401, body = ErrorBody))
+    responses((status = 200, body = DeviceList))
 )]
 #[get("/v1/users/{user}/devices")]
-async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    key: ApiKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
-) -> Result<HttpResponse, Error> {
-    let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    let devices = devices::list(&state, &subject).await?;
-    Ok(HttpResponse::Ok().json(DeviceList { devices }))
+async fn list(state: web::Data<AppState>, scope: Scoped) -> Result<HttpResponse, Error> {
+    let devices = devices::list(&state, &scope.subject).await?;
+    Ok(HttpResponse::Ok().json(DeviceList {
+        devices: devices.into_iter().map(DeviceBody::from).collect(),
+    }))
 }
 
 /// Revokes a device at once; its codes stop working on the next verify.
@@ -190,74 +272,11 @@ async fn list(
 )]
 #[delete("/v1/users/{user}/devices/{id}")]
 async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    path: web::Path<(String, String)>,
-    query: web::Query<TenantQuery>,
+    scope: Scoped,
+    path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let (user, id) = path.into_inner();
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user, &query)?;
-    devices::revoke(&state, &subject, &caller, id).await?;
+    let id = path.into_inner().id;
+    devices::revoke(&state, &scope.subject, &scope.caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Enrolls a phone number: a pending device, and a code texted to it to confirm it with.
-#[utoipa::path(
-    tag = "devices",
-    security(("api_key" = [])),
-    params(("user" = String, Path), TenantQuery),
-    request_body = EnrollSms,
-    responses(
-        (status = 201, body = EnrolledSms),
-        (status = 400, description = "`invalid_request` or `phone_not_allowed`", body = ErrorBody),
-        (status = 403, description = "`step_up_required`", body = ErrorBody),
-        (status = 409, description = "label in use", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
-        (status = 502, description = "`sms_failed`", body = ErrorBody),
-        (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
-    )
-)]
-#[post("/v1/users/{user}/devices/sms")]
-async fn enroll_sms(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    key: ApiKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
-    body: web::Json<EnrollSms>,
-) -> Result<HttpResponse, Error> {
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    let enrolled = phone_devices::enroll(&state, &subject, &caller, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(enrolled))
-}
-
-/// Texts a login code to an active phone device (or the one named). TOTP is the stronger
-/// factor; offer it first.
-#[utoipa::path(
-    tag = "verify",
-    security(("api_key" = [])),
-    params(("user" = String, Path), TenantQuery),
-    request_body(content = Option<SendSms>, description = "optional"),
-    responses(
-        (status = 202, body = SmsSent),
-        (status = 404, description = "no such phone device", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
-        (status = 502, description = "`sms_failed`", body = ErrorBody),
-        (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
-    )
-)]
-#[post("/v1/users/{user}/sms")]
-async fn send_sms(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    key: ApiKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
-    body: web::Bytes,
-) -> Result<HttpResponse, Error> {
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    let body: SendSms = crate::http::optional_json(&body)?;
-    let sent = phone_devices::send_code(&state, &subject, &caller, body).await?;
-    Ok(HttpResponse::Accepted().json(sent))
 }

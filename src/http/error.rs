@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::app::verify::VerifyError;
 use crate::error::{Error, LineError, chain};
 
 /// The JSON shape of every error answer.
@@ -136,4 +137,16 @@ pub fn path_error_handler(
     _req: &actix_web::HttpRequest,
 ) -> actix_web::Error {
     Error::InvalidRequest(format!("invalid path: {err}")).into()
+}
+
+// --- use cases' own errors, mapped onto the shared codes ---
+
+impl From<VerifyError> for Error {
+    fn from(e: VerifyError) -> Error {
+        match e {
+            VerifyError::InvalidCode => Error::InvalidCode,
+            VerifyError::Malformed => Error::InvalidRequest(e.to_string()),
+            VerifyError::Refused(e) => e,
+        }
+    }
 }

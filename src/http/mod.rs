@@ -15,7 +15,9 @@ pub mod links;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
+pub mod phones;
 pub mod recovery;
+pub mod schemas;
 pub mod sms_breaker;
 pub mod telemetry;
 pub mod verify;
@@ -38,6 +40,9 @@ pub fn register(cfg: &mut ServiceConfig) {
     verify::register(cfg);
     ops::register(cfg);
     jwks::register(cfg);
+    // Phones first: their literal paths (`devices/sms`) before the `devices/{id}` ones, so route
+    // patterns (metrics, logs) name the right route.
+    phones::register(cfg);
     devices::register(cfg);
     recovery::register(cfg);
     links::register(cfg);

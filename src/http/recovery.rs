@@ -1,15 +1,15 @@
 //! `POST /v1/users/{user}/recovery-codes`: a new set of ten single-use codes.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::api_keys::ApiKey;
-use crate::app::recovery;
+use crate::app::factors::recovery;
 use crate::app::state::AppState;
 use crate::error::Error;
+use crate::http::TenantQuery;
 use crate::http::error::ErrorBody;
-use crate::http::{TenantQuery, subject_and_caller};
+use crate::http::extract::Scoped;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(create);
@@ -38,23 +38,17 @@ pub struct RecoveryCodes {
     request_body(content = Option<NewRecoveryCodes>, description = "optional"),
     responses(
         (status = 201, body = RecoveryCodes),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "`step_up_required`", body = ErrorBody),
-        (status = 503, body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/recovery-codes")]
 async fn create(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: ApiKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
+    scope: Scoped,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
     let body: NewRecoveryCodes = crate::http::optional_json(&body)?;
-    let codes = recovery::create(&state, &subject, &caller, body.step_up.as_deref()).await?;
+    let step_up = body.step_up.as_deref();
+    let codes = recovery::create(&state, &scope.subject, &scope.caller, step_up).await?;
     Ok(HttpResponse::Created().json(RecoveryCodes { codes }))
 }

@@ -1,46 +1,73 @@
 //! `POST /v1/users/{user}/verify`: check a code, get a signed assertion.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app::assertion::Method;
 use crate::app::state::AppState;
-use crate::app::verify::{self, Verified, VerifyRequest};
+use crate::app::verify::{self, Presented};
 use crate::error::Error;
+use crate::http::TenantQuery;
 use crate::http::auth::CachedKey;
 use crate::http::error::ErrorBody;
-use crate::http::{TenantQuery, subject_and_caller};
+use crate::http::extract::Scoped;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(verify_code);
 }
 
-/// Checks a TOTP code (against the user's active devices, or the one named) or a recovery
-/// code. Every kind of failure is the same 422 `invalid_code`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = VerifyRequest)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// The code as typed: a string of 6 or 8 digits, or a recovery code `xxxx-xxxx-xxxx`.
+    #[schema(value_type = String)]
+    pub code: serde_json::Value,
+    /// Check only this device.
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Verified {
+    pub verified: bool,
+    /// The device whose code passed; `null` for a recovery code.
+    pub device_id: Option<String>,
+    pub method: Method,
+    /// A signed JWT (EdDSA) the relying party verifies against `/.well-known/jwks.json`.
+    pub assertion: String,
+}
+
+/// Checks a TOTP code (against the user's active devices, or the one named), a texted code or a
+/// recovery code. Every kind of failure is the same 422 `invalid_code`.
 #[utoipa::path(
     tag = "verify",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = VerifyRequest,
+    request_body = VerifyBody,
     responses(
         (status = 200, body = Verified),
         (status = 400, description = "`invalid_request`: a malformed code (counted as a failure)", body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
-        (status = 503, description = "`unavailable`", body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/verify")]
 async fn verify_code(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    key: CachedKey,
-    user: web::Path<String>,
-    query: web::Query<TenantQuery>,
-    body: web::Json<VerifyRequest>,
+    scope: Scoped<CachedKey>,
+    body: web::Json<VerifyBody>,
 ) -> Result<HttpResponse, Error> {
-    let (subject, mut caller) =
-        subject_and_caller(&req, &state, &key.key, user.into_inner(), &query)?;
-    caller.unconfirmed_key = key.unconfirmed;
-    let verified = verify::verify(&state, &subject, &caller, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(verified))
+    let body = body.into_inner();
+    let presented = Presented {
+        code: body.code.as_str().map(str::to_string),
+        device_id: body.device_id,
+    };
+    let v = verify::verify(&state, &scope.subject, &scope.caller, presented).await?;
+    Ok(HttpResponse::Ok().json(Verified {
+        verified: true,
+        device_id: v.device_id,
+        method: v.method,
+        assertion: v.assertion,
+    }))
 }

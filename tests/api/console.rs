@@ -472,7 +472,7 @@ async fn dot_user_ids_work_in_the_console(backend: Backend) {
         ip: None,
         unconfirmed_key: None,
     };
-    twofold::app::devices::enroll_totp(&app.state, &subject, &caller, Default::default())
+    twofold::app::factors::totp::enroll(&app.state, &subject, &caller, Default::default())
         .await
         .unwrap();
     let mut b = Browser::new(&app);

@@ -39,7 +39,7 @@ const CLOCK_SKEW_SECS: i64 = 60;
 const UNKNOWN_KID: &str = "unknown key id";
 
 /// How the second factor was proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     Totp,
@@ -48,6 +48,8 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Method; 3] = [Method::Totp, Method::Sms, Method::Recovery];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Totp => "totp",

@@ -13,6 +13,7 @@ use crate::app::state::AppState;
 use crate::app::users::Subject;
 use crate::db::audit::Filter;
 use crate::error::Error;
+use crate::factor::kind::DeviceStatus;
 
 /// Recent events on a user's page.
 const RECENT: i64 = 20;
@@ -185,13 +186,13 @@ async fn show(
         .devices
         .into_iter()
         .map(|d| DeviceView {
-            revocable: d.status == "active" || d.status == "pending",
+            revocable: matches!(d.status, DeviceStatus::Active | DeviceStatus::Pending),
             created: when(d.created_at),
             last_used: d.last_used_at.map(when).unwrap_or_else(|| "never".into()),
             id: d.id,
-            kind: d.kind,
+            kind: d.kind.to_string(),
             label: d.label,
-            status: d.status,
+            status: d.status.to_string(),
         })
         .collect();
     render(&UserPage {

@@ -9,12 +9,12 @@ use askama::Template;
 use super::text::{EN, Text};
 use super::{Flow, PageError, code_problem, flow, posted, render, see_other};
 use crate::app::assertion::Method;
-use crate::app::devices::{self, EnrollTotp, KIND_SMS, KIND_TOTP};
+use crate::app::factors::{sms, totp};
 use crate::app::links::{self, Purpose};
-use crate::app::phone_devices::{self, EnrollSms};
 use crate::app::state::AppState;
-use crate::app::verify::{self, ConfirmRequest, VerifyRequest};
+use crate::app::verify::{self, Presented};
 use crate::error::Error;
+use crate::factor::kind::DeviceKind;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/enroll/{token}", web::get().to(show))
@@ -77,10 +77,10 @@ async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
     }
     let subject = flow.subject()?;
     match &flow.device {
-        Some((id, kind)) if kind == KIND_TOTP => {
-            let row = devices::pending(state, &subject, id.clone()).await?;
-            let secret = devices::secret_of(state, &row)?;
-            let uri = devices::otpauth_uri(state, &row)?;
+        Some((id, kind)) if kind == DeviceKind::Totp.as_str() => {
+            let row = totp::pending(state, &subject, id.clone()).await?;
+            let secret = totp::secret_of(state, &row)?;
+            let uri = totp::otpauth_uri(state, &row)?;
             Ok(Stage::App {
                 qr_svg: crate::factor::qr::svg(&uri).map_err(Error::internal)?,
                 key_groups: groups(&crate::factor::totp::base32_secret(&secret[..])),
@@ -153,8 +153,8 @@ async fn step_up(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
-    let attempt = VerifyRequest {
-        code: serde_json::Value::String(form.code.clone()),
+    let attempt = Presented {
+        code: Some(form.code.clone()),
         device_id: None,
     };
     let caller = flow.caller(&req, &state);
@@ -164,7 +164,7 @@ async fn step_up(
             flow.save(&state).await?;
             again(&state, &token, &flow, None).await
         }
-        Err(e) => again(&state, &token, &flow, Some(code_problem(e, &EN)?)).await,
+        Err(e) => again(&state, &token, &flow, Some(code_problem(e.into(), &EN)?)).await,
     }
 }
 
@@ -199,15 +199,15 @@ async fn app(
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
     for label in labels(&subject.user) {
-        let want = EnrollTotp {
+        let want = totp::Enrollment {
             label: Some(label),
             step_up: flow.step_up.clone(),
-            ..EnrollTotp::default()
+            ..totp::Enrollment::default()
         };
-        match devices::enroll_totp(&state, &subject, &caller, want).await {
+        match totp::enroll(&state, &subject, &caller, want).await {
             Ok(enrolled) => {
                 flow.step_up = None;
-                flow.device = Some((enrolled.device.id, KIND_TOTP.into()));
+                flow.device = Some((enrolled.device.id, DeviceKind::Totp.as_str().into()));
                 flow.save(&state).await?;
                 return again(&state, &token, &flow, None).await;
             }
@@ -240,15 +240,15 @@ async fn phone(
         .rev()
         .collect();
     for label in labels(&format!("{} …{ending}", EN.phone_device_label)) {
-        let want = EnrollSms {
+        let want = sms::Enrollment {
             phone: number.clone(),
             label: Some(label),
             step_up: flow.step_up.clone(),
         };
-        match phone_devices::enroll(&state, &subject, &caller, want).await {
+        match sms::enroll(&state, &subject, &caller, want).await {
             Ok(enrolled) => {
                 flow.step_up = None;
-                flow.device = Some((enrolled.device.id, KIND_SMS.into()));
+                flow.device = Some((enrolled.device.id, DeviceKind::Sms.as_str().into()));
                 flow.save(&state).await?;
                 return again(&state, &token, &flow, None).await;
             }
@@ -289,17 +289,15 @@ async fn confirm(
     let Some((id, _)) = flow.device.clone() else {
         return again(&state, &token, &flow, None).await;
     };
-    let code = ConfirmRequest {
-        code: serde_json::Value::String(form.code.clone()),
-    };
+    let code = Some(form.code.clone());
     let caller = flow.caller(&req, &state);
     match verify::confirm(&state, &flow.subject()?, &caller, id, code).await {
-        Ok((_, assertion)) => {
-            flow.assertion = Some(assertion);
+        Ok(confirmed) => {
+            flow.assertion = Some(confirmed.assertion);
             flow.save(&state).await?;
             again(&state, &token, &flow, None).await
         }
-        Err(e) => again(&state, &token, &flow, Some(code_problem(e, &EN)?)).await,
+        Err(e) => again(&state, &token, &flow, Some(code_problem(e.into(), &EN)?)).await,
     }
 }
 
@@ -331,7 +329,7 @@ async fn recovery(
     // Its own assertion for the step-up a new set needs: the one for the relying party stays
     // unused (it may want it as a step-up of its own).
     let (device, method) = match &flow.device {
-        Some((id, kind)) if kind == KIND_SMS => (id.clone(), Method::Sms),
+        Some((id, kind)) if kind == DeviceKind::Sms.as_str() => (id.clone(), Method::Sms),
         Some((id, _)) => (id.clone(), Method::Totp),
         None => return again(&state, &token, &flow, None).await,
     };
@@ -345,7 +343,8 @@ async fn recovery(
             method,
         )
         .map_err(Error::from)?;
-    let codes = crate::app::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
+    let codes =
+        crate::app::factors::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
     flow.codes_made = true;
     flow.save(&state).await?;
     render(

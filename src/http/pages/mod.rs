@@ -24,6 +24,7 @@ use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::Actor;
 use crate::error::Error;
+use crate::factor::kind::{DeviceKind, DeviceStatus};
 use crate::http::console::session::{cookie, random_token};
 use text::{EN, Text};
 
@@ -299,9 +300,9 @@ pub async fn send_text(
     device: Option<String>,
 ) -> Result<(StatusCode, Option<String>, Option<String>), PageError> {
     let subject = flow.subject()?;
-    let send = crate::app::phone_devices::SendSms { device_id: device };
+    let send = crate::app::factors::sms::SendRequest { device_id: device };
     let caller = flow.caller(req, state);
-    let sent = crate::app::phone_devices::send_code(state, &subject, &caller, send);
+    let sent = crate::app::factors::sms::send_code(state, &subject, &caller, send);
     let t = &EN;
     match sent.await {
         Ok(s) => {
@@ -333,7 +334,7 @@ pub async fn first_phone(
     let devices = crate::app::devices::list(state, &flow.subject()?).await?;
     Ok(devices
         .into_iter()
-        .find(|d| d.status == "active" && d.kind == crate::app::devices::KIND_SMS))
+        .find(|d| d.status == DeviceStatus::Active && d.kind == DeviceKind::Sms))
 }
 
 /// What a failed code attempt tells the user: the message, and the page's status.

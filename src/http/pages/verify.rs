@@ -7,10 +7,11 @@ use serde::Deserialize;
 
 use super::text::{EN, Text};
 use super::{Flow, PageError, code_problem, flow, posted, render, see_other, send_text};
-use crate::app::devices::{self, Device, KIND_SMS};
+use crate::app::devices::{self, Device};
 use crate::app::links::{self, Purpose};
 use crate::app::state::AppState;
-use crate::app::verify::{self, VerifyRequest};
+use crate::app::verify::{self, Presented};
+use crate::factor::kind::{DeviceKind, DeviceStatus};
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     cfg.route("/verify/{token}", web::get().to(show))
@@ -47,11 +48,11 @@ async fn page(
     notice: Option<String>,
 ) -> Result<VerifyPage, PageError> {
     let mut devices = devices::list(state, &flow.subject()?).await?;
-    devices.retain(|d| d.status == "active");
+    devices.retain(|d| d.status == DeviceStatus::Active);
     let action = format!("/verify/{token}");
     Ok(VerifyPage {
         t: &EN,
-        phone: devices.iter().find(|d| d.kind == KIND_SMS).cloned(),
+        phone: devices.iter().find(|d| d.kind == DeviceKind::Sms).cloned(),
         switch_href: if recovery {
             action.clone()
         } else {
@@ -89,8 +90,8 @@ async fn check(
 ) -> Result<HttpResponse, PageError> {
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
     let recovery = form.code.contains('-');
-    let attempt = VerifyRequest {
-        code: serde_json::Value::String(form.code.clone()),
+    let attempt = Presented {
+        code: Some(form.code.clone()),
         device_id: None,
     };
     match verify::verify(
@@ -106,7 +107,7 @@ async fn check(
             Ok(see_other(&links::back_to(&flow.claims, &v.assertion)?))
         }
         Err(e) => {
-            let (status, message) = code_problem(e, &EN)?;
+            let (status, message) = code_problem(e.into(), &EN)?;
             let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
             render(status, &p, None)
         }

@@ -1,55 +1,67 @@
-//! Recovery codes: ten single-use codes per user, for when every device is lost (SEC-35).
+//! Recovery codes: ten single-use codes per user, for when every device is lost (SEC-35). A set
+//! is made (the factor's enrollment) and redeemed code by code.
 //!
 //! Each code is 12 characters of a 32-letter alphabet (60 bits), shown as `xxxx-xxxx-xxxx`, and
 //! stored only as a keyed hash bound to its tenant and user (SEC-26). A new set voids the old.
 
 use diesel::Connection;
+use futures_util::future::LocalBoxFuture;
+
+use super::{Checked, Context, Factor};
+use crate::app::assertion::Method;
 
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Actor, Event};
 use crate::crypto;
-use crate::db::models::NewRecoveryCode;
+use crate::db::models::{DeviceRow, NewRecoveryCode};
 use crate::db::{devices, recovery_codes as q};
 use crate::error::Error;
+use crate::factor::kind::DeviceKind;
 
-pub const COUNT: usize = 10;
-/// No i, l, o or u: nothing to confuse with 1, 0 or v when read off paper.
-const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-const GROUPS: usize = 3;
-const GROUP_LEN: usize = 4;
-const HASH_DOMAIN: &str = "recovery-code";
+pub struct Recovery;
 
-/// A fresh code: each character from one OS-random byte (256 is a multiple of 32: no bias).
-fn generate() -> Result<String, Error> {
-    let bytes = crypto::random_bytes::<{ GROUPS * GROUP_LEN }>().map_err(Error::internal)?;
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
-        .collect();
-    Ok(chars
-        .chunks(GROUP_LEN)
-        .map(|g| g.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-"))
+impl Factor for Recovery {
+    fn method(&self) -> Method {
+        Method::Recovery
+    }
+
+    fn kind(&self) -> Option<DeviceKind> {
+        None
+    }
+
+    fn shape(&self, presented: &str) -> Option<String> {
+        parse(presented)
+    }
+
+    fn check<'a>(
+        &'a self,
+        cx: &'a Context<'a>,
+        _devices: &'a [DeviceRow],
+        code: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Checked, Error>> {
+        Box::pin(async move {
+            let (actor, ip) = (cx.caller.actor.clone(), cx.caller.ip.clone());
+            Ok(if redeem(cx.state, cx.subject, code, actor, ip).await? {
+                Checked::Accepted { device_id: None }
+            } else {
+                Checked::NoMatch
+            })
+        })
+    }
 }
 
-/// The canonical form of a typed recovery code: exactly `xxxx-xxxx-xxxx` from the alphabet,
-/// letters in either case. Anything else is not a recovery code.
-pub fn parse(input: &str) -> Option<String> {
-    let lower = input.to_ascii_lowercase();
-    let b = lower.as_bytes();
-    if b.len() != GROUPS * GROUP_LEN + GROUPS - 1 {
-        return None;
-    }
-    let ok = b.iter().enumerate().all(|(i, c)| {
-        if i % (GROUP_LEN + 1) == GROUP_LEN {
-            *c == b'-'
-        } else {
-            ALPHABET.contains(c)
-        }
-    });
-    ok.then_some(lower)
+use crate::factor::recovery_code;
+pub use crate::factor::recovery_code::parse;
+
+pub const COUNT: usize = 10;
+const HASH_DOMAIN: &str = "recovery-code";
+
+/// A fresh code from the OS CSPRNG.
+fn generate() -> Result<String, Error> {
+    let bytes =
+        crypto::random_bytes::<{ recovery_code::RANDOM_BYTES }>().map_err(Error::internal)?;
+    Ok(recovery_code::from_random(&bytes))
 }
 
 fn hash_input(subject: &Subject, code: &str) -> Vec<u8> {
@@ -71,7 +83,7 @@ pub async fn create(
     caller: &Caller,
     step_up: Option<&str>,
 ) -> Result<Vec<String>, Error> {
-    crate::app::devices::require_step_up(state, subject, caller, step_up).await?;
+    crate::app::step_up::require(state, subject, caller, step_up).await?;
     let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
     let now = state.clock.now();
     let codes = (0..COUNT)
@@ -151,23 +163,5 @@ mod tests {
         // 12 characters of a 32-letter alphabet.
         assert!(12.0 * 32f64.log2() >= 50.0);
         assert_ne!(generate().unwrap(), code);
-    }
-
-    #[test]
-    fn only_the_canonical_shape_parses() {
-        for bad in [
-            "",
-            "abcd-efgh",
-            "abcdefghjkmn",
-            "abcd efgh jkmn",
-            "abcd-efgh-jkm",
-            "abcd-efgh-jkmnp",
-            "abcd-efgh-jkmo",
-            "abcd_efgh_jkmn",
-            " abcd-efgh-jkmn",
-            "123456",
-        ] {
-            assert_eq!(parse(bad), None, "{bad:?}");
-        }
     }
 }

@@ -4,182 +4,21 @@
 //! live in one slot.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster_async::ClusterConnection;
-use redis::{
-    AsyncCommands, Cmd, FromRedisValue, Pipeline, RedisFuture, Script, ScriptInvocation, Value,
-};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, FromRedisValue, Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
 use super::{Attempt, Hit, LimiterKeys, StoreError};
 
-/// Count-in-window: refuse without counting at the limit; the first hit opens the window. The
-/// PTTL guard gives a TTL to a key that somehow has none, so no key lives forever (REL-8).
-const HIT: &str = r"
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= limit then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then ttl = window end
-  return {0, count, ttl}
-end
-count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], window)
-  ttl = window
-end
-return {1, count, ttl}
-";
+use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LOCK, RELEASE, TAKE_IF_EQUAL};
 
-/// KEYS: failures, lock. ARGV: now (ms, application clock), threshold, window (ms).
-/// Returns {allowed, retry_after_ms, count}.
-const BEGIN_ATTEMPT: &str = r"
-local now = tonumber(ARGV[1])
-local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
-if locked_until > now then
-  return {0, locked_until - now, 0}
-end
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[2]) then
-  return {0, 1000, count}
-end
-count = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-end
-return {1, 0, count}
-";
+mod conn;
+mod scripts;
 
-/// KEYS: failures, lock, level. ARGV: now (ms), base (ms), max (ms), level TTL (ms), slack (ms),
-/// highest doubling. Returns the lock length in ms: `factor::lockout::lock_length`, computed here
-/// so that raising the level and setting the lock are one atomic step (the store tests hold the
-/// two to the same figures).
-const LOCK: &str = r"
-local level = redis.call('INCR', KEYS[3])
-local length = math.min(tonumber(ARGV[2]) * 2 ^ math.min(level - 1, tonumber(ARGV[6])), tonumber(ARGV[3]))
-length = math.floor(length)
-redis.call('PEXPIRE', KEYS[3], length + tonumber(ARGV[4]))
-redis.call('SET', KEYS[2], string.format('%d', tonumber(ARGV[1]) + length), 'PX', length + tonumber(ARGV[5]))
-redis.call('DEL', KEYS[1])
-return length
-";
-
-/// Delete-if-equal: KEYS[1], ARGV[1] the expected value. Returns 1 if it deleted.
-const TAKE_IF_EQUAL: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-";
-
-/// Gives back one count, never below zero; the TTL stays. A count given back to zero is deleted:
-/// an address whose attempts all succeeded leaves nothing behind. KEYS[1]. Returns the new count.
-const RELEASE: &str = r"
-local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if n > 1 then
-  return redis.call('DECR', KEYS[1])
-end
-redis.call('DEL', KEYS[1])
-return 0
-";
-
-/// DEL as a script, so it can share a round trip with another script. KEYS[1].
-const CLEAR: &str = r"
-return redis.call('DEL', KEYS[1])
-";
-
-/// A cluster connection made on first use: a cluster that is down at start is retried on use.
-#[derive(Clone)]
-struct LazyCluster {
-    client: Arc<redis::cluster::ClusterClient>,
-    conn: Arc<OnceCell<ClusterConnection>>,
-}
-
-impl LazyCluster {
-    async fn get(&self) -> redis::RedisResult<ClusterConnection> {
-        let conn = self
-            .conn
-            .get_or_try_init(|| self.client.get_async_connection())
-            .await?;
-        Ok(conn.clone())
-    }
-}
-
-#[derive(Clone)]
-enum Target {
-    Single(ConnectionManager),
-    Cluster(LazyCluster),
-}
-
-/// One Redis or a cluster, behind the one interface the commands and scripts use. Every request
-/// runs as a task of the runtime the store was made on (the main one): the redis crate spawns its
-/// connection drivers and reconnects on the runtime of the call, and actix's workers each have a
-/// runtime of their own, stopped first on shutdown — a driver there would take the connection of
-/// every other worker down with it. A request whose caller gave up still finishes there, so a
-/// cluster's first connection, which waits for every node, completes in the background.
-#[derive(Clone)]
-struct Conn {
-    target: Target,
-    runtime: tokio::runtime::Handle,
-    /// Requests sent (a command or a pipeline: one round trip each).
-    requests: Arc<AtomicU64>,
-}
-
-fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
-    redis::RedisError::from((redis::ErrorKind::Io, "redis task failed", e.to_string()))
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let (target, cmd) = (self.target.clone(), cmd.clone());
-        let task = self.runtime.spawn(async move {
-            match target {
-                Target::Single(mut c) => c.req_packed_command(&cmd).await,
-                Target::Cluster(lazy) => lazy.get().await?.req_packed_command(&cmd).await,
-            }
-        });
-        Box::pin(async move { task.await.map_err(task_failed)? })
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let (target, pipeline) = (self.target.clone(), pipeline.clone());
-        let task = self.runtime.spawn(async move {
-            match target {
-                Target::Single(mut c) => c.req_packed_commands(&pipeline, offset, count).await,
-                Target::Cluster(lazy) => {
-                    let mut c = lazy.get().await?;
-                    c.req_packed_commands(&pipeline, offset, count).await
-                }
-            }
-        });
-        Box::pin(async move { task.await.map_err(task_failed)? })
-    }
-
-    fn get_db(&self) -> i64 {
-        match &self.target {
-            Target::Single(c) => c.get_db(),
-            Target::Cluster(_) => 0,
-        }
-    }
-}
-
-/// The runtime the store is made on, which its requests run on.
-fn runtime() -> Result<tokio::runtime::Handle, StoreError> {
-    tokio::runtime::Handle::try_current()
-        .map_err(|_| StoreError::Unavailable("the Redis store needs a tokio runtime".into()))
-}
+use self::conn::{Conn, LazyCluster, Target, runtime};
 
 #[derive(Clone)]
 pub struct RedisStore {

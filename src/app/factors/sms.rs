@@ -1,9 +1,12 @@
-//! Phone devices: enrolling a number (confirmed by the first code sent to it, SEC-28) and sending
-//! login codes to it. A number is shown only by its last digits; changing it is a new device.
+//! Phones (SEC-28): enrolling a number (confirmed by the first code sent to it), sending login
+//! codes to it, and checking the codes it received. A number is shown only by its last digits;
+//! changing it is a new device.
 
-use serde::{Deserialize, Serialize};
+use futures_util::future::LocalBoxFuture;
 
-use crate::app::devices::{self, Device, KIND_SMS, PENDING_FOR};
+use super::{Checked, Context, DeviceFactor, Factor};
+use crate::app::assertion::Method;
+use crate::app::devices::{self, Device, PENDING_FOR};
 use crate::app::sms_codes::{self, NOTICE};
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
@@ -11,21 +14,82 @@ use crate::crypto;
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
 use crate::error::Error;
+use crate::factor::kind::{DeviceKind, DeviceStatus};
 use crate::factor::phone::{self, Phone, PhoneError};
+use crate::factor::totp;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EnrollSms {
-    /// E.164, e.g. `+33612345678`; mobile numbers of allowed countries only.
+pub struct Sms;
+
+impl Factor for Sms {
+    fn method(&self) -> Method {
+        Method::Sms
+    }
+
+    fn kind(&self) -> Option<DeviceKind> {
+        Some(DeviceKind::Sms)
+    }
+
+    fn shape(&self, presented: &str) -> Option<String> {
+        totp::is_well_formed(presented, 6).then(|| presented.to_string())
+    }
+
+    /// A user without a phone costs no store read here. That a user has a phone is no secret
+    /// from whoever may call verify: the relying party lists the user's devices, the hosted page
+    /// offers "Text me a code". Unknown users and users without a device still look alike
+    /// (SEC-32).
+    fn check<'a>(
+        &'a self,
+        cx: &'a Context<'a>,
+        devices: &'a [DeviceRow],
+        code: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Checked, Error>> {
+        Box::pin(async move {
+            for row in devices {
+                if sms_codes::check(cx.state, cx.subject, &row.id, code).await? {
+                    let (id, at) = (row.id.clone(), cx.now.naive_utc());
+                    // Revoked meanwhile (SEC-21): the code died with the device.
+                    if !cx.state.db.run(move |c| q::touch(c, &id, at)).await? {
+                        return Ok(Checked::Refused {
+                            device_id: row.id.clone(),
+                        });
+                    }
+                    return Ok(Checked::Accepted {
+                        device_id: Some(row.id.clone()),
+                    });
+                }
+            }
+            Ok(Checked::NoMatch)
+        })
+    }
+}
+
+impl DeviceFactor for Sms {
+    /// A phone is confirmed by the code texted to it; it has no time steps.
+    fn first_use<'a>(
+        &'a self,
+        cx: &'a Context<'a>,
+        device: &'a DeviceRow,
+        code: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Option<i64>, Error>> {
+        Box::pin(async move {
+            let sent = sms_codes::check(cx.state, cx.subject, &device.id, code).await?;
+            Ok(sent.then_some(0))
+        })
+    }
+}
+
+/// What a phone enrollment asks for.
+#[derive(Debug)]
+pub struct Enrollment {
+    /// E.164.
     pub phone: String,
     /// Default: the number's calling code and last two digits.
     pub label: Option<String>,
-    /// As for a TOTP device (SEC-7).
     pub step_up: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EnrolledSms {
+#[derive(Debug)]
+pub struct Enrolled {
     pub device: Device,
     /// When the sent code expires, in seconds.
     pub expires_in: u64,
@@ -34,15 +98,15 @@ pub struct EnrolledSms {
     pub notice: &'static str,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendSms {
-    /// The phone device to text; default: the user's first active one.
+/// Which phone to text.
+#[derive(Debug, Default)]
+pub struct SendRequest {
+    /// Default: the user's first active phone.
     pub device_id: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SmsSent {
+#[derive(Debug)]
+pub struct Sent {
     pub device_id: String,
     pub expires_in: u64,
     pub resend_after: u64,
@@ -64,8 +128,8 @@ pub async fn enroll(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-    req: EnrollSms,
-) -> Result<EnrolledSms, Error> {
+    req: Enrollment,
+) -> Result<Enrolled, Error> {
     let phone = parse_phone(state, &req.phone)?;
     let label = req.label.unwrap_or_else(|| phone.redacted());
     let now = state.clock.now();
@@ -75,7 +139,7 @@ pub async fn enroll(
         id: crypto::random_id().map_err(Error::internal)?,
         tenant: subject.tenant.clone(),
         user_id: subject.user.clone(),
-        kind: KIND_SMS.into(),
+        kind: DeviceKind::Sms.as_str().into(),
         label,
         status: q::PENDING.into(),
         secret_sealed: None,
@@ -92,8 +156,7 @@ pub async fn enroll(
         last_used_at: None,
         revoked_at: None,
     };
-    let detail =
-        serde_json::json!({"kind": KIND_SMS, "to": phone.redacted(), "country": phone.region()});
+    let detail = serde_json::json!({"kind": DeviceKind::Sms, "to": phone.redacted(), "country": phone.region()});
     devices::insert_pending(state, caller, &row, now, detail).await?;
     let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await;
     let sent = match sent {
@@ -108,8 +171,8 @@ pub async fn enroll(
             return Err(e);
         }
     };
-    Ok(EnrolledSms {
-        device: Device::from(&row),
+    Ok(Enrolled {
+        device: Device::try_from(&row)?,
         expires_in: sent.expires_in.as_secs(),
         resend_after: sent.resend_after.as_secs(),
         notice: NOTICE,
@@ -122,8 +185,8 @@ pub async fn send_code(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-    req: SendSms,
-) -> Result<SmsSent, Error> {
+    req: SendRequest,
+) -> Result<Sent, Error> {
     let now = state.clock.now();
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let rows = state
@@ -131,8 +194,8 @@ pub async fn send_code(
         .run(move |c| q::list(c, &tenant, &user, &[q::ACTIVE, q::PENDING]))
         .await?;
     let usable = |r: &&DeviceRow| {
-        r.kind == KIND_SMS
-            && (r.status == q::ACTIVE
+        r.is(DeviceKind::Sms)
+            && (r.is_in(DeviceStatus::Active)
                 || (req.device_id.is_some() && r.expires_at.is_some_and(|e| e > now.naive_utc())))
     };
     let row = rows
@@ -147,7 +210,7 @@ pub async fn send_code(
     // Stored numbers were checked at enrollment; a changed allow-list applies to them too.
     let phone = parse_phone(state, number)?;
     let sent = sms_codes::send(state, subject, caller, &row.id, &phone, now).await?;
-    Ok(SmsSent {
+    Ok(Sent {
         device_id: row.id.clone(),
         expires_in: sent.expires_in.as_secs(),
         resend_after: sent.resend_after.as_secs(),

@@ -1,0 +1,268 @@
+//! Authenticator apps (RFC 6238): enrolling one with its QR code, and checking its codes with
+//! replay protection — a step is accepted only if it is later than the device's last accepted
+//! one, as one compare-and-set in the database (SEC-9, SEC-11).
+
+use chrono::{DateTime, Utc};
+use futures_util::future::LocalBoxFuture;
+use zeroize::Zeroizing;
+
+use super::{Checked, Context, DeviceFactor, Factor};
+use crate::app::assertion::Method;
+use crate::app::devices::{self, Device, PENDING_FOR, aad};
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
+use crate::crypto;
+use crate::db::devices as q;
+use crate::db::models::DeviceRow;
+use crate::error::Error;
+use crate::factor::kind::DeviceKind;
+use crate::factor::totp::{self, Algorithm, Params};
+
+pub struct Totp;
+
+impl Factor for Totp {
+    fn method(&self) -> Method {
+        Method::Totp
+    }
+
+    fn kind(&self) -> Option<DeviceKind> {
+        Some(DeviceKind::Totp)
+    }
+
+    fn shape(&self, presented: &str) -> Option<String> {
+        (totp::is_well_formed(presented, 6) || totp::is_well_formed(presented, 8))
+            .then(|| presented.to_string())
+    }
+
+    fn check<'a>(
+        &'a self,
+        cx: &'a Context<'a>,
+        devices: &'a [DeviceRow],
+        code: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Checked, Error>> {
+        Box::pin(async move {
+            let mut replayed = None;
+            for (i, step) in matches(cx.state, devices, code) {
+                let id = devices[i].id.clone();
+                let step = i64::try_from(step).map_err(Error::internal)?;
+                let (cas_id, at) = (id.clone(), cx.now.naive_utc());
+                if cx
+                    .state
+                    .db
+                    .run(move |c| q::accept_step(c, &cas_id, step, at))
+                    .await?
+                {
+                    return Ok(Checked::Accepted {
+                        device_id: Some(id),
+                    });
+                }
+                replayed = Some(id);
+            }
+            Ok(match replayed {
+                Some(device_id) => Checked::Replayed { device_id },
+                None => Checked::NoMatch,
+            })
+        })
+    }
+}
+
+impl DeviceFactor for Totp {
+    fn first_use<'a>(
+        &'a self,
+        cx: &'a Context<'a>,
+        device: &'a DeviceRow,
+        code: &'a str,
+    ) -> LocalBoxFuture<'a, Result<Option<i64>, Error>> {
+        Box::pin(async move {
+            match matches(cx.state, std::slice::from_ref(device), code).first() {
+                Some(&(_, step)) => Ok(Some(i64::try_from(step).map_err(Error::internal)?)),
+                None => Ok(None),
+            }
+        })
+    }
+}
+
+/// A fixed stand-in secret: users without a usable device cost the same HMAC work as others.
+const DECOY_SECRET: [u8; totp::SECRET_LEN] = [0x5a; totp::SECRET_LEN];
+
+/// Checks `code` against each TOTP device; every device is checked (no early exit). Returns the
+/// matches, in device order. A device whose secret cannot be opened (sealed under a master key
+/// no longer loaded) is logged and skipped, so it cannot make the user's other devices unusable.
+fn matches(state: &AppState, rows: &[DeviceRow], code: &str) -> Vec<(usize, u64)> {
+    let now = state.clock.now().timestamp();
+    let window = state.config.totp.window;
+    let mut found = Vec::new();
+    let mut checked = false;
+    for (i, row) in rows.iter().enumerate() {
+        if !row.is(DeviceKind::Totp) {
+            continue;
+        }
+        let opened = params_of(row).and_then(|p| Ok((p, secret_of(state, row)?)));
+        let (params, secret) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(device = %row.id, error = %crate::error::chain(&e), "device secret cannot be opened");
+                continue;
+            }
+        };
+        if usize::from(params.digits) != code.len() {
+            continue;
+        }
+        checked = true;
+        if let Some(step) = totp::matching_step(&secret, params, code, now, window) {
+            found.push((i, step));
+        }
+    }
+    if !checked {
+        decoy(state, code, now);
+    }
+    found
+}
+
+/// The HMAC work of a check, for a value no device was checked against (SEC-32).
+fn decoy(state: &AppState, code: &str, now: i64) {
+    let digits = u8::try_from(code.len()).unwrap_or(6);
+    let params = Params::new(Params::default().algorithm, digits, 30).unwrap_or_default();
+    let _ = totp::matching_step(&DECOY_SECRET, params, code, now, state.config.totp.window);
+}
+
+/// Spends the work of a check on a value that has no device to be checked against.
+pub fn decoy_check(state: &AppState, code: &str) {
+    decoy(state, code, state.clock.now().timestamp());
+}
+
+/// The TOTP parameters a device row stores.
+pub fn params_of(r: &DeviceRow) -> Result<Params, Error> {
+    let algorithm: Algorithm = r.algorithm.parse().map_err(Error::internal)?;
+    let digits = u8::try_from(r.digits).map_err(Error::internal)?;
+    let period = u32::try_from(r.period).map_err(Error::internal)?;
+    Params::new(algorithm, digits, period).map_err(Error::internal)
+}
+
+/// Opens a device's sealed secret.
+pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let (Some(sealed), Some(key_id)) = (&r.secret_sealed, &r.key_id) else {
+        return Err(Error::internal(format!(
+            "device {} has no sealed secret",
+            r.id
+        )));
+    };
+    state
+        .keys
+        .open(key_id, sealed, &aad(&r.id))
+        .map_err(Error::internal)
+}
+
+/// The Key URI of a TOTP device (for its QR code while it is pending).
+pub fn otpauth_uri(state: &AppState, r: &DeviceRow) -> Result<String, Error> {
+    let secret = secret_of(state, r)?;
+    Ok(totp::otpauth_uri(
+        &state.config.totp.issuer,
+        &r.label,
+        &secret,
+        params_of(r)?,
+    ))
+}
+
+/// What an enrollment asks for; every field has a default.
+#[derive(Debug, Default)]
+pub struct Enrollment {
+    pub label: Option<String>,
+    pub algorithm: Option<Algorithm>,
+    pub digits: Option<u8>,
+    pub period: Option<u32>,
+    pub step_up: Option<String>,
+}
+
+/// The answer to an enrollment: the only time the secret leaves twofold.
+#[derive(Debug)]
+pub struct Enrolled {
+    pub device: Device,
+    /// Base32, no padding.
+    pub secret: String,
+    pub otpauth_uri: String,
+    /// The QR code of `otpauth_uri`, as inline SVG.
+    pub qr_svg: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Starts a TOTP enrollment: a pending device with a fresh 160-bit secret (SEC-3).
+pub async fn enroll(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    req: Enrollment,
+) -> Result<Enrolled, Error> {
+    let defaults = Params::default();
+    let params = Params::new(
+        req.algorithm.unwrap_or(defaults.algorithm),
+        req.digits.unwrap_or(defaults.digits),
+        req.period.unwrap_or(defaults.period),
+    )
+    .map_err(Error::InvalidRequest)?;
+    let label = req.label.unwrap_or_else(|| subject.user.clone());
+    let now = state.clock.now();
+    let step_up =
+        devices::admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
+
+    let secret =
+        Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(Error::internal)?);
+    let id = crypto::random_id().map_err(Error::internal)?;
+    let row = DeviceRow {
+        secret_sealed: Some(
+            state
+                .keys
+                .seal(&secret[..], &aad(&id))
+                .map_err(Error::internal)?,
+        ),
+        key_id: Some(state.keys.key_id().to_string()),
+        id,
+        tenant: subject.tenant.clone(),
+        user_id: subject.user.clone(),
+        kind: DeviceKind::Totp.as_str().into(),
+        label,
+        status: q::PENDING.into(),
+        algorithm: params.algorithm.as_str().into(),
+        digits: i32::from(params.digits),
+        period: i32::try_from(params.period).map_err(Error::internal)?,
+        phone: None,
+        last_step: -1,
+        step_up,
+        created_at: now.naive_utc(),
+        expires_at: Some((now + PENDING_FOR).naive_utc()),
+        confirmed_at: None,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let detail = serde_json::json!({"kind": DeviceKind::Totp, "algorithm": row.algorithm,
+                                    "digits": row.digits, "period": row.period});
+    devices::insert_pending(state, caller, &row, now, detail).await?;
+    let uri = totp::otpauth_uri(&state.config.totp.issuer, &row.label, &secret[..], params);
+    Ok(Enrolled {
+        device: Device::try_from(&row)?,
+        secret: totp::base32_secret(&secret[..]),
+        qr_svg: crate::factor::qr::svg(&uri).map_err(Error::internal)?,
+        otpauth_uri: uri,
+        expires_at: now + PENDING_FOR,
+    })
+}
+
+/// A pending, unexpired TOTP device of the user (for its QR code), else not found.
+pub async fn pending(state: &AppState, subject: &Subject, id: String) -> Result<DeviceRow, Error> {
+    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+    let now = state.clock.now().naive_utc();
+    let row = state
+        .db
+        .run(move |c| q::find(c, &tenant, &user, &id))
+        .await?;
+    match row {
+        Some(r)
+            if r.is_in(crate::factor::kind::DeviceStatus::Pending)
+                && r.is(DeviceKind::Totp)
+                && r.expires_at.is_some_and(|e| e > now) =>
+        {
+            Ok(r)
+        }
+        _ => Err(Error::NotFound),
+    }
+}

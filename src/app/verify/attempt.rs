@@ -1,0 +1,139 @@
+//! One attempt at a code, between the limiter's admission and its report: every admitted attempt
+//! is reported exactly once — one that ends in an internal error or an outage counts as a failure
+//! too — and audited.
+
+use crate::app::assertion::Method;
+use crate::app::limiter::{AfterFailure, Ticket};
+use crate::app::state::AppState;
+use crate::app::users::{Caller, Subject};
+use crate::audit::{self, Action, Event};
+use crate::db::models::DeviceRow;
+use crate::error::Error;
+
+use super::VerifyError;
+
+/// How an admitted attempt ended.
+pub(super) enum Outcome {
+    Accepted {
+        device_id: Option<String>,
+        method: Method,
+        /// For confirm: the activated device.
+        device: Option<Box<DeviceRow>>,
+    },
+    Rejected {
+        action: Action,
+        device: Option<String>,
+        /// Not the shape of any code: 400 rather than 422.
+        malformed: bool,
+    },
+}
+
+pub(super) fn rejected(action: Action, device: Option<String>) -> Outcome {
+    Outcome::Rejected {
+        action,
+        device,
+        malformed: false,
+    }
+}
+
+/// What an accepted attempt yields.
+pub(super) struct Accepted {
+    pub device_id: Option<String>,
+    pub method: Method,
+    pub device: Option<Box<DeviceRow>>,
+}
+
+/// A cached key found revoked: forgotten here, and the caller gets what any revoked key gets.
+pub(super) fn key_gone(state: &AppState, id: &str) -> Error {
+    state.key_cache.evict(id);
+    Error::InvalidApiKey
+}
+
+/// Runs an admitted attempt and reports its outcome to the limiter exactly once.
+pub(super) async fn attempt(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    evaluate: impl Future<Output = Result<Outcome, Error>>,
+) -> Result<Accepted, VerifyError> {
+    let now = state.clock.now();
+    let ticket = state
+        .limiter
+        .begin(subject, caller.ip.as_deref(), now)
+        .await?;
+    let outcome = match evaluate.await {
+        Ok(o) => o,
+        // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
+        // taken in advance go back.
+        Err(Error::InvalidApiKey) => {
+            if let Err(e) = state.limiter.cancel(ticket).await {
+                tracing::warn!(error = %crate::error::chain(&e), "could not give back the counts of a revoked key's attempt");
+            }
+            return Err(Error::InvalidApiKey.into());
+        }
+        Err(e) => {
+            if let Err(report) =
+                fail(state, subject, caller, ticket, Action::VerifyFailed, None).await
+            {
+                tracing::warn!(error = %crate::error::chain(&report), "could not count a failed attempt");
+            }
+            return Err(e.into());
+        }
+    };
+    match outcome {
+        Outcome::Accepted {
+            device_id,
+            method,
+            device,
+        } => {
+            state.limiter.succeeded(ticket).await?;
+            Ok(Accepted {
+                device_id,
+                method,
+                device,
+            })
+        }
+        Outcome::Rejected {
+            action,
+            device,
+            malformed,
+        } => {
+            fail(state, subject, caller, ticket, action, device.as_deref()).await?;
+            Err(if malformed {
+                VerifyError::Malformed
+            } else {
+                VerifyError::InvalidCode
+            })
+        }
+    }
+}
+
+/// Reports a failed attempt: counted (and perhaps a lock), audited in the background.
+async fn fail(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    ticket: Ticket,
+    action: Action,
+    device: Option<&str>,
+) -> Result<(), Error> {
+    let now = state.clock.now();
+    let after = state.limiter.failed(ticket, now).await?;
+    let mut event = Event::new(&subject.tenant, action, caller.actor.clone())
+        .user(&subject.user)
+        .outcome(audit::Outcome::Failure)
+        .ip(caller.ip.clone());
+    if let Some(d) = device {
+        event = event.device(d);
+    }
+    state.audit.send(now, event).await;
+    if let AfterFailure::Locked(length) = after {
+        let event = Event::new(&subject.tenant, Action::UserLocked, caller.actor.clone())
+            .user(&subject.user)
+            .ip(caller.ip.clone())
+            .detail(serde_json::json!({"seconds": length.as_secs()}));
+        state.audit.send(now, event).await;
+        tracing::warn!(tenant = %subject.tenant, seconds = length.as_secs(), "user locked after failed attempts");
+    }
+    Ok(())
+}

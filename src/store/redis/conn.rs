@@ -1,0 +1,99 @@
+//! The connection under the Redis store: one Redis or a cluster, behind one interface.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::cluster_async::ClusterConnection;
+use redis::{Cmd, Pipeline, RedisFuture, Value};
+use tokio::sync::OnceCell;
+
+use super::super::StoreError;
+
+/// A cluster connection made on first use: a cluster that is down at start is retried on use.
+#[derive(Clone)]
+pub(super) struct LazyCluster {
+    pub(super) client: Arc<redis::cluster::ClusterClient>,
+    pub(super) conn: Arc<OnceCell<ClusterConnection>>,
+}
+
+impl LazyCluster {
+    async fn get(&self) -> redis::RedisResult<ClusterConnection> {
+        let conn = self
+            .conn
+            .get_or_try_init(|| self.client.get_async_connection())
+            .await?;
+        Ok(conn.clone())
+    }
+}
+
+#[derive(Clone)]
+pub(super) enum Target {
+    Single(ConnectionManager),
+    Cluster(LazyCluster),
+}
+
+/// One Redis or a cluster, behind the one interface the commands and scripts use. Every request
+/// runs as a task of the runtime the store was made on (the main one): the redis crate spawns its
+/// connection drivers and reconnects on the runtime of the call, and actix's workers each have a
+/// runtime of their own, stopped first on shutdown — a driver there would take the connection of
+/// every other worker down with it. A request whose caller gave up still finishes there, so a
+/// cluster's first connection, which waits for every node, completes in the background.
+#[derive(Clone)]
+pub(super) struct Conn {
+    pub(super) target: Target,
+    pub(super) runtime: tokio::runtime::Handle,
+    /// Requests sent (a command or a pipeline: one round trip each).
+    pub(super) requests: Arc<AtomicU64>,
+}
+
+pub(super) fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Io, "redis task failed", e.to_string()))
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let (target, cmd) = (self.target.clone(), cmd.clone());
+        let task = self.runtime.spawn(async move {
+            match target {
+                Target::Single(mut c) => c.req_packed_command(&cmd).await,
+                Target::Cluster(lazy) => lazy.get().await?.req_packed_command(&cmd).await,
+            }
+        });
+        Box::pin(async move { task.await.map_err(task_failed)? })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let (target, pipeline) = (self.target.clone(), pipeline.clone());
+        let task = self.runtime.spawn(async move {
+            match target {
+                Target::Single(mut c) => c.req_packed_commands(&pipeline, offset, count).await,
+                Target::Cluster(lazy) => {
+                    let mut c = lazy.get().await?;
+                    c.req_packed_commands(&pipeline, offset, count).await
+                }
+            }
+        });
+        Box::pin(async move { task.await.map_err(task_failed)? })
+    }
+
+    fn get_db(&self) -> i64 {
+        match &self.target {
+            Target::Single(c) => c.get_db(),
+            Target::Cluster(_) => 0,
+        }
+    }
+}
+
+/// The runtime the store is made on, which its requests run on.
+pub(super) fn runtime() -> Result<tokio::runtime::Handle, StoreError> {
+    tokio::runtime::Handle::try_current()
+        .map_err(|_| StoreError::Unavailable("the Redis store needs a tokio runtime".into()))
+}
