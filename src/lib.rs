@@ -1,40 +1,60 @@
 //! twofold: a self-hosted second-factor service.
 //!
-//! # Map
+//! # Map, by layer
 //!
-//! - [`startup`]: [`startup::Application::build`] wires config, keys, database, store and the
-//!   HTTP server; `main` and the tests both use it.
-//! - [`config`]: layered configuration (defaults < `twofold.toml` < `TWOFOLD_*`), validated once.
-//! - [`cli`]: the `twofold` command (`serve`, `migrate`, `api-key …`, `import`, `audit …`).
-//! - [`http`]: one file per resource, each with a `register` for its routes; [`http::auth`] holds
-//!   the bearer-key extractors, [`http::middleware`] metrics, access log and opaque 500s;
-//!   [`http::console`] the `/admin` pages (askama templates under `templates/`, cookie sessions,
-//!   CSRF tokens); [`http::pages`] the hosted `/enroll` and `/verify` pages.
-//! - [`links`]: signed, single-use links to the hosted pages, bound to a return URL prefix.
-//! - [`admin`]: what an admin does to an account (look, unlock, revoke all, search, audit), shared
-//!   by the admin API and the console.
-//! - [`import`]: TOTP seeds from another MFA server (`twofold import`, `POST /v1/admin/import`),
-//!   one transaction, every bad line named.
-//! - [`audit`]: security events, written in the change's transaction or by a batch writer, hash
-//!   chained per writer stream; `twofold audit verify|export`.
-//! - Domain modules, no HTTP in them: [`api_keys`] (and this node's [`key_cache`]), [`crypto`]
-//!   (sealing, keyed hashes, OS randomness), [`clock`].
-//! - [`db`]: diesel over SQLite or PostgreSQL (`MultiConnection`), schema, rows and queries;
-//!   migrations per backend under `migrations/`.
-//! - [`store`]: ephemeral state with atomic operations and a TTL on every key: Redis or in-process.
-//! - [`error`]: the one API error enum and its stable codes.
+//! Imports run one way, down this list; `tests/api/architecture.rs` fails on a cycle, on an
+//! import up the list and on a framework outside its layer.
+//!
+//! 1. Wiring, at the root: `main.rs` is thin and calls [`cli`] (`serve`,
+//!    `migrate`, `api-key …`, `import`, `audit …`); [`startup::Application::build`] wires config,
+//!    keys, database, store and the HTTP server, for `main` and the tests alike; [`telemetry`]
+//!    installs the log subscriber, [`metrics`] the Prometheus recorder; [`config`] reads the
+//!    layers (defaults < `twofold.toml` < `TWOFOLD_*`) and validates them once.
+//! 2. [`http`], the edge, and the only place actix-web, utoipa and askama appear: one file per
+//!    resource, each with a `register` for its routes and its request and response bodies;
+//!    [`http::extract::Scoped`] is the one preamble of a user route (the key first, then the user
+//!    and tenant); [`http::error`] maps every error to its stable code and status, once;
+//!    [`http::pages`] the hosted `/enroll` and `/verify` pages, [`http::console`] the `/admin`
+//!    console (askama templates under `templates/`).
+//! 3. [`app`], the use cases, each a function over [`app::state::AppState`]:
+//!    [`app::verify`] (verify and confirm, through the one [`app::limiter`]),
+//!    [`app::factors`] (one module per factor — TOTP, SMS, recovery codes — with its enrollment
+//!    and its checks, behind the `Factor` trait that verify dispatches over), [`app::devices`]
+//!    (what every kind of device shares), [`app::step_up`] (SEC-7), [`app::sms_codes`] and
+//!    [`app::sms_limits`] (texted codes and their anti-pumping limits), [`app::assertion`] (signed
+//!    JWTs and their keys), [`app::admin`], [`app::import`], [`app::links`], [`app::rotation`],
+//!    [`app::api_keys`] (with this node's [`app::key_cache`]), [`app::users`].
+//! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, phone
+//!    numbers, recovery-code shape, QR drawing, the lockout arithmetic, device kinds and statuses.
+//!    No I/O, no configuration, no framework; time comes in as a value.
+//! 5. The adapters, which know nothing of use cases or HTTP and take plain values: [`db`] (diesel
+//!    over SQLite or PostgreSQL through `MultiConnection`; schema, rows, queries; migrations per
+//!    backend under `migrations/`), [`store`] (ephemeral state with atomic operations and a TTL on
+//!    every key: Redis, Redis Cluster or in-process), [`sms`] (the gateway trait and one file per
+//!    gateway), [`audit`] (hash-chained security events over `db`), [`crypto`] (sealing, keyed
+//!    hashes, OS randomness).
+//! 6. Leaves every layer may use: [`error`] (the shared error, with causes kept as a source
+//!    chain) and [`clock`] (injected, so tests move time without sleeping).
+//!
+//! Why these cuts: the factor rules are what must be right to the RFCs, so they stand alone and
+//! are tested alone; the adapters are what fails (a database down, a store hung), so they answer
+//! plain errors that the use cases turn into a fail-closed answer; the frameworks change fastest,
+//! so they stay at the edge, where a request becomes a call and an error becomes a status. A new
+//! factor is a new file in `factor/` and in `app/factors/`, a `DeviceKind` variant, its place in
+//! `app::factors::FACTORS`, and a route file in `http/`.
 //!
 //! # A request's way through
 //!
-//! actix-web accepts the connection; [`telemetry::RequestSpan`] opens a span with a request id;
-//! [`http::middleware`] times it. The route's handler takes [`state::AppState`] and, where it needs
-//! a caller, an [`api_keys::ApiKey`] (or [`http::auth::Admin`]) extractor that checks the bearer
-//! key's keyed hash against the database — verify's [`http::auth::CachedKey`] takes it from
-//! [`key_cache`] and re-checks it in the statement that loads the devices, so a wrong code costs
-//! one statement and one store round trip (the limiter). The handler calls domain code, which runs SQL on the
-//! blocking pool ([`db::Db::run`]) and store operations under the dependency deadline. Errors
-//! become [`error::Error`]: a stable code and status; a dependency outage is a 503, never a
-//! success; an unexpected error an opaque 500 whose cause is logged under the request id.
+//! actix-web accepts the connection; [`http::telemetry::RequestSpan`] opens a span with a request
+//! id; [`http::middleware`] times it. The handler's extractors judge the bearer key against the
+//! database — verify's [`http::auth::CachedKey`] takes it from [`app::key_cache`] and the use case
+//! re-checks it in the statement that loads the devices, so a wrong code costs one statement and
+//! one store round trip (the limiter) — then read the user and tenant. The handler turns its body
+//! into the use case's plain input and calls the use case, which runs SQL on the blocking pool
+//! ([`db::Db::run`]) and store operations under the dependency deadline. The use case answers a
+//! plain result or its error; [`http::error`] maps the error to a stable code and status: a
+//! dependency outage is a 503, never a success; an unexpected error an opaque 500 whose whole
+//! cause chain is logged under the request id.
 
 pub mod app;
 pub mod audit;

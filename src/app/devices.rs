@@ -133,7 +133,7 @@ pub async fn insert_pending(
 /// The checks every new device passes before it exists: a valid label not in use, then the
 /// step-up rule. The label goes first, so a taken one does not use up the user's assertion (the
 /// unique index still decides under a race). Returns whether the enrollment is step-up
-/// authorized (see [`require_step_up`]).
+/// authorized (see [`crate::app::step_up::require`]).
 pub async fn admit(
     state: &AppState,
     subject: &Subject,
