@@ -137,3 +137,70 @@ pub fn path_error_handler(
 ) -> actix_web::Error {
     Error::InvalidRequest(format!("invalid path: {err}")).into()
 }
+
+// --- admin side ---
+
+use crate::app::admin::AdminError;
+use crate::app::api_keys::ApiKeyError;
+use crate::app::import::ImportError;
+use crate::app::links::LinkError;
+use crate::app::rotation::RotationError;
+
+impl From<AdminError> for Error {
+    fn from(e: AdminError) -> Error {
+        match e {
+            AdminError::NoSuchUser => Error::NotFound,
+            AdminError::BadSearch
+            | AdminError::UnknownAction(_)
+            | AdminError::BadCursor
+            | AdminError::BadLimit => Error::InvalidRequest(e.to_string()),
+            AdminError::Db(e) => e.into(),
+            AdminError::Shared(e) => e,
+        }
+    }
+}
+
+impl From<ApiKeyError> for Error {
+    fn from(e: ApiKeyError) -> Error {
+        match e {
+            ApiKeyError::BadName
+            | ApiKeyError::BadTenant
+            | ApiKeyError::UnparsableReturnUrl { .. }
+            | ApiKeyError::BadReturnUrl(_) => Error::InvalidRequest(e.to_string()),
+            ApiKeyError::NotFound => Error::NotFound,
+            ApiKeyError::Db(e) => e.into(),
+            ApiKeyError::BadRow { .. } | ApiKeyError::Random(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<LinkError> for Error {
+    fn from(e: LinkError) -> Error {
+        match e {
+            LinkError::ReturnUrlNotAllowed => Error::ReturnUrlNotAllowed,
+            LinkError::StateTooLong => Error::InvalidRequest(e.to_string()),
+            LinkError::Random(_) | LinkError::Encode(_) | LinkError::Url(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Error {
+        match e {
+            ImportError::Lines { errors, bad } => Error::ImportRefused { errors, bad },
+            ImportError::Empty => Error::InvalidRequest(e.to_string()),
+            ImportError::Db(e) => e.into(),
+            ImportError::Seal(_) | ImportError::Period(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<RotationError> for Error {
+    fn from(e: RotationError) -> Error {
+        match e {
+            RotationError::Db(e) => e.into(),
+            RotationError::NewSigningKey(e) => e.into(),
+            RotationError::Device { .. } | RotationError::SigningKey { .. } => Error::internal(e),
+        }
+    }
+}
