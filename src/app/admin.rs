@@ -4,14 +4,17 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
 
+use crate::app::api_keys::ApiKey;
 use crate::app::devices::{Device, KIND_SMS};
 use crate::app::limiter::LockState;
+use crate::app::sms_limits;
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::check::ExportedEvent;
-use crate::audit::{Action, Event};
+use crate::audit::{Action, Actor, Event};
 use crate::db::{self, DbError, audit::Filter};
 use crate::error::Error;
+use crate::store::StoreError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -32,6 +35,8 @@ pub enum AdminError {
     BadLimit,
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// A failure of the limiter or the code store, already in the shared words.
     #[error(transparent)]
     Shared(#[from] Error),
@@ -276,4 +281,40 @@ fn checked_limit(limit: i64) -> Result<i64, AdminError> {
     } else {
         Err(AdminError::BadLimit)
     }
+}
+
+/// Resets the daily SMS budget's breaker and today's count, and records who did.
+pub async fn reset_sms_breaker(
+    state: &AppState,
+    actor: Actor,
+    ip: Option<String>,
+) -> Result<(), AdminError> {
+    let now = state.clock.now();
+    sms_limits::reset_breaker(&state.store, now).await?;
+    state
+        .metrics
+        .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
+    let event = Event::new("*", Action::SmsBreakerReset, actor).ip(ip);
+    record(state, now, event).await
+}
+
+/// Records that an admin signed out of the console with `key`.
+pub async fn record_logout(
+    state: &AppState,
+    key: &ApiKey,
+    caller: &Caller,
+) -> Result<(), AdminError> {
+    let tenant = key.tenant.clone().unwrap_or_else(|| "*".into());
+    let event = Event::new(tenant, Action::AdminLogout, caller.actor.clone()).ip(caller.ip.clone());
+    record(state, state.clock.now(), event).await
+}
+
+/// One event, written in its own transaction (never dropped, unlike the background writer's).
+async fn record(state: &AppState, now: DateTime<Utc>, event: Event) -> Result<(), AdminError> {
+    let stream = state.audit.stream().clone();
+    state
+        .db
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .await?;
+    Ok(())
 }

@@ -155,6 +155,7 @@ impl From<AdminError> for Error {
             | AdminError::BadCursor
             | AdminError::BadLimit => Error::InvalidRequest(e.to_string()),
             AdminError::Db(e) => e.into(),
+            AdminError::Store(e) => e.into(),
             AdminError::Shared(e) => e,
         }
     }
