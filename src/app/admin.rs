@@ -3,39 +3,63 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
-use serde::Serialize;
 
+use crate::app::api_keys::ApiKey;
 use crate::app::devices::Device;
 use crate::app::limiter::LockState;
+use crate::app::sms_limits;
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::check::ExportedEvent;
-use crate::audit::{Action, Event};
-use crate::db::{self, audit::Filter};
+use crate::audit::{Action, Actor, Event};
+use crate::db::{self, DbError, audit::Filter};
 use crate::error::Error;
 use crate::factor::kind::{DeviceKind, DeviceStatus};
+use crate::store::StoreError;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
+
+/// Why an admin action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The user has no account (never enrolled).
+    #[error("not found")]
+    NoSuchUser,
+    #[error("q and cursor are parts of a user id (A-Z a-z 0-9 . _ @ + -)")]
+    BadSearch,
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+    #[error("before is the `next` of a previous page")]
+    BadCursor,
+    #[error("limit is 1 to {MAX_LIMIT}")]
+    BadLimit,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A failure of the limiter or the code store, already in the shared words.
+    #[error(transparent)]
+    Shared(#[from] Error),
+}
 
 fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     DateTime::from_naive_utc_and_offset(t, Utc)
 }
 
 /// One account as an admin sees it: every device, whatever its status; never a secret.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UserDetail {
     pub tenant: String,
     pub user: String,
     pub created_at: DateTime<Utc>,
     pub lock: LockState,
     /// Oldest first; a pending device past its confirmation window shows `expired`.
-    #[schema(value_type = Vec<crate::http::devices::DeviceBody>)]
     pub devices: Vec<Device>,
     pub recovery_codes_left: i64,
 }
 
-pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Error> {
+pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, AdminError> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now();
     let lock = state.limiter.state(subject, now);
@@ -58,7 +82,7 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Err
     });
     let (lock, rows) = tokio::join!(lock, rows);
     let Some((created, rows, left)) = rows? else {
-        return Err(Error::NotFound);
+        return Err(AdminError::NoSuchUser);
     };
     let devices = rows
         .iter()
@@ -84,7 +108,11 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Err
 /// Clears the user's lock, failure count and lock level. Works for ids that have no account too:
 /// failures are counted for unknown users as well (SEC-32). The event is written first, so an
 /// unlock never happens unaudited; should the store then fail, a failure event follows.
-pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Result<(), Error> {
+pub async fn unlock(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+) -> Result<(), AdminError> {
     let now = state.clock.now();
     let before = state.limiter.state(subject, now).await?;
     let event = Event::new(&subject.tenant, Action::UserUnlocked, caller.actor.clone())
@@ -106,7 +134,7 @@ pub async fn unlock(state: &AppState, subject: &Subject, caller: &Caller) -> Res
             .audit
             .send(now, event.outcome(crate::audit::Outcome::Failure))
             .await;
-        return Err(e);
+        return Err(e.into());
     }
     Ok(())
 }
@@ -117,7 +145,7 @@ pub async fn revoke_all(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-) -> Result<usize, Error> {
+) -> Result<usize, AdminError> {
     let now = state.clock.now();
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
@@ -148,23 +176,23 @@ pub async fn revoke_all(
             })
         })
         .await?
-        .ok_or(Error::NotFound)?;
+        .ok_or(AdminError::NoSuchUser)?;
     for r in revoked.iter().filter(|r| r.is(DeviceKind::Sms)) {
         crate::app::sms_codes::kill(state, subject, &r.id).await?;
     }
     Ok(revoked.len())
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UserSummary {
     pub user: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct UserPage {
     pub users: Vec<UserSummary>,
-    /// Pass as `cursor` for the next page; absent on the last one.
+    /// The `cursor` of the next page; none on the last one.
     pub next: Option<String>,
 }
 
@@ -175,16 +203,14 @@ pub async fn search_users(
     prefix: String,
     cursor: Option<String>,
     limit: i64,
-) -> Result<UserPage, Error> {
+) -> Result<UserPage, AdminError> {
     let valid = |s: &str| {
         s.len() <= 128
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
     };
     if !valid(&prefix) || !cursor.as_deref().is_none_or(valid) {
-        return Err(Error::InvalidRequest(
-            "q and cursor are parts of a user id (A-Z a-z 0-9 . _ @ + -)".into(),
-        ));
+        return Err(AdminError::BadSearch);
     }
     let limit = checked_limit(limit)?;
     let mut rows = state
@@ -207,20 +233,20 @@ pub async fn search_users(
     })
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct AuditPage {
     /// Newest first.
     pub events: Vec<ExportedEvent>,
-    /// Pass as `before` for the next (older) page; absent on the last one.
+    /// The `before` of the next (older) page; none on the last one.
     pub next: Option<String>,
 }
 
 /// Audit events that pass `filter`, newest first.
-pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<AuditPage, Error> {
+pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<AuditPage, AdminError> {
     if let Some(a) = &filter.action
         && a.parse::<Action>().is_err()
     {
-        return Err(Error::InvalidRequest(format!("unknown action `{a}`")));
+        return Err(AdminError::UnknownAction(a.clone()));
     }
     let limit = checked_limit(limit)?;
     let mut rows = state
@@ -242,17 +268,53 @@ fn cursor(at: NaiveDateTime, id: i64) -> String {
     format!("{}.{id}", at.and_utc().timestamp_micros())
 }
 
-pub fn parse_cursor(s: &str) -> Result<(NaiveDateTime, i64), Error> {
-    let bad = || Error::InvalidRequest("before is the `next` of a previous page".into());
+pub fn parse_cursor(s: &str) -> Result<(NaiveDateTime, i64), AdminError> {
+    let bad = || AdminError::BadCursor;
     let (micros, id) = s.split_once('.').ok_or_else(bad)?;
     let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
     Ok((at.naive_utc(), id.parse().map_err(|_| bad())?))
 }
 
-fn checked_limit(limit: i64) -> Result<i64, Error> {
+fn checked_limit(limit: i64) -> Result<i64, AdminError> {
     if (1..=MAX_LIMIT).contains(&limit) {
         Ok(limit)
     } else {
-        Err(Error::InvalidRequest(format!("limit is 1 to {MAX_LIMIT}")))
+        Err(AdminError::BadLimit)
     }
+}
+
+/// Resets the daily SMS budget's breaker and today's count, and records who did.
+pub async fn reset_sms_breaker(
+    state: &AppState,
+    actor: Actor,
+    ip: Option<String>,
+) -> Result<(), AdminError> {
+    let now = state.clock.now();
+    sms_limits::reset_breaker(&state.store, now).await?;
+    state
+        .metrics
+        .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
+    let event = Event::new("*", Action::SmsBreakerReset, actor).ip(ip);
+    record(state, now, event).await
+}
+
+/// Records that an admin signed out of the console with `key`.
+pub async fn record_logout(
+    state: &AppState,
+    key: &ApiKey,
+    caller: &Caller,
+) -> Result<(), AdminError> {
+    let tenant = key.tenant.clone().unwrap_or_else(|| "*".into());
+    let event = Event::new(tenant, Action::AdminLogout, caller.actor.clone()).ip(caller.ip.clone());
+    record(state, state.clock.now(), event).await
+}
+
+/// One event, written in its own transaction (never dropped, unlike the background writer's).
+async fn record(state: &AppState, now: DateTime<Utc>, event: Event) -> Result<(), AdminError> {
+    let stream = state.audit.stream().clone();
+    state
+        .db
+        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .await?;
+    Ok(())
 }

@@ -6,11 +6,10 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::Connection;
-use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::audit::{self, Action, Actor, Event};
-use crate::crypto::{self, Keys};
+use crate::crypto::{self, CryptoError, Keys};
 use crate::db::models::ApiKeyRow;
 use crate::db::{self, Db, DbError};
 use crate::error::Error;
@@ -20,9 +19,36 @@ pub const KEY_PREFIX: &str = "tfk_";
 const HASH_DOMAIN: &str = "api-key";
 /// The tenant of a client key made without `--tenant`.
 pub const DEFAULT_TENANT: &str = "default";
+const TENANT_RULE: &str = "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+/// Why a key could not be made or revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("a key name is 1 to 100 printable characters")]
+    BadName,
+    #[error("{TENANT_RULE}")]
+    BadTenant,
+    #[error("return URL prefix `{prefix}`: {source}")]
+    UnparsableReturnUrl {
+        prefix: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("return URL prefix `{0}` must be an http(s) URL with a host")]
+    BadReturnUrl(String),
+    /// No such key in the caller's reach, or revoked already.
+    #[error("not found")]
+    NotFound,
+    /// A stored row this version cannot read (an unknown role).
+    #[error("API key {id}: {reason}")]
+    BadRow { id: String, reason: String },
+    #[error("cannot make a key")]
+    Random(#[from] CryptoError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     /// A relying party: acts on the users of its tenant.
     Client,
@@ -51,7 +77,7 @@ impl std::str::FromStr for Role {
 }
 
 /// A key as listed and as attached to an authenticated request; never the key itself.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
@@ -91,10 +117,13 @@ fn utc(t: NaiveDateTime) -> DateTime<Utc> {
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
-    type Error = Error;
-    fn try_from(row: ApiKeyRow) -> Result<ApiKey, Error> {
+    type Error = ApiKeyError;
+    fn try_from(row: ApiKeyRow) -> Result<ApiKey, ApiKeyError> {
         Ok(ApiKey {
-            role: row.role.parse().map_err(Error::internal)?,
+            role: row.role.parse().map_err(|reason| ApiKeyError::BadRow {
+                id: row.id.clone(),
+                reason,
+            })?,
             return_url_prefixes: row
                 .return_url_prefixes
                 .lines()
@@ -119,42 +148,41 @@ pub struct NewApiKey {
     pub return_url_prefixes: Vec<String>,
 }
 
-/// A tenant id: 1–64 of `[A-Za-z0-9._-]`.
-pub fn validate_tenant(t: &str) -> Result<(), Error> {
-    let ok = (1..=64).contains(&t.len())
+fn tenant_ok(t: &str) -> bool {
+    (1..=64).contains(&t.len())
         && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A tenant id: 1–64 of `[A-Za-z0-9._-]`; a bad one is a bad request of any route.
+pub fn validate_tenant(t: &str) -> Result<(), Error> {
+    if tenant_ok(t) {
         Ok(())
     } else {
-        Err(Error::InvalidRequest(
-            "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -".into(),
-        ))
+        Err(Error::InvalidRequest(TENANT_RULE.into()))
     }
 }
 
 impl NewApiKey {
-    fn validate(&mut self) -> Result<(), Error> {
+    fn validate(&mut self) -> Result<(), ApiKeyError> {
         let name = self.name.trim();
         if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-            return Err(Error::InvalidRequest(
-                "a key name is 1 to 100 printable characters".into(),
-            ));
+            return Err(ApiKeyError::BadName);
         }
         self.name = name.to_string();
         if self.tenant.is_none() && self.role == Role::Client {
             self.tenant = Some(DEFAULT_TENANT.to_string());
         }
-        if let Some(t) = &self.tenant {
-            validate_tenant(t)?;
+        if self.tenant.as_deref().is_some_and(|t| !tenant_ok(t)) {
+            return Err(ApiKeyError::BadTenant);
         }
         for p in &self.return_url_prefixes {
-            let url = url::Url::parse(p)
-                .map_err(|e| Error::InvalidRequest(format!("return URL prefix `{p}`: {e}")))?;
+            let url = url::Url::parse(p).map_err(|source| ApiKeyError::UnparsableReturnUrl {
+                prefix: p.clone(),
+                source,
+            })?;
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(Error::InvalidRequest(format!(
-                    "return URL prefix `{p}` must be an http(s) URL with a host"
-                )));
+                return Err(ApiKeyError::BadReturnUrl(p.clone()));
             }
         }
         Ok(())
@@ -170,17 +198,17 @@ pub async fn create(
     now: DateTime<Utc>,
     mut new: NewApiKey,
     actor: Actor,
-) -> Result<(ApiKey, Zeroizing<String>), Error> {
+) -> Result<(ApiKey, Zeroizing<String>), ApiKeyError> {
     new.validate()?;
     let secret = Zeroizing::new(format!(
         "{KEY_PREFIX}{}",
         base64::Engine::encode(
             &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            crypto::random_bytes::<32>().map_err(Error::internal)?
+            crypto::random_bytes::<32>()?
         )
     ));
     let row = ApiKeyRow {
-        id: crypto::random_id().map_err(Error::internal)?,
+        id: crypto::random_id()?,
         name: new.name,
         role: new.role.as_str().to_string(),
         tenant: new.tenant,
@@ -237,7 +265,9 @@ pub async fn authenticate(db: &Db, keys: &Keys, presented: &str) -> Result<Optio
         .run(move |conn| db::api_keys::find_by_hash(conn, &hashes))
         .await?;
     match row {
-        Some(row) if row.revoked_at.is_none() => Ok(Some(ApiKey::try_from(row)?)),
+        Some(row) if row.revoked_at.is_none() => {
+            Ok(Some(ApiKey::try_from(row).map_err(Error::internal)?))
+        }
         _ => Ok(None),
     }
 }
@@ -246,7 +276,9 @@ pub async fn list(db: &Db, tenant: Option<String>) -> Result<Vec<ApiKey>, Error>
     let rows = db
         .run(move |conn| db::api_keys::list(conn, tenant.as_deref()))
         .await?;
-    rows.into_iter().map(ApiKey::try_from).collect()
+    rows.into_iter()
+        .map(|r| ApiKey::try_from(r).map_err(Error::internal))
+        .collect()
 }
 
 pub async fn count(db: &Db) -> Result<i64, DbError> {
@@ -264,7 +296,7 @@ pub async fn revoke(
     tenant: Option<String>,
     actor: Actor,
     ip: Option<String>,
-) -> Result<(), Error> {
+) -> Result<(), ApiKeyError> {
     let stream = stream.clone();
     let revoked = db
         .run(move |conn| {
@@ -293,6 +325,6 @@ pub async fn revoke(
     if revoked {
         Ok(())
     } else {
-        Err(Error::NotFound)
+        Err(ApiKeyError::NotFound)
     }
 }

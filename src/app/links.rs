@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::app::api_keys::ApiKey;
 use crate::app::users::Subject;
-use crate::crypto::{self, Keys};
+use crate::crypto::{self, CryptoError, Keys};
 use crate::error::Error;
 
 pub const VALID_FOR: TimeDelta = TimeDelta::minutes(10);
@@ -22,7 +22,7 @@ const HASH_DOMAIN: &str = "link-token";
 const MAX_STATE: usize = 512;
 const MAX_URL: usize = 2048;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Purpose {
     Enroll,
@@ -38,20 +38,37 @@ impl Purpose {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// What a relying party asks a link for.
+#[derive(Debug, Clone)]
 pub struct LinkRequest {
     pub purpose: Purpose,
     /// Where the browser goes back to; must start with a prefix registered on the API key.
     pub return_url: String,
-    /// Handed back unchanged with the assertion (at most 512 characters).
+    /// Handed back unchanged with the assertion.
     pub state: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// A link made: where to send the browser, and until when it opens.
+#[derive(Debug, Clone)]
 pub struct Link {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Why no link was made.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// `return_url` is not under a prefix registered on the key (or is no plain URL).
+    #[error("return_url is not under a prefix registered on this API key")]
+    ReturnUrlNotAllowed,
+    #[error("state is at most {MAX_STATE} characters")]
+    StateTooLong,
+    #[error("cannot make a link nonce")]
+    Random(#[from] CryptoError),
+    #[error("cannot encode the link's claims")]
+    Encode(#[from] serde_json::Error),
+    #[error("cannot make the link's URL")]
+    Url(#[from] url::ParseError),
 }
 
 /// What a token says.
@@ -92,14 +109,14 @@ fn under(prefix: &str, url: &url::Url) -> bool {
         && plain
 }
 
-fn check_return_url(key: &ApiKey, return_url: &str) -> Result<url::Url, Error> {
-    let url = url::Url::parse(return_url).map_err(|_| Error::ReturnUrlNotAllowed)?;
+fn check_return_url(key: &ApiKey, return_url: &str) -> Result<url::Url, LinkError> {
+    let url = url::Url::parse(return_url).map_err(|_| LinkError::ReturnUrlNotAllowed)?;
     let plain = url.username().is_empty() && url.password().is_none();
     if return_url.len() > MAX_URL
         || !plain
         || !key.return_url_prefixes.iter().any(|p| under(p, &url))
     {
-        return Err(Error::ReturnUrlNotAllowed);
+        return Err(LinkError::ReturnUrlNotAllowed);
     }
     Ok(url)
 }
@@ -116,20 +133,18 @@ pub fn create(
     subject: &Subject,
     req: LinkRequest,
     now: DateTime<Utc>,
-) -> Result<Link, Error> {
+) -> Result<Link, LinkError> {
     check_return_url(key, &req.return_url)?;
     if req
         .state
         .as_ref()
         .is_some_and(|s| s.chars().count() > MAX_STATE)
     {
-        return Err(Error::InvalidRequest(format!(
-            "state is at most {MAX_STATE} characters"
-        )));
+        return Err(LinkError::StateTooLong);
     }
     let expires_at = now + VALID_FOR;
     let claims = Claims {
-        nonce: crypto::random_id().map_err(Error::internal)?,
+        nonce: crypto::random_id()?,
         tenant: subject.tenant.clone(),
         user: subject.user.clone(),
         purpose: req.purpose,
@@ -138,11 +153,9 @@ pub fn create(
         exp: expires_at.timestamp(),
         key_id: key.id.clone(),
     };
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).map_err(Error::internal)?);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
     let token = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac(keys, &payload)));
-    let url = public_url
-        .join(&format!("{}/{token}", req.purpose.as_str()))
-        .map_err(Error::internal)?;
+    let url = public_url.join(&format!("{}/{token}", req.purpose.as_str()))?;
     Ok(Link {
         url: url.to_string(),
         expires_at,

@@ -5,12 +5,11 @@ use std::sync::Arc;
 
 use diesel::Connection;
 
-use crate::app::assertion;
+use crate::app::assertion::{self, AssertionError};
 use crate::app::state::AppState;
 use crate::audit::{Action, Actor, Event};
-use crate::crypto::Keys;
+use crate::crypto::{CryptoError, Keys};
 use crate::db::{DbError, devices, signing_keys};
-use crate::error::Error;
 
 /// Rows re-wrapped per transaction: bounded work per database call.
 const CHUNK: i64 = 500;
@@ -22,36 +21,61 @@ pub struct Rotated {
     pub signing_keys_rewrapped: usize,
 }
 
-fn crypto_failure(e: crate::crypto::CryptoError) -> DbError {
-    DbError::Aborted(format!("re-wrap: {e}"))
+/// Why a rotation stopped. Each step commits on its own: what was re-wrapped before the failure
+/// stays re-wrapped, and running the rotation again picks up the rest.
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error("cannot re-wrap the secret of device {id}")]
+    Device {
+        id: String,
+        #[source]
+        source: CryptoError,
+    },
+    #[error("cannot re-wrap signing key {kid}")]
+    SigningKey {
+        kid: String,
+        #[source]
+        source: CryptoError,
+    },
+    #[error("cannot make the new signing key")]
+    NewSigningKey(#[from] AssertionError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for RotationError {
+    fn from(e: diesel::result::Error) -> RotationError {
+        RotationError::Db(DbError::from(e))
+    }
 }
 
 /// Re-seals each device secret that an earlier master key sealed; returns how many.
-async fn rewrap_devices(state: &AppState) -> Result<usize, Error> {
+async fn rewrap_devices(state: &AppState) -> Result<usize, RotationError> {
     let mut total = 0;
     loop {
         let keys: Arc<Keys> = state.keys.clone();
         let n = state
             .db
             .run(move |conn| {
-                conn.transaction(|c| {
+                Ok(conn.transaction(|c| {
                     let rows = devices::sealed_under_other_keys(c, keys.key_id(), CHUNK)?;
                     for row in &rows {
                         let (Some(sealed), Some(old)) = (&row.secret_sealed, &row.key_id) else {
                             continue;
                         };
-                        let secret = keys
-                            .open(old, sealed, &crate::app::devices::aad(&row.id))
-                            .map_err(crypto_failure)?;
-                        let resealed = keys
-                            .seal(&secret, &crate::app::devices::aad(&row.id))
-                            .map_err(crypto_failure)?;
+                        let aad = crate::app::devices::aad(&row.id);
+                        let failed = |source| RotationError::Device {
+                            id: row.id.clone(),
+                            source,
+                        };
+                        let secret = keys.open(old, sealed, &aad).map_err(failed)?;
+                        let resealed = keys.seal(&secret, &aad).map_err(failed)?;
                         devices::update_sealed(c, &row.id, &resealed, keys.key_id())?;
                     }
-                    Ok(rows.len())
-                })
+                    Ok::<_, RotationError>(rows.len())
+                }))
             })
-            .await?;
+            .await??;
         total += n;
         if n < usize::try_from(CHUNK).unwrap_or(usize::MAX) {
             return Ok(total);
@@ -59,37 +83,36 @@ async fn rewrap_devices(state: &AppState) -> Result<usize, Error> {
     }
 }
 
-async fn rewrap_signing_keys(state: &AppState) -> Result<usize, Error> {
+async fn rewrap_signing_keys(state: &AppState) -> Result<usize, RotationError> {
     let keys: Arc<Keys> = state.keys.clone();
-    Ok(state
+    state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            Ok(conn.transaction(|c| {
                 let mut n = 0;
                 for row in signing_keys::list_all(c)? {
                     if row.key_id == keys.key_id() {
                         continue;
                     }
+                    let context = assertion::sealing_context(&row.kid);
+                    let failed = |source| RotationError::SigningKey {
+                        kid: row.kid.clone(),
+                        source,
+                    };
                     let private = keys
-                        .open(
-                            &row.key_id,
-                            &row.private_sealed,
-                            &assertion::sealing_context(&row.kid),
-                        )
-                        .map_err(crypto_failure)?;
-                    let resealed = keys
-                        .seal(&private, &assertion::sealing_context(&row.kid))
-                        .map_err(crypto_failure)?;
+                        .open(&row.key_id, &row.private_sealed, &context)
+                        .map_err(failed)?;
+                    let resealed = keys.seal(&private, &context).map_err(failed)?;
                     signing_keys::update_sealed(c, &row.kid, &resealed, keys.key_id())?;
                     n += 1;
                 }
-                Ok(n)
-            })
+                Ok::<_, RotationError>(n)
+            }))
         })
-        .await?)
+        .await?
 }
 
-pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, Error> {
+pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, RotationError> {
     let devices_rewrapped = rewrap_devices(state).await?;
     let signing_keys_rewrapped = rewrap_signing_keys(state).await?;
     let now = state.clock.now();

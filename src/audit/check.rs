@@ -201,8 +201,9 @@ async fn verify_stream(
     Ok((checked, beyond_head(db, stream, head.seq).await?))
 }
 
-/// One event as exported and as the admin API shows it. Never a secret: events hold none.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One event as exported (and, through its HTTP twin, as the admin API shows it). Never a
+/// secret: events hold none.
+#[derive(Debug, Clone, Serialize)]
 pub struct ExportedEvent {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -214,7 +215,6 @@ pub struct ExportedEvent {
     /// `api_key:<id>`, `console:<admin key id>`, `cli` or `system`.
     pub actor: String,
     pub ip: Option<String>,
-    #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
     /// The writer stream, the event's place in it and its chained hash (hex).
     pub stream: String,

@@ -100,7 +100,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("twofold: {e}");
+            // The whole chain: a use case's error names what failed, its causes say why.
+            eprintln!("twofold: {}", crate::error::chain(&*e));
             ExitCode::FAILURE
         }
     }

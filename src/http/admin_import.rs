@@ -3,9 +3,10 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use futures_util::StreamExt;
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::import::{self, Context, Format, Imported};
+use crate::app::import::{self, Context, Format};
 use crate::app::state::AppState;
 use crate::error::Error;
 use crate::http::auth::Admin;
@@ -16,6 +17,20 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(import_devices);
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Imported {
+    /// Devices imported, all active.
+    pub imported: u64,
+}
+
+impl From<import::Imported> for Imported {
+    fn from(i: import::Imported) -> Imported {
+        Imported {
+            imported: i.imported,
+        }
+    }
 }
 
 fn format_of(req: &HttpRequest) -> Result<Format, Error> {
@@ -49,7 +64,6 @@ fn format_of(req: &HttpRequest) -> Result<Format, Error> {
         (status = 201, body = Imported),
         (status = 400, body = ErrorBody,
          description = "bad lines (named in `lines`), no line, too large, another Content-Type"),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
     )
 )]
@@ -81,5 +95,5 @@ async fn import_devices(
     };
     let body = std::io::Cursor::new(body.freeze());
     let imported = import::import(&state.db, body, format, cx).await?;
-    Ok(HttpResponse::Created().json(imported))
+    Ok(HttpResponse::Created().json(Imported::from(imported)))
 }

@@ -1,15 +1,20 @@
 //! `/v1/admin/users…`: find users, look at one, unlock it, revoke all its devices.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::app::admin::{self, UserDetail, UserPage};
+use crate::app::admin;
+
+use crate::app::limiter::LockState;
 use crate::app::state::AppState;
 use crate::error::Error;
 use crate::http::auth::Admin;
+use crate::http::devices::DeviceBody;
 use crate::http::error::ErrorBody;
-use crate::http::{TenantQuery, query, subject_and_caller};
+use crate::http::extract::Scoped;
+use crate::http::{TenantQuery, query};
 
 pub fn register(cfg: &mut ServiceConfig) {
     cfg.service(search)
@@ -18,7 +23,62 @@ pub fn register(cfg: &mut ServiceConfig) {
         .service(revoke_all);
 }
 
+/// One account as an admin sees it: every device, whatever its status; never a secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserDetail {
+    pub tenant: String,
+    pub user: String,
+    pub created_at: DateTime<Utc>,
+    pub lock: LockState,
+    /// Oldest first; a pending device past its confirmation window shows `expired`.
+    pub devices: Vec<DeviceBody>,
+    pub recovery_codes_left: i64,
+}
+
+impl From<admin::UserDetail> for UserDetail {
+    fn from(d: admin::UserDetail) -> UserDetail {
+        UserDetail {
+            tenant: d.tenant,
+            user: d.user,
+            created_at: d.created_at,
+            lock: d.lock,
+            devices: d.devices.into_iter().map(DeviceBody::from).collect(),
+            recovery_codes_left: d.recovery_codes_left,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserSummary {
+    pub user: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next: Option<String>,
+}
+
+impl From<admin::UserPage> for UserPage {
+    fn from(p: admin::UserPage) -> UserPage {
+        UserPage {
+            users: p
+                .users
+                .into_iter()
+                .map(|u| UserSummary {
+                    user: u.user,
+                    created_at: u.created_at,
+                })
+                .collect(),
+            next: p.next,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     /// For an admin key of every tenant: the tenant (default `default`).
@@ -38,8 +98,6 @@ pub struct SearchQuery {
     params(SearchQuery),
     responses(
         (status = 200, body = UserPage),
-        (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
     )
 )]
@@ -59,7 +117,7 @@ async fn search(
         query.limit.unwrap_or(admin::DEFAULT_LIMIT),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(UserPage::from(page)))
 }
 
 /// One user: every device (revoked and pending too, with last use), lock state, failure count.
@@ -69,21 +127,14 @@ async fn search(
     params(("user" = String, Path), TenantQuery),
     responses(
         (status = 200, body = UserDetail),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     )
 )]
 #[get("/v1/admin/users/{user}")]
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    Admin(key): Admin,
-    user: web::Path<String>,
-) -> Result<HttpResponse, Error> {
-    let query: TenantQuery = query(&req)?;
-    let (subject, _) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    Ok(HttpResponse::Ok().json(admin::user(&state, &subject).await?))
+async fn show(state: web::Data<AppState>, scope: Scoped<Admin>) -> Result<HttpResponse, Error> {
+    let detail = admin::user(&state, &scope.subject).await?;
+    Ok(HttpResponse::Ok().json(UserDetail::from(detail)))
 }
 
 /// Ends the user's lock and clears the failure count and lock level.
@@ -93,21 +144,12 @@ async fn show(
     params(("user" = String, Path), TenantQuery),
     responses(
         (status = 204, description = "unlocked"),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 503, body = ErrorBody),
     )
 )]
 #[post("/v1/admin/users/{user}/unlock")]
-async fn unlock(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    Admin(key): Admin,
-    user: web::Path<String>,
-) -> Result<HttpResponse, Error> {
-    let query: TenantQuery = query(&req)?;
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    admin::unlock(&state, &subject, &caller).await?;
+async fn unlock(state: web::Data<AppState>, scope: Scoped<Admin>) -> Result<HttpResponse, Error> {
+    admin::unlock(&state, &scope.subject, &scope.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -118,21 +160,15 @@ async fn unlock(
     params(("user" = String, Path), TenantQuery),
     responses(
         (status = 204, description = "revoked"),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 503, body = ErrorBody),
     )
 )]
 #[delete("/v1/admin/users/{user}/devices")]
 async fn revoke_all(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    Admin(key): Admin,
-    user: web::Path<String>,
+    scope: Scoped<Admin>,
 ) -> Result<HttpResponse, Error> {
-    let query: TenantQuery = query(&req)?;
-    let (subject, caller) = subject_and_caller(&req, &state, &key, user.into_inner(), &query)?;
-    admin::revoke_all(&state, &subject, &caller).await?;
+    admin::revoke_all(&state, &scope.subject, &scope.caller).await?;
     Ok(HttpResponse::NoContent().finish())
 }

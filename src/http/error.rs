@@ -9,6 +9,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::app::admin::AdminError;
+use crate::app::api_keys::ApiKeyError;
+use crate::app::import::ImportError;
+use crate::app::links::LinkError;
+use crate::app::rotation::RotationError;
 use crate::app::verify::VerifyError;
 use crate::error::{Error, LineError, chain};
 
@@ -24,8 +29,9 @@ pub struct ErrorBody {
     pub lines: Option<Vec<BadLine>>,
 }
 
-/// One bad line of an import.
+/// A bad line: its number (1-based, the CSV header is line 1) and what is wrong with it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LineError)]
 pub struct BadLine {
     pub line: u64,
     pub message: String,
@@ -147,6 +153,66 @@ impl From<VerifyError> for Error {
             VerifyError::InvalidCode => Error::InvalidCode,
             VerifyError::Malformed => Error::InvalidRequest(e.to_string()),
             VerifyError::Refused(e) => e,
+        }
+    }
+}
+
+impl From<AdminError> for Error {
+    fn from(e: AdminError) -> Error {
+        match e {
+            AdminError::NoSuchUser => Error::NotFound,
+            AdminError::BadSearch
+            | AdminError::UnknownAction(_)
+            | AdminError::BadCursor
+            | AdminError::BadLimit => Error::InvalidRequest(e.to_string()),
+            AdminError::Db(e) => e.into(),
+            AdminError::Store(e) => e.into(),
+            AdminError::Shared(e) => e,
+        }
+    }
+}
+
+impl From<ApiKeyError> for Error {
+    fn from(e: ApiKeyError) -> Error {
+        match e {
+            ApiKeyError::BadName
+            | ApiKeyError::BadTenant
+            | ApiKeyError::UnparsableReturnUrl { .. }
+            | ApiKeyError::BadReturnUrl(_) => Error::InvalidRequest(e.to_string()),
+            ApiKeyError::NotFound => Error::NotFound,
+            ApiKeyError::Db(e) => e.into(),
+            ApiKeyError::BadRow { .. } | ApiKeyError::Random(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<LinkError> for Error {
+    fn from(e: LinkError) -> Error {
+        match e {
+            LinkError::ReturnUrlNotAllowed => Error::ReturnUrlNotAllowed,
+            LinkError::StateTooLong => Error::InvalidRequest(e.to_string()),
+            LinkError::Random(_) | LinkError::Encode(_) | LinkError::Url(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<ImportError> for Error {
+    fn from(e: ImportError) -> Error {
+        match e {
+            ImportError::Lines { errors, bad } => Error::ImportRefused { errors, bad },
+            ImportError::Empty => Error::InvalidRequest(e.to_string()),
+            ImportError::Db(e) => e.into(),
+            ImportError::Seal(_) | ImportError::Period(_) => Error::internal(e),
+        }
+    }
+}
+
+impl From<RotationError> for Error {
+    fn from(e: RotationError) -> Error {
+        match e {
+            RotationError::Db(e) => e.into(),
+            RotationError::NewSigningKey(e) => e.into(),
+            RotationError::Device { .. } | RotationError::SigningKey { .. } => Error::internal(e),
         }
     }
 }

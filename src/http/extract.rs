@@ -12,7 +12,7 @@ use crate::app::api_keys::ApiKey;
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::error::Error;
-use crate::http::auth::CachedKey;
+use crate::http::auth::{Admin, CachedKey};
 use crate::http::{TenantQuery, client_ip, query};
 
 /// A key extractor [`Scoped`] can start from.
@@ -36,6 +36,13 @@ impl KeySource for CachedKey {
     }
     fn unconfirmed(&self) -> Option<String> {
         self.unconfirmed.clone()
+    }
+}
+
+/// Admin user routes are [`Scoped`] from an admin key: the role is judged before the path.
+impl KeySource for Admin {
+    fn api_key(&self) -> &ApiKey {
+        &self.0
     }
 }
 

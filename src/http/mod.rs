@@ -133,6 +133,7 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String>
 
 /// `?tenant=` of the user routes: read only for an admin key of every tenant (SEC-22).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TenantQuery {
     /// For an admin key of every tenant: the tenant to act in (default `default`).

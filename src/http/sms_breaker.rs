@@ -1,13 +1,12 @@
 //! `/v1/admin/sms/breaker`: the daily SMS budget's breaker, seen and reset by an admin.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, web};
-use diesel::Connection;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app::admin;
 use crate::app::sms_limits as limits;
 use crate::app::state::AppState;
-use crate::audit::{Action, Event};
 use crate::error::Error;
 use crate::http::auth::Admin;
 use crate::http::error::ErrorBody;
@@ -39,8 +38,8 @@ pub struct BreakerStatus {
     responses((status = 200, body = BreakerStatus), (status = 403, body = ErrorBody))
 )]
 #[get("/v1/admin/sms/breaker")]
-async fn status(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpResponse, Error> {
-    every_tenant(&admin)?;
+async fn status(state: web::Data<AppState>, Admin(key): Admin) -> Result<HttpResponse, Error> {
+    every_tenant(&key)?;
     let tripped = limits::breaker_tripped(&state.store).await?;
     Ok(HttpResponse::Ok().json(BreakerStatus { tripped }))
 }
@@ -55,20 +54,10 @@ async fn status(state: web::Data<AppState>, Admin(admin): Admin) -> Result<HttpR
 async fn reset(
     req: HttpRequest,
     state: web::Data<AppState>,
-    Admin(admin): Admin,
+    Admin(key): Admin,
 ) -> Result<HttpResponse, Error> {
-    every_tenant(&admin)?;
-    let now = state.clock.now();
-    limits::reset_breaker(&state.store, now).await?;
-    state
-        .metrics
-        .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
+    every_tenant(&key)?;
     let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
-    let event = Event::new("*", Action::SmsBreakerReset, admin.actor()).ip(ip);
-    let stream = state.audit.stream().clone();
-    state
-        .db
-        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
-        .await?;
+    admin::reset_sms_breaker(&state, key.actor(), ip).await?;
     Ok(HttpResponse::NoContent().finish())
 }

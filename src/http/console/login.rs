@@ -3,14 +3,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::Connection;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::session::{self, Console, LOGIN_COOKIE};
 use super::{ActionForm, ConsoleError, Nav, page, see_other};
-use crate::app::api_keys;
 use crate::app::state::AppState;
+use crate::app::{admin, api_keys};
 use crate::audit::{Action, Actor, Event, Outcome};
 use crate::error::Error;
 
@@ -153,20 +152,7 @@ async fn sign_out(
     let form: ActionForm = super::form(&body)?;
     console.check_csrf(&form.csrf)?;
     console.close(&state).await?;
-    let now = state.clock.now();
-    let caller = console.caller();
-    let event = Event::new(
-        console.key.tenant.clone().unwrap_or_else(|| "*".into()),
-        Action::AdminLogout,
-        caller.actor,
-    )
-    .ip(caller.ip);
-    let stream = state.audit.stream().clone();
-    state
-        .db
-        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
-        .await
-        .map_err(Error::from)?;
+    admin::record_logout(&state, &console.key, &console.caller()).await?;
     let mut res = see_other("/admin/login");
     res.add_removal_cookie(&session::removal(&state, session::COOKIE, "/admin"))
         .map_err(Error::internal)?;

@@ -72,7 +72,15 @@ pub enum ConsoleError {
     #[error("the form's CSRF token is missing or wrong")]
     Csrf,
     #[error(transparent)]
-    Api(#[from] Error),
+    Api(Error),
+}
+
+/// Any failure the API would answer (the shared error, or a use case's own, mapped to it in
+/// `http::error`) is a page with the same status and public message.
+impl<E: Into<Error>> From<E> for ConsoleError {
+    fn from(e: E) -> ConsoleError {
+        ConsoleError::Api(e.into())
+    }
 }
 
 #[derive(Template)]
