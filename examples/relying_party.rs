@@ -9,6 +9,9 @@
 //! `127.0.0.1:3000`) say where twofold and this demo are; `RP_PUBLIC_URL` (default
 //! `http://<RP_LISTEN>`) is how browsers reach the demo.
 
+// A demo that stops at the first thing that is not as it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -19,6 +19,7 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
+        #[expect(clippy::expect_used, reason = "a constant, non-empty bucket list")]
         let recorder = PrometheusBuilder::new()
             .set_buckets(&[
                 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,

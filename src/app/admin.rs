@@ -217,8 +217,10 @@ pub async fn search_users(
         .db
         .run(move |c| db::users::search(c, &tenant, &prefix, cursor.as_deref(), limit + 1))
         .await?;
-    let next = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
+    // The limit was checked to be 1..=MAX_LIMIT.
+    let keep = usize::try_from(limit).unwrap_or(0);
+    let next = (rows.len() > keep).then(|| {
+        rows.truncate(keep);
         rows.last().map(|r| r.0.clone())
     });
     Ok(UserPage {
@@ -253,8 +255,10 @@ pub async fn audit(state: &AppState, filter: Filter, limit: i64) -> Result<Audit
         .db
         .run(move |c| db::audit::search(c, &filter, limit + 1))
         .await?;
-    let next = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
+    // The limit was checked to be 1..=MAX_LIMIT.
+    let keep = usize::try_from(limit).unwrap_or(0);
+    let next = (rows.len() > keep).then(|| {
+        rows.truncate(keep);
         rows.last().map(|r| cursor(r.at, r.id))
     });
     Ok(AuditPage {

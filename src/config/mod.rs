@@ -135,6 +135,10 @@ impl Config {
     /// The public base URL: as configured, else derived from the address actually bound (which
     /// differs from `listen` when that asks for port 0).
     pub fn public_url_for(&self, bound: SocketAddr) -> Url {
+        #[expect(
+            clippy::expect_used,
+            reason = "http:// and a socket address make a valid URL"
+        )]
         self.public_url.clone().unwrap_or_else(|| {
             Url::parse(&format!("http://{bound}")).expect("an address makes a valid URL")
         })

@@ -84,12 +84,17 @@ impl MasterKey {
         MasterKey {
             // A fingerprint, not the key: names which master key sealed a row.
             key_id: hex(&id_bytes[..6]),
+            #[expect(
+                clippy::expect_used,
+                reason = "derive() returns 32 bytes, AES-256's key size"
+            )]
             seal: Aes256Gcm::new_from_slice(&seal_key[..]).expect("32-byte key"),
             hash_key: derive(master, "twofold/v1/hash"),
         }
     }
 
     fn hash(&self, domain: &str, value: &[u8]) -> Vec<u8> {
+        #[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
         let mut mac = HmacSha256::new_from_slice(&self.hash_key[..]).expect("32-byte key");
         mac.update(domain.as_bytes());
         mac.update(&[0]);
@@ -117,6 +122,7 @@ impl std::fmt::Debug for Keys {
 /// Derives a purpose-bound subkey: HMAC-SHA256(master, label). Keeps sealing and hashing keys
 /// independent, so neither use can be turned against the other.
 fn derive(master: &[u8; 32], label: &str) -> Zeroizing<[u8; 32]> {
+    #[expect(clippy::expect_used, reason = "HMAC takes a key of any length")]
     let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
     mac.update(label.as_bytes());
     Zeroizing::new(mac.finalize().into_bytes().into())

@@ -73,7 +73,9 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::Error as E;
         match self {
-            DbError::Unavailable(_) | DbError::Timeout(_) => true,
+            DbError::Unavailable(_)
+            | DbError::Timeout(_)
+            | DbError::Query(E::BrokenTransactionManager) => true,
             DbError::Query(E::DatabaseError(kind, info)) => {
                 matches!(
                     kind,
@@ -86,7 +88,6 @@ impl DbError {
                     m.contains("lock timeout") || m.contains("statement timeout")
                 }
             }
-            DbError::Query(E::BrokenTransactionManager) => true,
             _ => false,
         }
     }

@@ -91,7 +91,7 @@ mod tests {
         let image = image::load_from_memory(&png(URI).unwrap())
             .unwrap()
             .to_luma8();
-        let modules = encode(URI).unwrap().width() as u32;
+        let modules = u32::try_from(encode(URI).unwrap().width()).unwrap();
         assert_eq!(image.width(), (modules + 8) * MODULE_PX);
         let border = 4 * MODULE_PX;
         for (x, y, pixel) in image.enumerate_pixels() {

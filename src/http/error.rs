@@ -79,17 +79,20 @@ pub fn public_message(e: &Error) -> String {
 impl ResponseError for Error {
     fn status_code(&self) -> StatusCode {
         match self {
-            Error::InvalidRequest(_) | Error::ImportRefused { .. } => StatusCode::BAD_REQUEST,
+            Error::InvalidRequest(_)
+            | Error::ImportRefused { .. }
+            | Error::PhoneNotAllowed
+            | Error::ReturnUrlNotAllowed => StatusCode::BAD_REQUEST,
             Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
             Error::Forbidden | Error::StepUpRequired => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::PhoneNotAllowed | Error::ReturnUrlNotAllowed => StatusCode::BAD_REQUEST,
             Error::SmsFailed(_) => StatusCode::BAD_GATEWAY,
-            Error::SmsBudgetExhausted { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::SmsBudgetExhausted { .. } | Error::Unavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -176,6 +176,7 @@ impl TwilioConfig {
     pub const DEFAULT_BASE_URL: &'static str = "https://api.twilio.com";
 
     pub fn default_base_url() -> Url {
+        #[expect(clippy::expect_used, reason = "a constant, valid URL")]
         Url::parse(Self::DEFAULT_BASE_URL).expect("a constant, valid URL")
     }
 }
@@ -323,7 +324,7 @@ async fn send_http(
         }
         let wait = backoff(transport.retry_backoff, retry);
         retry += 1;
-        tracing::info!(gateway, retry, wait_ms = wait.as_millis() as u64, error = %causes(&error),
+        tracing::info!(gateway, retry, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %causes(&error),
             "SMS provider refused the connection; retrying");
         tokio::time::sleep(wait).await;
     }

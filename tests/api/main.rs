@@ -1,6 +1,15 @@
 //! Integration tests: the real application on port 0, with isolated storage per test, on both
 //! backend pairs — embedded (SQLite + in-process store) and production (PostgreSQL + Redis).
 
+// Test code: a failed unwrap is a failed test, and the helpers are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Tests cast small, known figures (steps, digits, counts) the way the RFCs write them.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss
+)]
+
 mod helpers;
 mod import;
 mod proxy;
@@ -11,6 +20,7 @@ mod admin_audit;
 mod admin_search;
 mod admin_sms;
 mod api_keys;
+mod architecture;
 mod assertions;
 mod audit;
 mod audit_chain;

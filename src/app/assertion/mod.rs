@@ -24,7 +24,8 @@ use crate::db::{Db, DbError};
 use crate::error::Error;
 
 /// The longest an assertion lives (DESIGN: `exp` ≤ 5 min).
-pub const MAX_TTL: Duration = Duration::from_secs(300);
+pub const MAX_TTL: Duration = Duration::from_secs(MAX_TTL_SECS.unsigned_abs());
+const MAX_TTL_SECS: i64 = 300;
 /// How long a retired key stays published: far longer than an assertion lives plus the refresh
 /// interval, so tokens it signed and nodes that still sign with it keep verifying.
 pub const PUBLISH_AFTER_RETIRE: Duration = Duration::from_secs(3600);
@@ -177,8 +178,8 @@ impl Assertions {
         now: DateTime<Utc>,
     ) -> Result<Assertions, AssertionError> {
         let set = fetch(db, &keys, now, None).await?;
-        // Clamped to 1..=300, so the cast is lossless.
-        let ttl_secs = ttl.as_secs().clamp(1, MAX_TTL.as_secs()) as i64;
+        // Clamped to 1..=300: the conversion cannot fail.
+        let ttl_secs = i64::try_from(ttl.as_secs().clamp(1, MAX_TTL.as_secs())).unwrap_or(1);
         Ok(Assertions {
             inner: Arc::new(Inner {
                 keys,
@@ -240,9 +241,14 @@ impl Assertions {
             typ: "JWT",
             kid: &set.signer.kid,
         };
-        // Infallible: plain structs of strings and integers always serialize.
-        let header = serde_json::to_vec(&header).expect("header serializes");
-        let payload = serde_json::to_vec(&claims).expect("claims serialize");
+        #[expect(
+            clippy::expect_used,
+            reason = "plain structs of strings and integers always serialize"
+        )]
+        let (header, payload) = (
+            serde_json::to_vec(&header).expect("header serializes"),
+            serde_json::to_vec(&claims).expect("claims serialize"),
+        );
         let mut token = URL_SAFE_NO_PAD.encode(header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(payload, &mut token);
@@ -300,7 +306,7 @@ impl Assertions {
             return Err(Invalid("issued in the future"));
         }
         // We never sign longer-lived tokens; one that claims to be is not ours to trust.
-        if claims.exp - claims.iat > MAX_TTL.as_secs() as i64 {
+        if claims.exp.saturating_sub(claims.iat) > MAX_TTL_SECS {
             return Err(Invalid("lifetime too long"));
         }
         Ok(claims)

@@ -93,7 +93,10 @@ async fn issue_verify_round_trip() {
     assert_eq!(claims.amr, vec!["otp"]);
     assert_eq!(claims.device_id.as_deref(), Some("dev-1"));
     assert_eq!(claims.iat, now.timestamp());
-    assert_eq!(claims.exp - claims.iat, TTL.as_secs() as i64);
+    assert_eq!(
+        claims.exp - claims.iat,
+        i64::try_from(TTL.as_secs()).unwrap()
+    );
     assert_eq!(claims.jti.len(), 22);
 
     let other = a.issue(now, "acme", "bob", None, Method::Recovery).unwrap();
@@ -268,7 +271,7 @@ async fn expiry_issuer_and_future_iat_are_checked() {
     let now = Utc::now();
     let a = load(&db, now).await;
     let token = a.issue(now, "acme", "alice", None, Method::Totp).unwrap();
-    let ttl = TTL.as_secs() as i64;
+    let ttl = i64::try_from(TTL.as_secs()).unwrap();
     assert!(a.verify(&token, now + TimeDelta::seconds(ttl - 1)).is_ok());
     assert_eq!(
         invalid(a.verify(&token, now + TimeDelta::seconds(ttl))),

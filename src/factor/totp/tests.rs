@@ -106,7 +106,10 @@ fn duplicate_match_returns_latest_step() {
     assert_eq!(code(t - 1), "769717");
     assert_eq!(code(t + 1), "769717");
     assert_ne!(code(t), "769717");
-    assert_eq!(check("769717", (t * 30) as i64, 1), Some(t + 1));
+    assert_eq!(
+        check("769717", i64::try_from(t * 30).unwrap(), 1),
+        Some(t + 1)
+    );
 }
 
 #[test]
@@ -172,7 +175,9 @@ fn algorithm_spelling() {
 fn base32() {
     assert_eq!(base32_secret(SEED), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
     for len in 0..=41 {
-        let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 255 - len) as u8).collect();
+        let bytes: Vec<u8> = (0..len)
+            .map(|i| u8::try_from((i * 37 + 255 - len) % 256).unwrap())
+            .collect();
         let encoded = base32_secret(&bytes);
         assert!(!encoded.contains('='));
         // totp-rs's base32 (the `base32` crate) as the independent implementation.
