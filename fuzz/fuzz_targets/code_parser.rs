@@ -14,9 +14,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(s.bytes().all(|b| b.is_ascii_digit()));
         }
     }
-    if let Some(canonical) = twofold::app::recovery::parse(s) {
+    if let Some(canonical) = twofold::factor::recovery_code::parse(s) {
         assert_eq!(
-            twofold::app::recovery::parse(&canonical).as_deref(),
+            twofold::factor::recovery_code::parse(&canonical).as_deref(),
             Some(canonical.as_str())
         );
         assert!(canonical.is_ascii());

@@ -26,9 +26,6 @@ use actix_web::HttpRequest;
 use serde::Deserialize;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
-use crate::app::api_keys::ApiKey;
-use crate::app::state::AppState;
-use crate::app::users::{Caller, Subject};
 use crate::error::Error;
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -138,25 +135,6 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> Option<String>
 pub struct TenantQuery {
     /// For an admin key of every tenant: the tenant to act in (default `default`).
     pub tenant: Option<String>,
-}
-
-/// The user a request acts on, and who is acting, from the path, the key and the connection.
-pub fn subject_and_caller(
-    req: &HttpRequest,
-    state: &AppState,
-    key: &ApiKey,
-    user: String,
-    query: &TenantQuery,
-) -> Result<(Subject, Caller), Error> {
-    let tenant = key.tenant_for(query.tenant.as_deref())?;
-    let subject = Subject::new(tenant, user)?;
-    let caller = Caller {
-        unconfirmed_key: None,
-        actor: key.actor(),
-        is_admin: key.is_admin(),
-        ip: client_ip(req, state.config.trust_forwarded_for),
-    };
-    Ok((subject, caller))
 }
 
 /// The query string, read inside the handler. Admin routes read theirs this way: actix runs a
