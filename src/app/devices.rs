@@ -172,12 +172,20 @@ pub async fn list(state: &AppState, subject: &Subject) -> Result<Vec<Device>, Er
 }
 
 /// Revokes a device at once (SEC-21); it stays in the table for the audit trail.
+///
+/// Removing a factor is as strong as adding one (SEC-7): for a user with an active device, a
+/// client key needs a fresh assertion of that user, used once — else a hijacked relying-party
+/// session could revoke the user's devices and then enroll its own as a "first" device. The lost-
+/// device journey is a recovery code, its assertion, then the revoke. An admin key needs none.
+/// The step-up is judged before the device is looked up, so ids cannot be probed without it.
 pub async fn revoke(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
     id: String,
+    step_up: Option<&str>,
 ) -> Result<(), Error> {
+    crate::app::step_up::require(state, subject, caller, step_up).await?;
     let now = state.clock.now();
     let event = Event::new(&subject.tenant, Action::DeviceRevoked, caller.actor.clone())
         .user(&subject.user)

@@ -260,13 +260,27 @@ async fn list(state: web::Data<AppState>, scope: Scoped) -> Result<HttpResponse,
     }))
 }
 
-/// Revokes a device at once; its codes stop working on the next verify.
+/// The optional body of a revoke.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// An assertion of this user at most 5 minutes old, used once: needed when the user has an
+    /// active device, unless the caller is an admin key (SEC-7). After a lost device: verify a
+    /// recovery code, then revoke with its assertion.
+    pub step_up: Option<String>,
+}
+
+/// Revokes a device at once; its codes stop working on the next verify. Removing a factor is as
+/// strong as adding one: a client key needs the user's `step_up` while the user has an active
+/// device.
 #[utoipa::path(
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
+    request_body(content = Option<RevokeBody>, description = "optional"),
     responses(
         (status = 204, description = "revoked"),
+        (status = 403, description = "`step_up_required`", body = ErrorBody),
         (status = 404, body = ErrorBody),
     )
 )]
@@ -275,8 +289,11 @@ async fn revoke(
     state: web::Data<AppState>,
     scope: Scoped,
     path: web::Path<DevicePath>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
+    let body: RevokeBody = crate::http::optional_json(&body)?;
     let id = path.into_inner().id;
-    devices::revoke(&state, &scope.subject, &scope.caller, id).await?;
+    let step_up = body.step_up.as_deref();
+    devices::revoke(&state, &scope.subject, &scope.caller, id, step_up).await?;
     Ok(HttpResponse::NoContent().finish())
 }

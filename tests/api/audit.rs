@@ -63,10 +63,11 @@ async fn every_step_of_the_journey_is_audited(backend: Backend) {
         app.verify("bob", codes["codes"][0].clone()).await.status(),
         200
     );
+    // Alice is locked, so no verify of hers can step up: her device goes by an admin's key.
     let res = app
         .delete(
             &format!("/v1/users/alice/devices/{}", device.id),
-            Some(&app.client_key),
+            Some(&app.admin_key),
         )
         .await;
     assert_eq!(res.status(), 204);
@@ -92,7 +93,8 @@ async fn every_step_of_the_journey_is_audited(backend: Backend) {
     assert_eq!(count("device_revoked", "success"), 1);
 
     let secret_b32 = device.json["secret"].as_str().unwrap();
-    // The harness made its API keys as "system"; everything after was done with the client key.
+    // The harness made its API keys as "system"; everything after was done with an API key (the
+    // client's; the revoke with the admin's).
     for r in rows.iter().filter(|r| !r.0.starts_with("api_key_")) {
         assert!(r.4.starts_with("api_key:"), "actor: {r:?}");
         assert_eq!(r.5.as_deref(), Some("127.0.0.1"), "client IP: {r:?}");

@@ -309,6 +309,16 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
+    pub async fn delete_with(
+        &self,
+        path: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let req = self.http.delete(self.url(path)).bearer_auth(key).json(body);
+        req.send().await.expect("request")
+    }
+
     pub async fn delete(&self, path: &str, key: Option<&str>) -> reqwest::Response {
         let mut req = self.http.delete(self.url(path));
         if let Some(k) = key {

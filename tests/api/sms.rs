@@ -262,10 +262,11 @@ async fn revoke_kills_the_pending_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = active_phone(&app, "alice", PHONE).await;
     let (_, code) = login_code(&app, "alice", PHONE).await;
+    // The admin's key: a client's would need alice's step-up, which would use up her code.
     let res = app
         .delete(
             &format!("/v1/users/alice/devices/{id}"),
-            Some(&app.client_key),
+            Some(&app.admin_key),
         )
         .await;
     assert_eq!(res.status(), 204);

@@ -165,7 +165,82 @@ async fn recovery_codes_beside_an_active_device_need_step_up(backend: Backend) {
     assert_error(res, 400, "invalid_request").await;
 }
 
+/// Removing a factor is as strong as adding one: a client key revokes a device of a user who has
+/// an active device only with a fresh, unused assertion of that user. Without it, revoking first
+/// left the user with no active device, and a new device and recovery codes then needed no
+/// step-up at all. The lost-device journey: a recovery code, its assertion, the revoke; after it
+/// the user enrolls as a first device. An admin key needs no step-up.
+async fn revoking_beside_an_active_device_needs_step_up(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.client_key.clone();
+    let zoe = app.active_device("zoe").await;
+    let path = format!("/v1/users/zoe/devices/{}", zoe.id);
+    step_up_required(app.delete(&path, Some(&key)).await).await;
+    step_up_required(
+        app.delete_with(&path, &key, &json!({"step_up": "not.a.jwt"}))
+            .await,
+    )
+    .await;
+    let yan = app.active_device("yan").await;
+    let yans = assertion_of(&app, "yan", &yan).await;
+    step_up_required(
+        app.delete_with(&path, &key, &json!({"step_up": yans}))
+            .await,
+    )
+    .await;
+    // Still zoe's active device, and still a second factor beside it needs step-up.
+    app.clock.advance(TimeDelta::seconds(30));
+    let fresh = assertion_of(&app, "zoe", &zoe).await;
+    step_up_required(enroll_with(&app, "zoe", &key, json!({"label": "new"})).await).await;
+    let body = json!({"step_up": fresh, "extra": 1});
+    assert_error(
+        app.delete_with(&path, &key, &body).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+
+    // A second device, added with that assertion; then the lost-device journey for the first.
+    let second = app
+        .enroll("zoe", json!({"label": "second", "step_up": fresh}))
+        .await;
+    let res = app.confirm("zoe", &second, &app.code(&second, 0)).await;
+    assert_eq!(res.status(), 200);
+    let codes = crate::recovery::new_set_with(&app, "zoe", &app.admin_key).await;
+    let res = app.verify("zoe", json!(codes[0])).await;
+    assert_eq!(res.status(), 200);
+    let recovered = res.json::<Value>().await.unwrap()["assertion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let with = json!({"step_up": recovered});
+    assert_eq!(app.delete_with(&path, &key, &with).await.status(), 204);
+    // Used once: the second device needs another.
+    let second_path = format!("/v1/users/zoe/devices/{}", second.id);
+    step_up_required(app.delete_with(&second_path, &key, &with).await).await;
+    let res = app.verify("zoe", json!(codes[1])).await;
+    let again = res.json::<Value>().await.unwrap()["assertion"].clone();
+    let with = json!({"step_up": again});
+    assert_eq!(
+        app.delete_with(&second_path, &key, &with).await.status(),
+        204
+    );
+
+    // No device left: the next one is a first device again, as are recovery codes.
+    assert_eq!(
+        enroll_with(&app, "zoe", &key, json!({"label": "new"}))
+            .await
+            .status(),
+        201
+    );
+
+    // An admin key revokes without step-up.
+    let path = format!("/v1/users/yan/devices/{}", yan.id);
+    assert_eq!(app.delete(&path, Some(&app.admin_key)).await.status(), 204);
+}
+
 crate::both_backends!(
+    revoking_beside_an_active_device_needs_step_up,
     recovery_codes_beside_an_active_device_need_step_up,
     adding_a_device_to_an_active_user_needs_step_up,
     a_device_enrolled_without_step_up_cannot_join_an_active_one,

@@ -252,7 +252,7 @@ async fn revoke(
 ) -> Result<HttpResponse, ConsoleError> {
     let (subject, device) = read(&console, &body)?;
     let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
-    crate::app::devices::revoke(&state, &subject, &console.caller(), device).await?;
+    crate::app::devices::revoke(&state, &subject, &console.caller(), device, None).await?;
     Ok(back(&subject, "revoked"))
 }
 
