@@ -68,7 +68,7 @@ pub async fn state(
             Store::redis_cluster(nodes, &config.redis_prefix, config.dependency_timeout)?
         }
     };
-    let applied = db.migrate().await?;
+    let applied = db.migrate_with(audit::legacy::sealer(keys.clone())).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

@@ -13,7 +13,7 @@ use crate::db::models::AuditEventRow;
 use crate::db::{Db, DbError};
 
 const PAGE: i64 = 1000;
-pub use crate::db::audit::UNCHAINED;
+pub use crate::db::audit::{LEGACY, UNCHAINED};
 
 /// The first broken link of a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,9 @@ impl std::fmt::Display for Broken {
 pub struct Report {
     pub streams: usize,
     pub events: u64,
-    /// Events from before the chain: they carry no hash to check.
+    /// Of `events`, those from before the chain, sealed into stream [`LEGACY`] on upgrade.
+    pub legacy: u64,
+    /// Events outside every chain: none is authenticated, so each is reported.
     pub unchained: u64,
     pub broken: Vec<Broken>,
 }
@@ -60,9 +62,9 @@ pub async fn verify(db: &Db, keys: &Keys) -> Result<Report, DbError> {
     let heads = db.run(crate::db::audit::streams).await?;
     for stream in named.iter().filter(|s| !heads.iter().any(|h| &h.id == *s)) {
         if stream == UNCHAINED {
-            let (count, forged) = check_unchained(db).await?;
+            let (count, outside) = check_unchained(db).await?;
             report.unchained = count;
-            report.broken.extend(forged);
+            report.broken.extend(outside);
             continue;
         }
         // Events of a stream whose head row is gone: the head was deleted, or the events forged.
@@ -77,45 +79,61 @@ pub async fn verify(db: &Db, keys: &Keys) -> Result<Report, DbError> {
         report.streams += 1;
         let (checked, broken) = verify_stream(db, keys, &head).await?;
         report.events += checked;
+        if head.id == LEGACY {
+            report.legacy = checked;
+        }
         report.broken.extend(broken);
     }
     Ok(report)
 }
 
-/// Counts the events from before the chain. The migration that made the chain recorded how many
-/// there were and their highest id; a pre-chain event is one of those, with its id as seq. Any
-/// other event outside the chain came from an older twofold during a rolling upgrade, or by hand.
+/// Ids named in the report of the events outside every chain; the rest are counted.
+const NAMED: usize = 20;
+
+/// Counts the events outside every chain and names them, the first as the broken one. The events
+/// from before the chain were sealed into [`LEGACY`] on upgrade, so each of these came from an
+/// older twofold during a rolling upgrade, or by hand.
 async fn check_unchained(db: &Db) -> Result<(u64, Option<Broken>), DbError> {
-    let (legacy, max_id) = db.run(crate::db::audit::legacy).await?;
-    let (mut n, mut after, mut forged) = (0u64, i64::MIN, None);
-    let outside = |id: Option<i64>, reason: &str| Broken {
-        stream: UNCHAINED.into(),
-        event_id: id,
-        seq: 0,
-        reason: reason.into(),
-    };
+    let (mut n, mut after, mut named) = (0u64, i64::MIN, Vec::<i64>::new());
     loop {
         let page = db
             .run(move |c| crate::db::audit::unchained_ids(c, after, PAGE))
             .await?;
-        let Some(&(last, _)) = page.last() else {
+        let Some(&last) = page.last() else {
             break;
         };
-        if forged.is_none()
-            && let Some(&(id, _)) = page.iter().find(|(id, seq)| *id > max_id || seq != id)
-        {
-            let reason = "an event outside every chain that is not one from before the chain \
-                          (an older twofold version wrote it, or someone by hand)";
-            forged = Some(outside(Some(id), reason));
-        }
+        let room = NAMED.saturating_sub(named.len());
+        named.extend(page.iter().take(room));
         after = last;
         n += page.len() as u64;
     }
-    if forged.is_none() && n > u64::try_from(legacy).unwrap_or(0) {
-        let reason = "more events outside the chain than there were before it";
-        forged = Some(outside(None, reason));
-    }
-    Ok((n, forged))
+    let Some(&first) = named.first() else {
+        return Ok((n, None));
+    };
+    let more = n.saturating_sub(named.len() as u64);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    let reason = format!(
+        "in no authenticated chain (an older twofold wrote it, or someone by hand); {n} such \
+         event(s): id {}{more}",
+        named
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok((
+        n,
+        Some(Broken {
+            stream: UNCHAINED.into(),
+            event_id: Some(first),
+            seq: 0,
+            reason,
+        }),
+    ))
 }
 
 /// An event beyond the head the stream has *now* (read after the event, so a legitimate append,

@@ -8,10 +8,12 @@
 //!
 //! Tamper evidence ([`chain`]): each process appends to a stream of its own, every event hashed
 //! over its predecessor in that stream; [`check`] walks the chains (`twofold audit verify`) and
-//! writes them out for a SIEM (`twofold audit export`).
+//! writes them out for a SIEM (`twofold audit export`); [`legacy`] sealed the events from before
+//! the chain into one, on upgrade.
 
 pub mod chain;
 pub mod check;
+pub mod legacy;
 mod writer;
 
 use chrono::{DateTime, SubsecRound, Utc};

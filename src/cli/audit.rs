@@ -41,9 +41,13 @@ pub async fn run(cmd: AuditCommand, state: AppState) -> CliResult {
                 println!("BROKEN {b}");
             }
             eprintln!(
-                "twofold: checked {} event(s) in {} stream(s); {} from before the chain carry no \
-                 hash",
-                report.events, report.streams, report.unchained
+                "twofold: checked {} event(s) in {} stream(s), {} from before the chain (sealed \
+                 in stream `{}`); {} outside every chain",
+                report.events,
+                report.streams,
+                report.legacy,
+                check::LEGACY,
+                report.unchained
             );
             if report.broken.is_empty() {
                 eprintln!("twofold: every audit chain is intact");

@@ -1,4 +1,4 @@
-//! Queries on `audit_events` and `audit_streams`.
+//! Queries on `audit_events` and `audit_streams` (and, until migration 000003, `audit_legacy`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -10,8 +10,11 @@ use super::{DbConnection, DbError};
 
 /// The predecessor of the first event of every stream.
 pub const GENESIS: [u8; 32] = [0; 32];
-/// The stream of events written before the chain existed (migration 000002).
+/// Where an event lands without a writer stream: a plain INSERT, or an older twofold. Migration
+/// 000002 put the events from before the chain here; nothing in it is authenticated any more.
 pub const UNCHAINED: &str = "unchained";
+/// The stream the events from before the chain were sealed into, once, under the master key.
+pub const LEGACY: &str = "legacy";
 
 /// On PostgreSQL one multi-row insert per 1000 rows, so a batch holds its stream's row lock no
 /// longer than it must; SQLite (in-process, one writer) takes them one by one.
@@ -135,24 +138,90 @@ pub fn unchained_ids(
     conn: &mut DbConnection,
     after_id: i64,
     limit: i64,
-) -> Result<Vec<(i64, i64)>, DbError> {
+) -> Result<Vec<i64>, DbError> {
     Ok(e::audit_events
         .filter(e::stream.eq(UNCHAINED))
         .filter(e::id.gt(after_id))
-        .select((e::id, e::seq))
+        .select(e::id)
         .order(e::id.asc())
         .limit(limit)
         .load(conn)?)
 }
 
-/// How many events there were before the chain, and the highest id among them.
-pub fn legacy(conn: &mut DbConnection) -> Result<(i64, i64), DbError> {
-    use super::schema::audit_legacy::dsl as l;
-    Ok(l::audit_legacy
-        .select((l::events, l::max_id))
-        .first::<(i64, i64)>(conn)
-        .optional()?
-        .unwrap_or((0, 0)))
+/// Whether a stream has a head row or any event.
+pub fn stream_named(conn: &mut DbConnection, stream: &str) -> Result<bool, DbError> {
+    let head = s::audit_streams
+        .find(stream)
+        .select(s::id)
+        .first::<String>(conn);
+    if head.optional()?.is_some() {
+        return Ok(true);
+    }
+    let event = e::audit_events.filter(e::stream.eq(stream)).select(e::id);
+    Ok(event.first::<i64>(conn).optional()?.is_some())
+}
+
+#[derive(QueryableByName)]
+struct LegacyRecord {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    events: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    max_id: i64,
+}
+
+/// What migration 000002 recorded before the chain: how many events there were and their
+/// highest id; `None` unless the record is one row. Read only just before migration 000003 drops
+/// the table (so not in `schema`).
+pub fn legacy_record(conn: &mut DbConnection) -> Result<Option<(i64, i64)>, DbError> {
+    let rows: Vec<LegacyRecord> =
+        diesel::sql_query("SELECT events, max_id FROM audit_legacy").load(conn)?;
+    Ok(match rows.as_slice() {
+        [r] => Some((r.events, r.max_id)),
+        _ => None,
+    })
+}
+
+/// How many events look the way migration 000002 left pre-chain ones: stream `unchained`, an id
+/// from the sequence up to `max_id`, and that id as seq.
+pub fn count_legacy_shaped(conn: &mut DbConnection, max_id: i64) -> Result<i64, DbError> {
+    Ok(e::audit_events
+        .filter(e::stream.eq(UNCHAINED))
+        .filter(e::id.between(1, max_id))
+        .filter(e::seq.eq(e::id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Up to `limit` of those events above `after_id`, in id order (the order they were written).
+pub fn legacy_shaped_page(
+    conn: &mut DbConnection,
+    max_id: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, DbError> {
+    Ok(e::audit_events
+        .filter(e::stream.eq(UNCHAINED))
+        .filter(e::id.between(1, max_id))
+        .filter(e::seq.eq(e::id))
+        .filter(e::id.gt(after_id))
+        .order(e::id.asc())
+        .limit(limit)
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+/// Places an existing event in a stream: its stream, seq and MAC.
+pub fn place(
+    conn: &mut DbConnection,
+    id: i64,
+    stream: &str,
+    seq: i64,
+    mac: &[u8],
+) -> Result<(), DbError> {
+    diesel::update(e::audit_events.find(id))
+        .set((e::stream.eq(stream), e::seq.eq(seq), e::hash.eq(mac)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The stream's newest seq, if it has a row.

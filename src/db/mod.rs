@@ -26,6 +26,22 @@ pub use self::pool::Db;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The migration that drops the unauthenticated record of the events from before the audit
+/// chain; they are sealed into a chain, with the master key, just before it runs.
+pub const SEAL_BEFORE: &str = "2026-11-29-000003_audit_legacy_sealed";
+
+/// The name of the next pending migration, if any.
+fn next_migration(conn: &mut DbConnection) -> Result<Option<String>, DbError> {
+    let next = match conn {
+        DbConnection::Postgres(c) => c
+            .pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|p| p.first().map(|m| m.name().to_string())),
+        DbConnection::Sqlite(c) => c
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|p| p.first().map(|m| m.name().to_string())),
+    };
+    next.map_err(|e| DbError::Migration(e.to_string()))
+}
 
 /// Where durable state lives, decided from the URL scheme (never guessed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,18 +120,48 @@ impl From<DbError> for crate::error::Error {
 }
 
 impl Db {
-    /// Applies pending migrations of the configured backend; returns how many ran.
+    /// Applies pending migrations without the master key: refuses to pass the one that seals the
+    /// events from before the audit chain while there are any (see [`Db::migrate_with`]).
     pub async fn migrate(&self) -> Result<usize, DbError> {
-        self.run(|conn| {
-            let applied = match conn {
-                DbConnection::Postgres(c) => c
-                    .run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map(|v| v.len()),
-                DbConnection::Sqlite(c) => {
-                    c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len())
+        self.migrate_with(|c| match audit::legacy_record(c)? {
+            Some((_, max_id)) if audit::count_legacy_shaped(c, max_id)? > 0 => {
+                Err(DbError::Migration(
+                    "the events from before the audit chain are sealed with the master key: \
+                     run `twofold migrate`"
+                        .into(),
+                ))
+            }
+            _ => Ok(()),
+        })
+        .await
+    }
+
+    /// Applies pending migrations of the configured backend in order; returns how many ran.
+    /// `seal` runs just before [`SEAL_BEFORE`], so once per database. They run to the end (each
+    /// statement still under PostgreSQL's timeout): one cut off at the deadline would fail the
+    /// start while it went on to commit.
+    pub async fn migrate_with<F>(&self, seal: F) -> Result<usize, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<(), DbError> + Send + 'static,
+    {
+        self.run_to_end(move |conn| {
+            let (mut seal, mut applied) = (Some(seal), 0);
+            while let Some(next) = next_migration(conn)? {
+                if next == SEAL_BEFORE
+                    && let Some(seal) = seal.take()
+                {
+                    seal(conn)?;
                 }
-            };
-            applied.map_err(|e| DbError::Migration(e.to_string()))
+                match conn {
+                    DbConnection::Postgres(c) => {
+                        c.run_next_migration(POSTGRES_MIGRATIONS).map(drop)
+                    }
+                    DbConnection::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS).map(drop),
+                }
+                .map_err(|e| DbError::Migration(e.to_string()))?;
+                applied += 1;
+            }
+            Ok(applied)
         })
         .await
     }

@@ -96,13 +96,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    audit_legacy (events) {
-        events -> BigInt,
-        max_id -> BigInt,
-    }
-}
-
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     devices,

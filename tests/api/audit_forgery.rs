@@ -7,7 +7,7 @@ use twofold::audit::check;
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
-async fn insert(app: &TestApp, sql: String) -> i64 {
+pub(crate) async fn insert(app: &TestApp, sql: String) -> i64 {
     app.state
         .db
         .run(move |c| {
@@ -25,7 +25,7 @@ async fn insert(app: &TestApp, sql: String) -> i64 {
         .unwrap()
 }
 
-async fn chained_app(backend: Backend) -> TestApp {
+pub(crate) async fn chained_app(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     let device = app.active_device("alice").await;
     assert_eq!(
@@ -40,8 +40,8 @@ async fn chained_app(backend: Backend) -> TestApp {
     app
 }
 
-const COLUMNS: &str = "at, tenant, user_id, action, outcome, actor";
-const VALUES: &str =
+pub(crate) const COLUMNS: &str = "at, tenant, user_id, action, outcome, actor";
+pub(crate) const VALUES: &str =
     "CURRENT_TIMESTAMP, 'default', 'alice', 'verify_succeeded', 'success', 'api_key:forged'";
 
 async fn an_event_outside_every_chain_is_named(backend: Backend) {
