@@ -57,10 +57,10 @@ pub(super) async fn attempt(
     evaluate: impl Future<Output = Result<Outcome, Error>>,
 ) -> Result<Accepted, VerifyError> {
     let now = state.clock.now();
-    let ticket = state
-        .limiter
-        .begin(subject, caller.ip.as_deref(), now)
-        .await?;
+    let ticket = match state.limiter.begin(subject, caller, now).await? {
+        Ok(ticket) => ticket,
+        Err(refusal) => return Err(Error::from(refusal).into()),
+    };
     let outcome = match evaluate.await {
         Ok(o) => o,
         // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
