@@ -29,6 +29,9 @@ use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
 const MEMORY: Duration = Duration::from_secs(24 * 3600);
 /// The longest lock, however often a user was locked.
 const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
+/// At most one audited refusal per refusing counter in this time: a flood of refused attempts
+/// writes a bounded number of events.
+pub const REFUSALS_AUDITED_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Limiter {
@@ -90,6 +93,8 @@ impl Limit {
 pub struct Refusal {
     pub limit: Limit,
     pub retry_after: Duration,
+    /// The refusing counter's store key: refusals are audited once per counter and window.
+    counter: String,
 }
 
 impl From<Refusal> for Error {
@@ -186,6 +191,7 @@ impl Limiter {
                     return Ok(Err(Refusal {
                         limit: second.which,
                         retry_after: by_second.resets_in,
+                        counter: second.key.clone(),
                     }));
                 }
                 attempt
@@ -196,6 +202,7 @@ impl Limiter {
                 return Ok(Err(Refusal {
                     limit: Limit::User,
                     retry_after,
+                    counter: keys.failures,
                 }));
             }
             Attempt::Allowed { count } => count,
@@ -205,6 +212,16 @@ impl Limiter {
             second: second.map(|s| s.key),
             count,
         }))
+    }
+
+    /// Whether this refusal is the first of its counter in [`REFUSALS_AUDITED_EVERY`]: only
+    /// that one is audited. One `SET NX` with a TTL, so racing nodes agree on which one.
+    pub async fn first_refusal(&self, refusal: &Refusal) -> Result<bool, Error> {
+        let key = format!("refused:{}", refusal.counter);
+        Ok(self
+            .store
+            .consume_once(&key, REFUSALS_AUDITED_EVERY)
+            .await?)
     }
 
     /// Records a failed attempt (already counted by [`Limiter::begin`]); the one that reaches

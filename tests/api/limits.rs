@@ -1,9 +1,12 @@
 //! SEC-39: the address limit keys on the end user's address a relying party passes as
 //! `client_ip`, per tenant; without one, on the API key, with a limit of its own; one key's
-//! failures block no other key and no admin.
+//! failures block no other key and no admin. Refusals leave an audit event, one per counter and
+//! minute.
 
+use diesel::prelude::*;
 use serde_json::{Value, json};
 use twofold::app::api_keys::Role;
+use twofold::db::schema::audit_events as a;
 
 use crate::helpers::{Backend, TestApp, assert_error, make_key, spawn_app, spawn_app_with};
 use crate::sms::{PHONE, PHONE_2, active_phone, enroll_phone, send_code, skip_cooldown};
@@ -12,6 +15,26 @@ use crate::sms::{PHONE, PHONE_2, active_phone, enroll_phone, send_code, skip_coo
 async fn verify_with(app: &TestApp, key: &str, user: &str, body: Value) -> reqwest::Response {
     let path = format!("/v1/users/{user}/verify?tenant=default");
     app.post(&path, Some(key), &body).await
+}
+
+/// The audit events of `action` in tenant `default`: (user, detail).
+async fn audited(app: &TestApp, action: &'static str) -> Vec<(Option<String>, Value)> {
+    app.state.audit.flush().await;
+    let rows: Vec<(Option<String>, Option<String>)> = app
+        .state
+        .db
+        .run(move |c| {
+            Ok(a::table
+                .filter(a::tenant.eq("default").and(a::action.eq(action)))
+                .order(a::id.asc())
+                .select((a::user_id, a::detail))
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|(u, d)| (u, serde_json::from_str(&d.unwrap_or_default()).unwrap()))
+        .collect()
 }
 
 /// The repro of the issue: wrong codes for a few users, through the relying party's server,
@@ -138,10 +161,63 @@ async fn sms_address_limit_counts_client_ip(backend: Backend) {
     assert_error(res, 429, "rate_limited").await;
 }
 
+/// L4: a refused attempt is audited — the locked user's right code too — once per refusing
+/// counter and minute, however many are refused.
+async fn refusals_are_audited_once_per_counter(backend: Backend) {
+    let app = spawn_app_with(backend, |raw| {
+        raw.key_failure_limit = 12;
+        raw.ip_failure_limit = 1;
+    })
+    .await;
+    let alice = app.active_device("alice").await;
+    for _ in 0..10 {
+        assert_eq!(app.verify("alice", json!("000000")).await.status(), 422);
+    }
+    for _ in 0..5 {
+        let res = app.verify("alice", json!(app.code(&alice, 0))).await;
+        assert_eq!(res.status(), 429, "locked");
+    }
+    for i in 0..2 {
+        assert_eq!(
+            app.verify(&format!("u{i}"), json!("000000")).await.status(),
+            422
+        );
+    }
+    for _ in 0..5 {
+        assert_eq!(
+            app.verify("bob", json!("000000")).await.status(),
+            429,
+            "key"
+        );
+    }
+    assert_eq!(
+        app.verify_from("carol", "000000", "192.0.2.9")
+            .await
+            .status(),
+        422
+    );
+    for _ in 0..5 {
+        let res = app.verify_from("dave", "000000", "192.0.2.9").await;
+        assert_eq!(res.status(), 429, "address");
+    }
+    let events = audited(&app, "attempt_refused").await;
+    let limits: Vec<_> = events
+        .iter()
+        .map(|(u, d)| (u.as_deref().unwrap(), d["limit"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        limits,
+        [("alice", "user"), ("bob", "key"), ("dave", "address")]
+    );
+    assert!(events[0].1["retry_after_secs"].as_u64().unwrap() >= 899);
+    assert_eq!(events[2].1["client_ip"], "192.0.2.9");
+}
+
 crate::both_backends!(
     a_few_users_failures_do_not_lock_out_the_relying_party,
     a_limited_key_blocks_no_other_key,
     client_ip_is_limited_per_tenant,
     client_ip_must_be_an_address,
     sms_address_limit_counts_client_ip,
+    refusals_are_audited_once_per_counter,
 );

@@ -1,7 +1,7 @@
 //! REL-8: every key twofold writes to Redis has a TTL. A workload that touches every kind of key
 //! (TOTP replay markers, failure counters of users, addresses and keys, locks and their levels,
-//! texted codes, tries, cooldowns, send quotas, link claims and page flows, console sessions),
-//! then a scan of the app's prefix.
+//! audited refusals, texted codes, tries, cooldowns, send quotas, link claims and page flows,
+//! console sessions), then a scan of the app's prefix.
 
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -68,6 +68,7 @@ async fn every_redis_key_has_a_ttl() {
         "lim:",
         "ipfail:",
         "keyfail:",
+        "refused:",
         "smscode:",
         "smscool:",
         "smssends:",

@@ -1,10 +1,14 @@
 //! One attempt at a code, between the limiter's admission and its report: every admitted attempt
 //! is reported exactly once — one that ends in an internal error or an outage counts as a failure
-//! too — and audited.
+//! too — and audited. A refused attempt is audited too, at most once per refusing counter and
+//! window ([`REFUSALS_AUDITED_EVERY`](crate::app::limiter::REFUSALS_AUDITED_EVERY)).
+
+use chrono::{DateTime, Utc};
 
 use crate::app::assertion::Method;
-use crate::app::limiter::{AfterFailure, Ticket};
+use crate::app::limiter::{AfterFailure, Refusal, Ticket};
 use crate::app::state::AppState;
+use crate::app::users::Origin;
 use crate::app::users::{Caller, Subject};
 use crate::audit::{self, Action, Event};
 use crate::db::models::DeviceRow;
@@ -59,7 +63,10 @@ pub(super) async fn attempt(
     let now = state.clock.now();
     let ticket = match state.limiter.begin(subject, caller, now).await? {
         Ok(ticket) => ticket,
-        Err(refusal) => return Err(Error::from(refusal).into()),
+        Err(refusal) => {
+            refused(state, subject, caller, &refusal, now).await;
+            return Err(Error::from(refusal).into());
+        }
     };
     let outcome = match evaluate.await {
         Ok(o) => o,
@@ -106,6 +113,46 @@ pub(super) async fn attempt(
             })
         }
     }
+}
+
+/// Audits a refused attempt, if it is the first of its counter in the window. The caller gets
+/// its 429 whatever happens here.
+async fn refused(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    refusal: &Refusal,
+    now: DateTime<Utc>,
+) {
+    match state.limiter.first_refusal(refusal).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %crate::error::chain(&e), "could not rate-limit the audit of a refused attempt");
+            return;
+        }
+    }
+    let mut detail = serde_json::json!({
+        "limit": refusal.limit.as_str(),
+        "retry_after_secs": refusal.retry_after.as_secs(),
+    });
+    if let Origin::Api {
+        client_ip: Some(ip),
+        ..
+    } = &caller.origin
+    {
+        detail["client_ip"] = serde_json::json!(ip.to_string());
+    }
+    let event = Event::new(
+        &subject.tenant,
+        Action::AttemptRefused,
+        caller.actor.clone(),
+    )
+    .user(&subject.user)
+    .outcome(audit::Outcome::Failure)
+    .ip(caller.ip.clone())
+    .detail(detail);
+    state.audit.send(now, event).await;
 }
 
 /// Reports a failed attempt: counted (and perhaps a lock), audited in the background.
