@@ -243,7 +243,8 @@ impl Limiter {
         Ok(AfterFailure::Locked(length))
     }
 
-    /// Gives back the counts of an attempt that judged nothing.
+    /// Gives back the counts of an attempt that judged nothing, or that was no guess (a
+    /// replay of the code the device last accepted).
     pub async fn cancel(&self, ticket: Ticket) -> Result<(), Error> {
         self.store.release(&ticket.keys.failures).await?;
         if let Some(second) = &ticket.second {

@@ -1,7 +1,7 @@
 //! SEC-39: the address limit keys on the end user's address a relying party passes as
 //! `client_ip`, per tenant; without one, on the API key, with a limit of its own; one key's
 //! failures block no other key and no admin. Refusals leave an audit event, one per counter and
-//! minute.
+//! minute; a verify retried with the code the device last accepted is no counted guess.
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -213,6 +213,29 @@ async fn refusals_are_audited_once_per_counter(backend: Backend) {
     assert_eq!(events[2].1["client_ip"], "192.0.2.9");
 }
 
+/// A relying party retrying a verify whose answer it lost sends the accepted code again: 422 as
+/// any replay, audited as one, but no counted guess; every other failure still counts.
+async fn retrying_the_accepted_code_does_not_lock_the_user(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let device = app.active_device("alice").await;
+    let code = app.code(&device, 0);
+    assert_eq!(app.verify("alice", json!(code)).await.status(), 200);
+    for _ in 0..9 {
+        assert_eq!(app.verify("alice", json!("000000")).await.status(), 422);
+    }
+    for _ in 0..50 {
+        let res = app.verify("alice", json!(code)).await;
+        assert_error(res, 422, "invalid_code").await;
+    }
+    // The 10th counted failure locks.
+    assert_eq!(app.verify("alice", json!("000000")).await.status(), 422);
+    let res = app.verify("alice", json!(app.code(&device, 1))).await;
+    assert_error(res, 429, "rate_limited").await;
+    let replays = audited(&app, "replay").await;
+    assert_eq!(replays.len(), 50);
+    assert!(replays.iter().all(|(_, d)| d["counted"] == false));
+}
+
 crate::both_backends!(
     a_few_users_failures_do_not_lock_out_the_relying_party,
     a_limited_key_blocks_no_other_key,
@@ -220,4 +243,5 @@ crate::both_backends!(
     client_ip_must_be_an_address,
     sms_address_limit_counts_client_ip,
     refusals_are_audited_once_per_counter,
+    retrying_the_accepted_code_does_not_lock_the_user,
 );

@@ -30,6 +30,10 @@ pub(super) enum Outcome {
         /// Not the shape of any code: 400 rather than 422.
         malformed: bool,
     },
+    /// The code the device last accepted, presented again: refused like any replay, but no
+    /// guess, so not counted — a relying party retrying a verify whose answer it lost must not
+    /// lock its user out.
+    Repeated { device: String },
 }
 
 pub(super) fn rejected(action: Action, device: Option<String>) -> Outcome {
@@ -111,6 +115,17 @@ pub(super) async fn attempt(
             } else {
                 VerifyError::InvalidCode
             })
+        }
+        Outcome::Repeated { device } => {
+            state.limiter.cancel(ticket).await?;
+            let event = Event::new(&subject.tenant, Action::Replay, caller.actor.clone())
+                .user(&subject.user)
+                .device(&device)
+                .outcome(audit::Outcome::Failure)
+                .ip(caller.ip.clone())
+                .detail(serde_json::json!({"counted": false}));
+            state.audit.send(now, event).await;
+            Err(VerifyError::InvalidCode)
         }
     }
 }
