@@ -5,17 +5,22 @@
 //! paths. An attempt is counted *before* its code is evaluated, so parallel guesses cannot exceed
 //! the threshold; the attempt that reaches it and fails locks the user for the base time, doubling
 //! with each further lock. While locked, every attempt — a correct code too — gets the same 429.
-//! Success clears the counter but never an active lock. A coarse per-IP failure limit guards
-//! against spraying many users from one address; it counts each attempt as a failure in advance,
-//! in the same store round trip as the user's counter, and success gives that count back. So a
-//! wrong code costs one store round trip in all; a refusal by one of the two limits gives back
-//! the count the other one took, so a refused attempt counts against neither.
+//! Success clears the counter but never an active lock.
+//!
+//! A coarse second limit guards against spraying many users from one place (SEC-39): on the
+//! hosted pages it counts the browser's address; on an API call the end user's address the key
+//! passed as `client_ip`, per tenant, or without one the API key itself, with a limit of its own,
+//! so one relying party's failures never block another key or an admin. It counts each attempt
+//! as a failure in advance, in the same store round trip as the user's counter, and success gives
+//! that count back. So a wrong code costs one store round trip in all; a refusal by one of the
+//! two limits gives back the count the other one took, so a refused attempt counts against
+//! neither.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::users::Subject;
+use crate::app::users::{Caller, Origin, Subject};
 use crate::config::LockoutPolicy;
 use crate::error::Error;
 use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
@@ -24,6 +29,9 @@ use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
 const MEMORY: Duration = Duration::from_secs(24 * 3600);
 /// The longest lock, however often a user was locked.
 const MAX_LOCK: Duration = Duration::from_secs(24 * 3600);
+/// At most one audited refusal per refusing counter in this time: a flood of refused attempts
+/// writes a bounded number of events.
+pub const REFUSALS_AUDITED_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct Limiter {
@@ -31,12 +39,12 @@ pub struct Limiter {
     policy: LockoutPolicy,
 }
 
-/// An attempt that may be evaluated; report its outcome with [`Limiter::failed`] or
-/// [`Limiter::succeeded`].
+/// An attempt that may be evaluated; report its outcome with [`Limiter::failed`],
+/// [`Limiter::succeeded`] or [`Limiter::cancel`].
 #[derive(Debug)]
 pub struct Ticket {
     keys: LimiterKeys,
-    ip_key: Option<String>,
+    second: Option<String>,
     count: u64,
 }
 
@@ -59,6 +67,42 @@ pub enum AfterFailure {
     Locked(Duration),
 }
 
+/// The limit that refused an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The user is locked (or its last allowed attempt is still being evaluated).
+    User,
+    /// A browser's address, or the `client_ip` an API key passed.
+    Address,
+    /// An API key that passed no `client_ip`.
+    Key,
+}
+
+impl Limit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::User => "user",
+            Limit::Address => "address",
+            Limit::Key => "key",
+        }
+    }
+}
+
+/// An attempt a limit refused: 429 `rate_limited` with `retry_after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub limit: Limit,
+    pub retry_after: Duration,
+    /// The refusing counter's store key: refusals are audited once per counter and window.
+    counter: String,
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        rate_limited(r.retry_after)
+    }
+}
+
 fn rate_limited(retry_after: Duration) -> Error {
     Error::RateLimited {
         retry_after_secs: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
@@ -69,62 +113,115 @@ fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// The counter an attempt is charged to besides the user's.
+struct Second {
+    key: String,
+    limit: u64,
+    which: Limit,
+}
+
 impl Limiter {
     pub fn new(store: Store, policy: LockoutPolicy) -> Limiter {
         Limiter { store, policy }
     }
 
-    /// Admits one attempt of `subject` from `ip`, or refuses it with 429 `rate_limited`.
+    fn second(&self, subject: &Subject, caller: &Caller) -> Option<Second> {
+        let address = |key: String| Second {
+            key,
+            limit: u64::from(self.policy.ip_limit),
+            which: Limit::Address,
+        };
+        match &caller.origin {
+            // `/` cannot occur in a tenant id nor in an address: these never meet a page's key.
+            Origin::Api {
+                client_ip: Some(ip),
+                ..
+            } => Some(address(format!("ipfail:{{{}/{ip}}}", subject.tenant))),
+            Origin::Api {
+                key_id,
+                client_ip: None,
+            } => Some(Second {
+                key: format!("keyfail:{{{key_id}}}"),
+                limit: u64::from(self.policy.key_limit),
+                which: Limit::Key,
+            }),
+            Origin::Browser => caller
+                .ip
+                .as_ref()
+                .map(|ip| address(format!("ipfail:{{{ip}}}"))),
+        }
+    }
+
+    /// Admits one attempt of `subject` by `caller`, or says which limit refuses it.
     pub async fn begin(
         &self,
         subject: &Subject,
-        ip: Option<&str>,
+        caller: &Caller,
         now: DateTime<Utc>,
-    ) -> Result<Ticket, Error> {
+    ) -> Result<Result<Ticket, Refusal>, Error> {
         let keys = subject.limiter_keys();
-        let ip_key = ip.map(|ip| format!("ipfail:{{{ip}}}"));
         let threshold = u64::from(self.policy.threshold);
-        let attempt = match &ip_key {
+        let second = self.second(subject, caller);
+        let attempt = match &second {
             None => {
                 self.store
                     .begin_attempt(&keys, millis(now), threshold, MEMORY)
                     .await?
             }
-            Some(key) => {
+            Some(second) => {
                 let limit = IpLimit {
-                    key,
-                    limit: u64::from(self.policy.ip_limit),
+                    key: &second.key,
+                    limit: second.limit,
                     window: self.policy.ip_window,
                 };
-                let (attempt, by_ip) = self
+                let (attempt, by_second) = self
                     .store
                     .begin_attempt_from(&keys, limit, millis(now), threshold, MEMORY)
                     .await?;
-                match (attempt, by_ip.allowed) {
-                    // The address is over its limit: the user's counter must not keep this
-                    // attempt, or it could sit full with no lock to end it.
+                match (attempt, by_second.allowed) {
+                    // The second limit refuses: the user's counter must not keep this attempt,
+                    // or it could sit full with no lock to end it.
                     (Attempt::Allowed { .. }, false) => {
                         self.store.release(&keys.failures).await?;
-                        return Err(rate_limited(by_ip.resets_in));
                     }
-                    (Attempt::Refused { .. }, true) => self.store.release(key).await?,
+                    (Attempt::Refused { .. }, true) => self.store.release(&second.key).await?,
                     _ => {}
                 }
-                if !by_ip.allowed {
-                    return Err(rate_limited(by_ip.resets_in));
+                if !by_second.allowed {
+                    return Ok(Err(Refusal {
+                        limit: second.which,
+                        retry_after: by_second.resets_in,
+                        counter: second.key.clone(),
+                    }));
                 }
                 attempt
             }
         };
         let count = match attempt {
-            Attempt::Refused { retry_after } => return Err(rate_limited(retry_after)),
+            Attempt::Refused { retry_after } => {
+                return Ok(Err(Refusal {
+                    limit: Limit::User,
+                    retry_after,
+                    counter: keys.failures,
+                }));
+            }
             Attempt::Allowed { count } => count,
         };
-        Ok(Ticket {
+        Ok(Ok(Ticket {
             keys,
-            ip_key,
+            second: second.map(|s| s.key),
             count,
-        })
+        }))
+    }
+
+    /// Whether this refusal is the first of its counter in [`REFUSALS_AUDITED_EVERY`]: only
+    /// that one is audited. One `SET NX` with a TTL, so racing nodes agree on which one.
+    pub async fn first_refusal(&self, refusal: &Refusal) -> Result<bool, Error> {
+        let key = format!("refused:{}", refusal.counter);
+        Ok(self
+            .store
+            .consume_once(&key, REFUSALS_AUDITED_EVERY)
+            .await?)
     }
 
     /// Records a failed attempt (already counted by [`Limiter::begin`]); the one that reaches
@@ -146,11 +243,12 @@ impl Limiter {
         Ok(AfterFailure::Locked(length))
     }
 
-    /// Gives back the counts of an attempt that judged nothing.
+    /// Gives back the counts of an attempt that judged nothing, or that was no guess (a
+    /// replay of the code the device last accepted).
     pub async fn cancel(&self, ticket: Ticket) -> Result<(), Error> {
         self.store.release(&ticket.keys.failures).await?;
-        if let Some(ip) = &ticket.ip_key {
-            self.store.release(ip).await?;
+        if let Some(second) = &ticket.second {
+            self.store.release(second).await?;
         }
         Ok(())
     }
@@ -189,10 +287,10 @@ impl Limiter {
     /// Records a successful attempt: the failure count starts again from zero. An active lock
     /// stays (SEC-17): a success can only have been evaluated before it was set.
     pub async fn succeeded(&self, ticket: Ticket) -> Result<(), Error> {
-        match &ticket.ip_key {
-            Some(ip) => {
+        match &ticket.second {
+            Some(second) => {
                 self.store
-                    .clear_and_release(&ticket.keys.failures, ip)
+                    .clear_and_release(&ticket.keys.failures, second)
                     .await?
             }
             None => {

@@ -155,7 +155,7 @@ pub async fn send(
         &state.config.sms.limits,
         phone,
         subject,
-        caller.ip.as_deref(),
+        caller.sms_address(&subject.tenant).as_deref(),
         now,
     )
     .await

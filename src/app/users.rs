@@ -1,5 +1,7 @@
 //! Users are the relying party's opaque ids, scoped by tenant, created on first enrollment.
 
+use std::net::IpAddr;
+
 use crate::audit::Actor;
 use crate::error::Error;
 use crate::store::LimiterKeys;
@@ -43,6 +45,52 @@ pub struct Caller {
     /// The id of an API key taken from this node's cache, not yet re-checked against the
     /// database: verify checks it in its own query and answers 401 if it was revoked.
     pub unconfirmed_key: Option<String>,
+    pub origin: Origin,
+}
+
+/// Where an attempt comes from, as the address limits see it (SEC-39). On an API call `ip` is
+/// the relying party's server, shared by all its users: counting failures by it would let one
+/// user lock out every other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The end user's own browser (hosted pages, console): `ip` is the user's address.
+    Browser,
+    /// An API call with this key; `client_ip` is the end user's address if the key passed one.
+    Api {
+        key_id: String,
+        client_ip: Option<IpAddr>,
+    },
+}
+
+impl Caller {
+    /// Takes the end user's address a key passed as `client_ip` (API calls only). IPv4-mapped
+    /// IPv6 is read as IPv4, so one address has one spelling in every counter.
+    pub fn pass_client_ip(&mut self, raw: Option<&str>) -> Result<(), Error> {
+        let Some(raw) = raw else { return Ok(()) };
+        let Origin::Api { client_ip, .. } = &mut self.origin else {
+            return Err(Error::InvalidRequest(
+                "client_ip is for API calls only".into(),
+            ));
+        };
+        let ip: IpAddr = raw.trim().parse().map_err(|_| {
+            Error::InvalidRequest("client_ip must be an IPv4 or IPv6 address".into())
+        })?;
+        *client_ip = Some(ip.to_canonical());
+        Ok(())
+    }
+
+    /// The end user's address as the SMS per-address limit counts it: `client_ip` under its
+    /// tenant when the key passed one, else the connection's address (for an API call, the
+    /// relying party's server).
+    pub fn sms_address(&self, tenant: &str) -> Option<String> {
+        match &self.origin {
+            Origin::Api {
+                client_ip: Some(ip),
+                ..
+            } => Some(format!("{tenant}/{ip}")),
+            _ => self.ip.clone(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +105,37 @@ mod tests {
         for bad in ["", "a b", "a/b", "ä", "{x}", &"x".repeat(129)] {
             assert!(Subject::new("t".into(), bad.to_string()).is_err(), "{bad}");
         }
+    }
+
+    fn api_caller() -> Caller {
+        Caller {
+            actor: Actor::ApiKey("k".into()),
+            is_admin: false,
+            ip: Some("10.0.0.1".into()),
+            unconfirmed_key: None,
+            origin: Origin::Api {
+                key_id: "k".into(),
+                client_ip: None,
+            },
+        }
+    }
+
+    #[test]
+    fn client_ip_is_an_address_in_one_spelling() {
+        for (raw, seen) in [
+            ("192.0.2.7", "192.0.2.7"),
+            (" 2001:DB8::1 ", "2001:db8::1"),
+            ("::ffff:192.0.2.7", "192.0.2.7"),
+        ] {
+            let mut c = api_caller();
+            c.pass_client_ip(Some(raw)).unwrap();
+            assert_eq!(c.sms_address("t").as_deref(), Some(&*format!("t/{seen}")));
+        }
+        for bad in ["", "localhost", "192.0.2.300", "192.0.2.7/24", "{x}"] {
+            assert!(api_caller().pass_client_ip(Some(bad)).is_err(), "{bad}");
+        }
+        let mut c = api_caller();
+        c.pass_client_ip(None).unwrap();
+        assert_eq!(c.sms_address("t").as_deref(), Some("10.0.0.1"));
     }
 }

@@ -62,6 +62,9 @@ pub enum Action {
     /// A code that was right once but is being used again (SEC-9).
     Replay,
     UserLocked,
+    /// An attempt at a code refused with 429 (a locked user, a limited address or API key); at
+    /// most one per refusing counter and minute.
+    AttemptRefused,
     UserUnlocked,
     RecoveryCodesCreated,
     RecoveryCodeUsed,
@@ -91,6 +94,7 @@ impl Action {
             Action::VerifyFailed => "verify_failed",
             Action::Replay => "replay",
             Action::UserLocked => "user_locked",
+            Action::AttemptRefused => "attempt_refused",
             Action::UserUnlocked => "user_unlocked",
             Action::RecoveryCodesCreated => "recovery_codes_created",
             Action::RecoveryCodeUsed => "recovery_code_used",
@@ -106,7 +110,7 @@ impl Action {
     }
 
     /// Every action, for filters and their validation.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
         Action::DeviceEnrolled,
@@ -116,6 +120,7 @@ impl Action {
         Action::VerifyFailed,
         Action::Replay,
         Action::UserLocked,
+        Action::AttemptRefused,
         Action::UserUnlocked,
         Action::RecoveryCodesCreated,
         Action::RecoveryCodeUsed,

@@ -49,9 +49,12 @@ pub struct LockoutPolicy {
     pub threshold: u32,
     /// First lock; each further lock doubles it.
     pub base: Duration,
-    /// Failures one client IP may cause (across users) per `ip_window`.
+    /// Failures one client IP may cause (across users) per `ip_window`: a browser's address on
+    /// the hosted pages, the end user's address (`client_ip`, per tenant) on API calls.
     pub ip_limit: u32,
     pub ip_window: Duration,
+    /// Failures one API key may cause per `ip_window` on calls that pass no `client_ip`.
+    pub key_limit: u32,
 }
 
 /// Where ephemeral state lives.

@@ -41,6 +41,7 @@ pub struct RawConfig {
     pub lockout_minutes: u32,
     pub ip_failure_limit: u32,
     pub ip_failure_window_secs: u32,
+    pub key_failure_limit: u32,
     pub assertion_ttl_secs: u32,
     pub admin_session_minutes: u32,
     #[serde(deserialize_with = "text")]
@@ -155,6 +156,7 @@ impl Default for RawConfig {
             lockout_minutes: 15,
             ip_failure_limit: 1000,
             ip_failure_window_secs: 600,
+            key_failure_limit: 5000,
             assertion_ttl_secs: 300,
             admin_session_minutes: 60,
             log: "info".into(),

@@ -234,3 +234,15 @@ fn a_redis_cluster_is_a_list_of_nodes_and_excludes_redis_url() {
     let err = Config::load_from(None, brace).unwrap_err().to_string();
     assert!(err.contains("redis_prefix"), "{err}");
 }
+
+#[test]
+fn key_failure_limit_has_a_default_and_must_be_positive() {
+    let c = Config::load_from(None, env(&[])).unwrap();
+    assert_eq!(c.lockout.key_limit, 5000);
+    let c = Config::load_from(None, env(&[("TWOFOLD_KEY_FAILURE_LIMIT", "7")])).unwrap();
+    assert_eq!(c.lockout.key_limit, 7);
+    let err = Config::load_from(None, env(&[("TWOFOLD_KEY_FAILURE_LIMIT", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key_failure_limit"), "{err}");
+}

@@ -156,6 +156,9 @@ impl RawConfig {
         if self.ip_failure_limit == 0 {
             return Err(invalid("ip_failure_limit", "must be positive"));
         }
+        if self.key_failure_limit == 0 {
+            return Err(invalid("key_failure_limit", "must be positive"));
+        }
         if self.ip_failure_window_secs == 0 {
             return Err(invalid("ip_failure_window_secs", "must be positive"));
         }
@@ -208,6 +211,7 @@ impl RawConfig {
                 base: Duration::from_secs(u64::from(self.lockout_minutes) * 60),
                 ip_limit: self.ip_failure_limit,
                 ip_window: Duration::from_secs(u64::from(self.ip_failure_window_secs)),
+                key_limit: self.key_failure_limit,
             },
             assertion_ttl: Duration::from_secs(u64::from(self.assertion_ttl_secs)),
             admin_session: Duration::from_secs(u64::from(self.admin_session_minutes) * 60),

@@ -118,6 +118,11 @@ impl From<Enrolled> for EnrolledBody {
 pub struct ConfirmBody {
     #[schema(value_type = String)]
     pub code: serde_json::Value,
+    /// The end user's IP address, as the relying party saw it: failures are then limited per
+    /// (tenant, address) rather than per API key (see the README on limits). 400 if it is not an
+    /// IPv4 or IPv6 address.
+    #[schema(example = "203.0.113.7")]
+    pub client_ip: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -225,6 +230,7 @@ async fn qr_svg(
     request_body = ConfirmBody,
     responses(
         (status = 200, body = Confirmed),
+        (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
     )
@@ -232,11 +238,13 @@ async fn qr_svg(
 #[post("/v1/users/{user}/devices/{id}/confirm")]
 async fn confirm(
     state: web::Data<AppState>,
-    scope: Scoped,
+    mut scope: Scoped,
     path: web::Path<DevicePath>,
     body: web::Json<ConfirmBody>,
 ) -> Result<HttpResponse, Error> {
-    let code = body.into_inner().code.as_str().map(str::to_string);
+    let body = body.into_inner();
+    scope.caller.pass_client_ip(body.client_ip.as_deref())?;
+    let code = body.code.as_str().map(str::to_string);
     let id = path.into_inner().id;
     let confirmed = verify::confirm(&state, &scope.subject, &scope.caller, id, code).await?;
     Ok(HttpResponse::Ok().json(Confirmed {

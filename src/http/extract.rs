@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::app::api_keys::ApiKey;
 use crate::app::state::AppState;
-use crate::app::users::{Caller, Subject};
+use crate::app::users::{Caller, Origin, Subject};
 use crate::error::Error;
 use crate::http::auth::{Admin, CachedKey};
 use crate::http::{TenantQuery, client_ip, query};
@@ -83,6 +83,10 @@ impl<K: KeySource> FromRequest for Scoped<K> {
                 actor: api_key.actor(),
                 is_admin: api_key.is_admin(),
                 ip: client_ip(&req, state.config.trust_forwarded_for),
+                origin: Origin::Api {
+                    key_id: api_key.id.clone(),
+                    client_ip: None,
+                },
             };
             Ok(Scoped {
                 key,

@@ -45,6 +45,11 @@ pub struct EnrolledSmsBody {
 pub struct SendSmsBody {
     /// The phone device to text; default: the user's first active one.
     pub device_id: Option<String>,
+    /// The end user's IP address, as the relying party saw it: the hourly per-address send
+    /// limit then counts it (per tenant) instead of the relying party's own address. 400 if it
+    /// is not an IPv4 or IPv6 address.
+    #[schema(example = "203.0.113.7")]
+    pub client_ip: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -102,6 +107,7 @@ async fn enroll_sms(
     request_body(content = Option<SendSmsBody>, description = "optional"),
     responses(
         (status = 202, body = SmsSentBody),
+        (status = 400, description = "`invalid_request`: a malformed body or `client_ip`", body = ErrorBody),
         (status = 404, description = "no such phone device", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
         (status = 502, description = "`sms_failed`", body = ErrorBody),
@@ -111,10 +117,11 @@ async fn enroll_sms(
 #[post("/v1/users/{user}/sms")]
 async fn send_sms(
     state: web::Data<AppState>,
-    scope: Scoped,
+    mut scope: Scoped,
     body: web::Bytes,
 ) -> Result<HttpResponse, Error> {
     let body: SendSmsBody = crate::http::optional_json(&body)?;
+    scope.caller.pass_client_ip(body.client_ip.as_deref())?;
     let want = SendRequest {
         device_id: body.device_id,
     };

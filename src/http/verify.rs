@@ -26,6 +26,11 @@ pub struct VerifyBody {
     pub code: serde_json::Value,
     /// Check only this device.
     pub device_id: Option<String>,
+    /// The end user's IP address, as the relying party saw it: failures are then limited per
+    /// (tenant, address) rather than per API key (see the README on limits). 400 if it is not an
+    /// IPv4 or IPv6 address.
+    #[schema(example = "203.0.113.7")]
+    pub client_ip: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,7 +52,7 @@ pub struct Verified {
     request_body = VerifyBody,
     responses(
         (status = 200, body = Verified),
-        (status = 400, description = "`invalid_request`: a malformed code (counted as a failure)", body = ErrorBody),
+        (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
         (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
     )
@@ -55,10 +60,11 @@ pub struct Verified {
 #[post("/v1/users/{user}/verify")]
 async fn verify_code(
     state: web::Data<AppState>,
-    scope: Scoped<CachedKey>,
+    mut scope: Scoped<CachedKey>,
     body: web::Json<VerifyBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
+    scope.caller.pass_client_ip(body.client_ip.as_deref())?;
     let presented = Presented {
         code: body.code.as_str().map(str::to_string),
         device_id: body.device_id,

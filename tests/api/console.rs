@@ -471,6 +471,7 @@ async fn dot_user_ids_work_in_the_console(backend: Backend) {
         is_admin: true,
         ip: None,
         unconfirmed_key: None,
+        origin: twofold::app::users::Origin::Browser,
     };
     twofold::app::factors::totp::enroll(&app.state, &subject, &caller, Default::default())
         .await

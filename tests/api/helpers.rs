@@ -287,6 +287,16 @@ impl TestApp {
         .await
     }
 
+    /// A verify with the client key that passes the end user's address as `client_ip`.
+    pub async fn verify_from(&self, user: &str, code: &str, client_ip: &str) -> reqwest::Response {
+        self.post(
+            &format!("/v1/users/{user}/verify"),
+            Some(&self.client_key),
+            &serde_json::json!({ "code": code, "client_ip": client_ip }),
+        )
+        .await
+    }
+
     /// An active TOTP device for `user` (default parameters), confirmed at the current step;
     /// the clock then moves on one step so the next code is fresh.
     pub async fn active_device(&self, user: &str) -> Enrollment {

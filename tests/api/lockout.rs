@@ -7,6 +7,17 @@ use serde_json::json;
 
 use crate::helpers::{Backend, assert_error, spawn_app, spawn_app_with};
 
+/// A caller from a browser at `ip` (the hosted pages): the address limit counts `ip` itself.
+pub fn browser(ip: Option<&str>) -> twofold::app::users::Caller {
+    twofold::app::users::Caller {
+        actor: twofold::audit::Actor::Anonymous,
+        is_admin: false,
+        ip: ip.map(str::to_string),
+        unconfirmed_key: None,
+        origin: twofold::app::users::Origin::Browser,
+    }
+}
+
 fn retry_after(res: &reqwest::Response) -> u64 {
     res.headers()["retry-after"]
         .to_str()
@@ -100,12 +111,14 @@ async fn success_does_not_lift_an_active_lock(backend: Backend) {
     let app = spawn_app(backend).await;
     let alice = twofold::app::users::Subject::new("default".into(), "alice".into()).unwrap();
     let (limiter, now) = (&app.state.limiter, app.clock.now());
+    let nowhere = browser(None);
     let mut in_flight = Vec::new();
     for _ in 0..10 {
-        in_flight.push(limiter.begin(&alice, None, now).await.expect("admitted"));
+        let ticket = limiter.begin(&alice, &nowhere, now).await.unwrap();
+        in_flight.push(ticket.expect("admitted"));
     }
     assert!(
-        limiter.begin(&alice, None, now).await.is_err(),
+        limiter.begin(&alice, &nowhere, now).await.unwrap().is_err(),
         "an 11th is not admitted"
     );
     let tenth = in_flight.pop().unwrap();
@@ -115,7 +128,8 @@ async fn success_does_not_lift_an_active_lock(backend: Backend) {
         AfterFailure::Locked(_)
     ));
     limiter.succeeded(fifth).await.unwrap();
-    let err = limiter.begin(&alice, None, now).await.unwrap_err();
+    let refusal = limiter.begin(&alice, &nowhere, now).await.unwrap();
+    let err = twofold::error::Error::from(refusal.unwrap_err());
     assert!(
         matches!(err, twofold::error::Error::RateLimited { retry_after_secs } if retry_after_secs >= 899)
     );
@@ -173,15 +187,12 @@ async fn lock_is_per_user(backend: Backend) {
 /// The per-IP limit: failures from one address across many users.
 async fn per_ip_failures_are_limited(backend: Backend) {
     let app = spawn_app_with(backend, |raw| raw.ip_failure_limit = 5).await;
+    const FROM: &str = "198.51.100.9";
     for i in 0..5 {
-        assert_eq!(
-            app.verify(&format!("user{i}"), json!("000000"))
-                .await
-                .status(),
-            422
-        );
+        let res = app.verify_from(&format!("user{i}"), "000000", FROM).await;
+        assert_eq!(res.status(), 422);
     }
-    let res = app.verify("someone-else", json!("000000")).await;
+    let res = app.verify_from("someone-else", "000000", FROM).await;
     assert!(retry_after(&res) > 0);
     assert_error(res, 429, "rate_limited").await;
 }
@@ -191,16 +202,14 @@ async fn per_ip_failures_are_limited(backend: Backend) {
 async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
     use twofold::clock::Clock;
     let app = spawn_app_with(backend, |raw| raw.ip_failure_limit = 2).await;
+    const FROM: &str = "198.51.100.9";
     for i in 0..2 {
-        assert_eq!(
-            app.verify(&format!("user{i}"), json!("000000"))
-                .await
-                .status(),
-            422
-        );
+        let res = app.verify_from(&format!("user{i}"), "000000", FROM).await;
+        assert_eq!(res.status(), 422);
     }
     for _ in 0..20 {
-        assert_eq!(app.verify("victim", json!("000000")).await.status(), 429);
+        let res = app.verify_from("victim", "000000", FROM).await;
+        assert_eq!(res.status(), 429);
     }
     let victim = twofold::app::users::Subject::new("default".into(), "victim".into()).unwrap();
     let now = app.clock.now();
@@ -209,10 +218,10 @@ async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
         let admitted = app
             .state
             .limiter
-            .begin(&victim, Some(&format!("192.0.2.{i}")), now)
+            .begin(&victim, &browser(Some(&format!("192.0.2.{i}"))), now)
             .await;
         assert!(
-            admitted.is_ok(),
+            admitted.is_ok_and(|a| a.is_ok()),
             "from other addresses the user has all ten attempts"
         );
     }

@@ -33,6 +33,7 @@ mod console;
 mod enroll;
 mod errors;
 mod faults;
+mod limits;
 mod lockout;
 mod nodes;
 mod ops;

@@ -61,7 +61,7 @@ async fn pending_phone(app: &TestApp, user: &str, phone: &str) -> (String, Strin
 }
 
 /// An active phone device, whose enrollment cooldown is already over.
-async fn active_phone(app: &TestApp, user: &str, phone: &str) -> String {
+pub(crate) async fn active_phone(app: &TestApp, user: &str, phone: &str) -> String {
     let (id, code) = pending_phone(app, user, phone).await;
     assert_eq!(
         confirm(app, user, &id, &code).await.status(),
@@ -79,7 +79,7 @@ async fn confirm(app: &TestApp, user: &str, id: &str, code: &str) -> reqwest::Re
 }
 
 /// Stands in for waiting out the resend cooldown (a real-time store TTL) of a device.
-async fn skip_cooldown(app: &TestApp, user: &str, id: &str) {
+pub(crate) async fn skip_cooldown(app: &TestApp, user: &str, id: &str) {
     let key = format!("smscool:{{default/{user}/{id}}}");
     assert!(
         app.state.store.delete(&key).await.unwrap(),

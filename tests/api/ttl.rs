@@ -1,6 +1,7 @@
 //! REL-8: every key twofold writes to Redis has a TTL. A workload that touches every kind of key
-//! (TOTP replay markers, failure counters, locks and their levels, texted codes, tries, cooldowns,
-//! send quotas, link claims and page flows, console sessions), then a scan of the app's prefix.
+//! (TOTP replay markers, failure counters of users, addresses and keys, locks and their levels,
+//! audited refusals, texted codes, tries, cooldowns, send quotas, link claims and page flows,
+//! console sessions), then a scan of the app's prefix.
 
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -17,6 +18,13 @@ async fn every_redis_key_has_a_ttl() {
     let device = app.active_device("alice").await;
     let code = app.code(&device, 0);
     assert_eq!(app.verify("alice", json!(code)).await.status(), 200);
+    // A failure from a passed client address, then the key's own failures up to the lock.
+    assert_eq!(
+        app.verify_from("alice", "000000", "203.0.113.5")
+            .await
+            .status(),
+        422
+    );
     for _ in 0..10 {
         app.verify("alice", json!("000000")).await;
     }
@@ -59,6 +67,8 @@ async fn every_redis_key_has_a_ttl() {
     for kind in [
         "lim:",
         "ipfail:",
+        "keyfail:",
+        "refused:",
         "smscode:",
         "smscool:",
         "smssends:",

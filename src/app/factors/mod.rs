@@ -33,7 +33,8 @@ pub enum Checked {
     /// The value was right and is now used up; `None` for a factor that is not a device.
     Accepted { device_id: Option<String> },
     /// The value was right once and was already used (a replay): other factors may still take it.
-    Replayed { device_id: String },
+    /// `latest` when it is the device's last accepted value (a relying party's retry, no guess).
+    Replayed { device_id: String, latest: bool },
     /// Not this factor's value: other factors may still take it.
     NoMatch,
     /// Right, but the device went away meanwhile: refused, whatever the other factors say.

@@ -41,10 +41,13 @@ impl Factor for Totp {
         code: &'a str,
     ) -> LocalBoxFuture<'a, Result<Checked, Error>> {
         Box::pin(async move {
-            let mut replayed = None;
+            let mut replayed: Option<(String, bool)> = None;
             for (i, step) in matches(cx.state, devices, code) {
                 let id = devices[i].id.clone();
                 let step = i64::try_from(step).map_err(Error::internal)?;
+                // As loaded with this attempt: a step accepted meanwhile by a racing attempt is
+                // not taken for the last one, and counts as any replay does.
+                let latest = devices[i].last_step == step;
                 let (cas_id, at) = (id.clone(), cx.now.naive_utc());
                 if cx
                     .state
@@ -56,10 +59,14 @@ impl Factor for Totp {
                         device_id: Some(id),
                     });
                 }
-                replayed = Some(id);
+                // An older step of any device makes the whole value a counted replay.
+                replayed = Some(match replayed {
+                    Some((first, was_latest)) => (first, was_latest && latest),
+                    None => (id, latest),
+                });
             }
             Ok(match replayed {
-                Some(device_id) => Checked::Replayed { device_id },
+                Some((device_id, latest)) => Checked::Replayed { device_id, latest },
                 None => Checked::NoMatch,
             })
         })

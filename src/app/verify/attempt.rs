@@ -1,10 +1,14 @@
 //! One attempt at a code, between the limiter's admission and its report: every admitted attempt
 //! is reported exactly once — one that ends in an internal error or an outage counts as a failure
-//! too — and audited.
+//! too — and audited. A refused attempt is audited too, at most once per refusing counter and
+//! window ([`REFUSALS_AUDITED_EVERY`](crate::app::limiter::REFUSALS_AUDITED_EVERY)).
+
+use chrono::{DateTime, Utc};
 
 use crate::app::assertion::Method;
-use crate::app::limiter::{AfterFailure, Ticket};
+use crate::app::limiter::{AfterFailure, Refusal, Ticket};
 use crate::app::state::AppState;
+use crate::app::users::Origin;
 use crate::app::users::{Caller, Subject};
 use crate::audit::{self, Action, Event};
 use crate::db::models::DeviceRow;
@@ -26,6 +30,10 @@ pub(super) enum Outcome {
         /// Not the shape of any code: 400 rather than 422.
         malformed: bool,
     },
+    /// The code the device last accepted, presented again: refused like any replay, but no
+    /// guess, so not counted — a relying party retrying a verify whose answer it lost must not
+    /// lock its user out.
+    Repeated { device: String },
 }
 
 pub(super) fn rejected(action: Action, device: Option<String>) -> Outcome {
@@ -57,10 +65,13 @@ pub(super) async fn attempt(
     evaluate: impl Future<Output = Result<Outcome, Error>>,
 ) -> Result<Accepted, VerifyError> {
     let now = state.clock.now();
-    let ticket = state
-        .limiter
-        .begin(subject, caller.ip.as_deref(), now)
-        .await?;
+    let ticket = match state.limiter.begin(subject, caller, now).await? {
+        Ok(ticket) => ticket,
+        Err(refusal) => {
+            refused(state, subject, caller, &refusal, now).await;
+            return Err(Error::from(refusal).into());
+        }
+    };
     let outcome = match evaluate.await {
         Ok(o) => o,
         // A revoked key (found so by the re-check of a cached one) judged nothing: the counts
@@ -105,7 +116,58 @@ pub(super) async fn attempt(
                 VerifyError::InvalidCode
             })
         }
+        Outcome::Repeated { device } => {
+            state.limiter.cancel(ticket).await?;
+            let event = Event::new(&subject.tenant, Action::Replay, caller.actor.clone())
+                .user(&subject.user)
+                .device(&device)
+                .outcome(audit::Outcome::Failure)
+                .ip(caller.ip.clone())
+                .detail(serde_json::json!({"counted": false}));
+            state.audit.send(now, event).await;
+            Err(VerifyError::InvalidCode)
+        }
     }
+}
+
+/// Audits a refused attempt, if it is the first of its counter in the window. The caller gets
+/// its 429 whatever happens here.
+async fn refused(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    refusal: &Refusal,
+    now: DateTime<Utc>,
+) {
+    match state.limiter.first_refusal(refusal).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %crate::error::chain(&e), "could not rate-limit the audit of a refused attempt");
+            return;
+        }
+    }
+    let mut detail = serde_json::json!({
+        "limit": refusal.limit.as_str(),
+        "retry_after_secs": refusal.retry_after.as_secs(),
+    });
+    if let Origin::Api {
+        client_ip: Some(ip),
+        ..
+    } = &caller.origin
+    {
+        detail["client_ip"] = serde_json::json!(ip.to_string());
+    }
+    let event = Event::new(
+        &subject.tenant,
+        Action::AttemptRefused,
+        caller.actor.clone(),
+    )
+    .user(&subject.user)
+    .outcome(audit::Outcome::Failure)
+    .ip(caller.ip.clone())
+    .detail(detail);
+    state.audit.send(now, event).await;
 }
 
 /// Reports a failed attempt: counted (and perhaps a lock), audited in the background.

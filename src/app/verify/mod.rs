@@ -3,7 +3,8 @@
 //!
 //! Every failure — wrong, replayed, expired or unconfirmed code, unknown user, user without a
 //! device — is the same `invalid_code` (SEC-10, SEC-32); malformed codes are 400 and count as
-//! failures too (SEC-12). Which factor judges a value is decided by its shape and the factors'
+//! failures too (SEC-12). One failure is not counted: the code a device last accepted, presented
+//! again — a relying party retrying a verify whose answer it lost; it is audited as a replay. Which factor judges a value is decided by its shape and the factors'
 //! order ([`FACTORS`]), never by a branch per factor here.
 
 mod attempt;
@@ -128,12 +129,13 @@ async fn evaluate(
             Checked::Refused { device_id } => {
                 return Ok(rejected(Action::VerifyFailed, Some(device_id)));
             }
-            Checked::Replayed { device_id } => replayed = Some(device_id),
+            Checked::Replayed { device_id, latest } => replayed = Some((device_id, latest)),
             Checked::NoMatch => {}
         }
     }
     Ok(match replayed {
-        Some(id) => rejected(Action::Replay, Some(id)),
+        Some((device, true)) => Outcome::Repeated { device },
+        Some((id, false)) => rejected(Action::Replay, Some(id)),
         None => rejected(Action::VerifyFailed, None),
     })
 }

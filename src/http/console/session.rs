@@ -89,6 +89,7 @@ impl Console {
     pub fn caller(&self) -> Caller {
         Caller {
             unconfirmed_key: None,
+            origin: crate::app::users::Origin::Browser,
             actor: Actor::Console(self.key.id.clone()),
             is_admin: true,
             ip: self.ip.clone(),

@@ -62,6 +62,7 @@ impl Flow {
     pub fn caller(&self, req: &HttpRequest, state: &AppState) -> Caller {
         Caller {
             unconfirmed_key: None,
+            origin: crate::app::users::Origin::Browser,
             actor: Actor::ApiKey(self.claims.key_id.clone()),
             is_admin: false,
             ip: crate::http::client_ip(req, state.config.trust_forwarded_for),
