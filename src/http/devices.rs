@@ -191,7 +191,7 @@ async fn qr_png(
     scope: Scoped,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
+    let uri = pending_uri(&state, &scope, crate::http::id(path.into_inner().id)?).await?;
     let png = crate::factor::qr::png(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
@@ -212,7 +212,7 @@ async fn qr_svg(
     scope: Scoped,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
+    let uri = pending_uri(&state, &scope, crate::http::id(path.into_inner().id)?).await?;
     let svg = crate::factor::qr::svg(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
@@ -237,7 +237,7 @@ async fn confirm(
     body: web::Json<ConfirmBody>,
 ) -> Result<HttpResponse, Error> {
     let code = body.into_inner().code.as_str().map(str::to_string);
-    let id = path.into_inner().id;
+    let id = crate::http::id(path.into_inner().id)?;
     let confirmed = verify::confirm(&state, &scope.subject, &scope.caller, id, code).await?;
     Ok(HttpResponse::Ok().json(Confirmed {
         device: confirmed.device.into(),
@@ -276,7 +276,7 @@ async fn revoke(
     scope: Scoped,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let id = path.into_inner().id;
+    let id = crate::http::id(path.into_inner().id)?;
     devices::revoke(&state, &scope.subject, &scope.caller, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -137,6 +137,18 @@ pub struct TenantQuery {
     pub tenant: Option<String>,
 }
 
+/// An id named by a path segment or a form: ids have one shape ([`crate::crypto::is_random_id`]),
+/// so one of another is a malformed request, refused before it reaches a use case or a database.
+pub fn id(id: String) -> Result<String, Error> {
+    if crate::crypto::is_random_id(&id) {
+        Ok(id)
+    } else {
+        Err(Error::InvalidRequest(
+            "an id is 22 characters of A-Z a-z 0-9 - _".into(),
+        ))
+    }
+}
+
 /// The query string, read inside the handler. Admin routes read theirs this way: actix runs a
 /// handler's extractors side by side, and a malformed query must not answer before the key is
 /// judged (a client key gets 403 on every admin route, whatever its query).

@@ -33,6 +33,7 @@ mod enroll;
 mod errors;
 mod faults;
 mod lockout;
+mod malformed_ids;
 mod nodes;
 mod ops;
 mod pages_enroll;

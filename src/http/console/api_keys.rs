@@ -75,7 +75,7 @@ async fn revoke(
 ) -> Result<HttpResponse, ConsoleError> {
     let form: ActionForm = super::form(&body)?;
     console.check_csrf(&form.csrf)?;
-    let id = id.into_inner();
+    let id = crate::http::id(id.into_inner())?;
     state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,

@@ -252,6 +252,7 @@ async fn revoke(
 ) -> Result<HttpResponse, ConsoleError> {
     let (subject, device) = read(&console, &body)?;
     let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
+    let device = crate::http::id(device)?;
     crate::app::devices::revoke(&state, &subject, &console.caller(), device).await?;
     Ok(back(&subject, "revoked"))
 }
