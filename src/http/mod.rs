@@ -156,6 +156,23 @@ pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Err
     query_string(req.query_string())
 }
 
+/// The most a body may hold: JSON (see `startup`), forms and optional JSON bodies alike.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A form or an optional JSON body, read whole inside the handler. One too large is
+/// `invalid_request`, which the API, the pages and the console each answer in their own shape
+/// (actix's `web::Bytes` would answer a `text/plain` 413 of its own).
+pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, Error> {
+    match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(Error::InvalidRequest(format!("body: {e}"))),
+        Err(_) => Err(Error::InvalidRequest(format!(
+            "the body is larger than {} KiB",
+            MAX_BODY / 1024
+        ))),
+    }
+}
+
 /// A urlencoded form body into `T`: the pages and the console read theirs inside the handler,
 /// once the session or flow has been judged.
 pub fn form_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {

@@ -112,9 +112,9 @@ async fn enroll_sms(
 async fn send_sms(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let body: SendSmsBody = crate::http::optional_json(&body)?;
+    let body: SendSmsBody = crate::http::optional_json(&crate::http::body(body).await?)?;
     let want = SendRequest {
         device_id: body.device_id,
     };

@@ -26,6 +26,7 @@ mod audit;
 mod audit_chain;
 mod audit_cli;
 mod audit_forgery;
+mod body_limits;
 mod cli;
 mod cluster;
 mod console;

@@ -90,8 +90,9 @@ async fn audit_login(state: &AppState, tenant: String, actor: Actor, ip: Option<
 async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Form<SignIn>,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
+    let body: SignIn = super::form(&crate::http::body(body).await?)?;
     let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string());
     let presented = body.csrf.as_bytes();
     if !expected.is_some_and(|e| !e.is_empty() && bool::from(e.as_bytes().ct_eq(presented))) {
@@ -147,9 +148,9 @@ async fn sign_in(
 async fn sign_out(
     state: web::Data<AppState>,
     console: Console,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let form: ActionForm = super::form(&body)?;
+    let form: ActionForm = super::form(&crate::http::body(body).await?)?;
     console.check_csrf(&form.csrf)?;
     console.close(&state).await?;
     admin::record_logout(&state, &console.key, &console.caller()).await?;

@@ -283,10 +283,10 @@ pub async fn posted(
     state: &AppState,
     token: &str,
     purpose: Purpose,
-    body: &[u8],
+    body: web::Payload,
 ) -> Result<(Flow, PageForm), PageError> {
     let (flow, _) = flow(req, state, token, purpose, false).await?;
-    let form: PageForm = crate::http::form_body(body)?;
+    let form: PageForm = crate::http::form_body(&crate::http::body(body).await?)?;
     flow.check(&form.csrf)?;
     Ok((flow, form))
 }
