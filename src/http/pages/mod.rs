@@ -111,28 +111,29 @@ pub async fn flow(
 ) -> Result<(Flow, Option<Cookie<'static>>), PageError> {
     let now = state.clock.now();
     let claims = links::open(&state.keys, token, purpose, now).map_err(PageError::Link)?;
+    let mut ongoing = None;
     if let Some(c) = req.cookie(COOKIE) {
         let key = store_key(state, c.value());
         if let Some(raw) = state.store.get(&key).await.map_err(Error::from)? {
             let mut flow: Flow = serde_json::from_slice(&raw).map_err(Error::internal)?;
             if flow.claims.nonce == claims.nonce {
                 flow.store_key = key;
-                return Ok((flow, None));
+                ongoing = Some(flow);
             }
         }
     }
-    if !may_claim {
+    if ongoing.is_none() && !may_claim {
         return Err(PageError::Used);
     }
-    // A link dies with the key that asked for it (revoked keys' links are not honoured).
-    let key_id = claims.key_id.clone();
-    let key = state
-        .db
-        .run(move |c| crate::db::api_keys::find(c, &key_id))
-        .await
-        .map_err(Error::from)?;
-    if key.is_none_or(|k| k.revoked_at.is_some()) {
+    // A link, and the flow it opened, die with the key that asked for it: judged on every step.
+    if !links::key_stands(&state.db, &claims).await? {
+        if let Some(flow) = ongoing {
+            flow.end(state).await?;
+        }
         return Err(PageError::Link(Refused::Invalid));
+    }
+    if let Some(flow) = ongoing {
+        return Ok((flow, None));
     }
     // Kept a minute past the expiry: another node whose clock runs behind still sees it claimed.
     let left = (claims.exp - now.timestamp()).max(1) + 60;
