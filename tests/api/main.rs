@@ -30,6 +30,7 @@ mod body_limits;
 mod cli;
 mod cluster;
 mod console;
+mod console_login;
 mod enroll;
 mod errors;
 mod faults;
