@@ -12,6 +12,7 @@
 
 mod helpers;
 mod import;
+mod labels;
 mod proxy;
 
 mod admin;
