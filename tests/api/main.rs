@@ -41,6 +41,7 @@ mod nodes;
 mod ops;
 mod pages_enroll;
 mod pages_links;
+mod pages_refresh;
 mod pages_revoked_key;
 mod pages_step_up;
 mod pages_verify;

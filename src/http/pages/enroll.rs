@@ -124,7 +124,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Enroll, true).await?;
     if let Some(c) = cookie {
-        return super::claimed(&req, c);
+        return super::claimed(Purpose::Enroll, &token, c);
     }
     let stage = stage_of(&state, &flow).await?;
     render(StatusCode::OK, &page(&token, &flow, stage, None), cookie)

@@ -257,9 +257,14 @@ struct Continue {
 /// The answer to the opening that claimed a link: the flow cookie, and a refresh to the same
 /// page. The browser came from the relying party's site, so a SameSite=Strict cookie would not
 /// go with a reload of this navigation; the refresh is a navigation of our own, whose reloads
-/// (a phone reloading a discarded tab while its user reads their app) carry the cookie.
-pub fn claimed(req: &HttpRequest, cookie: Cookie<'static>) -> Result<HttpResponse, PageError> {
-    let here = req.uri().to_string();
+/// (a phone reloading a discarded tab while its user reads their app) carry the cookie. The page
+/// is built from the route and the (genuine) token only: nothing else of the request reaches it.
+pub fn claimed(
+    purpose: Purpose,
+    token: &str,
+    cookie: Cookie<'static>,
+) -> Result<HttpResponse, PageError> {
+    let here = path_of(purpose, token);
     let body = Continue { t: &EN, here }
         .render()
         .map_err(Error::internal)?;

@@ -75,7 +75,7 @@ async fn show(
     let query: ShowQuery = crate::http::query(&req)?;
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Verify, true).await?;
     if let Some(c) = cookie {
-        return super::claimed(&req, c);
+        return super::claimed(Purpose::Verify, &token, c);
     }
     let recovery = query.recovery.is_some();
     let p = page(&state, &flow, &token, recovery, None, None).await?;
