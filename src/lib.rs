@@ -25,7 +25,8 @@
 //!    JWTs and their keys), [`app::admin`], [`app::import`], [`app::links`], [`app::rotation`],
 //!    [`app::api_keys`] (with this node's [`app::key_cache`]), [`app::users`].
 //! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, phone
-//!    numbers, recovery-code shape, QR drawing, the lockout arithmetic, device kinds and statuses.
+//!    numbers, recovery-code shape, QR drawing, the lockout arithmetic, device kinds and statuses,
+//!    the characters a label shown to people may hold.
 //!    No I/O, no configuration, no framework; time comes in as a value.
 //! 5. The adapters, which know nothing of use cases or HTTP and take plain values: [`db`] (diesel
 //!    over SQLite or PostgreSQL through `MultiConnection`; schema, rows, queries; migrations per

@@ -141,7 +141,7 @@ impl Application {
                 .app_data(openapi.clone())
                 .app_data(
                     web::JsonConfig::default()
-                        .limit(64 * 1024)
+                        .limit(http::MAX_BODY)
                         .error_handler(json_error_handler),
                 )
                 .app_data(web::QueryConfig::default().error_handler(query_error_handler))

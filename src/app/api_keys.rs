@@ -24,7 +24,7 @@ const TENANT_RULE: &str = "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -";
 /// Why a key could not be made or revoked.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
-    #[error("a key name is 1 to 100 printable characters")]
+    #[error("a key name is 1 to 100 printable characters, without format characters")]
     BadName,
     #[error("{TENANT_RULE}")]
     BadTenant,
@@ -166,7 +166,7 @@ pub fn validate_tenant(t: &str) -> Result<(), Error> {
 impl NewApiKey {
     fn validate(&mut self) -> Result<(), ApiKeyError> {
         let name = self.name.trim();
-        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        if name.is_empty() || name.len() > 100 || !crate::factor::text::is_displayable(name) {
             return Err(ApiKeyError::BadName);
         }
         self.name = name.to_string();

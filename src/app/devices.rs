@@ -85,9 +85,10 @@ pub fn aad(device_id: &str) -> Vec<u8> {
 }
 
 pub(crate) fn validate_label(label: &str) -> Result<(), Error> {
-    if label.is_empty() || label.chars().count() > 64 || label.chars().any(char::is_control) {
+    if label.is_empty() || label.chars().count() > 64 || !crate::factor::text::is_displayable(label)
+    {
         return Err(Error::InvalidRequest(
-            "a label is 1 to 64 printable characters".into(),
+            "a label is 1 to 64 printable characters, without control or format characters".into(),
         ));
     }
     Ok(())

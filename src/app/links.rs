@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq;
 use crate::app::api_keys::ApiKey;
 use crate::app::users::Subject;
 use crate::crypto::{self, CryptoError, Keys};
+use crate::db::Db;
 use crate::error::Error;
 
 pub const VALID_FOR: TimeDelta = TimeDelta::minutes(10);
@@ -198,6 +199,15 @@ pub fn open(
         return Err(Refused::Expired);
     }
     Ok(claims)
+}
+
+/// Whether the key that asked for a link still stands behind it: not revoked, and (a key of one
+/// tenant) of the link's tenant. Asked on every step of a flow, not only at the opening, so a key
+/// revoked mid-way ends its flows before they issue an assertion.
+pub async fn key_stands(db: &Db, claims: &Claims) -> Result<bool, Error> {
+    let id = claims.key_id.clone();
+    let row = db.run(move |c| crate::db::api_keys::find(c, &id)).await?;
+    Ok(row.is_some_and(|k| k.revoked_at.is_none() && k.tenant.is_none_or(|t| t == claims.tenant)))
 }
 
 /// `return_url` with `state` and `assertion` added to its query.

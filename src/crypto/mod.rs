@@ -70,6 +70,12 @@ pub fn random_id() -> Result<String, CryptoError> {
     Ok(URL_SAFE_NO_PAD.encode(random_bytes::<16>()?))
 }
 
+/// Whether `s` has the shape [`random_id`] gives every id (devices, API keys): anything else
+/// names nothing, and is refused before it reaches a database (PostgreSQL rejects NUL in text).
+pub fn is_random_id(s: &str) -> bool {
+    s.len() == 22 && URL_SAFE_NO_PAD.decode(s).is_ok_and(|b| b.len() == 16)
+}
+
 /// One master key's subkeys, one per purpose.
 struct MasterKey {
     key_id: String,
@@ -310,6 +316,22 @@ mod tests {
 
     fn keys() -> Keys {
         Keys::from_master(&[7u8; 32])
+    }
+
+    #[test]
+    fn ids_have_one_shape() {
+        assert!(is_random_id(&random_id().unwrap()));
+        // `…Ab` would carry stray bits past the 16 bytes: no id of ours ends so.
+        for bad in [
+            "",
+            "a\0b",
+            &"A".repeat(21),
+            &"A".repeat(23),
+            "AAAAAAAAAAAAAAAAAAAAAb",
+        ] {
+            assert!(!is_random_id(bad), "{bad:?}");
+        }
+        assert!(is_random_id("AAAAAAAAAAAAAAAAAAAAAA"));
     }
 
     #[test]

@@ -117,7 +117,7 @@ async fn revoke(
     id: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     let now = state.clock.now();
-    let id = id.into_inner();
+    let id = crate::http::id(id.into_inner())?;
     state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,

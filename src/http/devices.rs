@@ -196,7 +196,7 @@ async fn qr_png(
     scope: Scoped,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
+    let uri = pending_uri(&state, &scope, crate::http::id(path.into_inner().id)?).await?;
     let png = crate::factor::qr::png(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/png").body(png))
 }
@@ -217,7 +217,7 @@ async fn qr_svg(
     scope: Scoped,
     path: web::Path<DevicePath>,
 ) -> Result<HttpResponse, Error> {
-    let uri = pending_uri(&state, &scope, path.into_inner().id).await?;
+    let uri = pending_uri(&state, &scope, crate::http::id(path.into_inner().id)?).await?;
     let svg = crate::factor::qr::svg(&uri).map_err(Error::internal)?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
@@ -245,7 +245,7 @@ async fn confirm(
     let body = body.into_inner();
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;
     let code = body.code.as_str().map(str::to_string);
-    let id = path.into_inner().id;
+    let id = crate::http::id(path.into_inner().id)?;
     let confirmed = verify::confirm(&state, &scope.subject, &scope.caller, id, code).await?;
     Ok(HttpResponse::Ok().json(Confirmed {
         device: confirmed.device.into(),
@@ -297,10 +297,10 @@ async fn revoke(
     state: web::Data<AppState>,
     scope: Scoped,
     path: web::Path<DevicePath>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let body: RevokeBody = crate::http::optional_json(&body)?;
-    let id = path.into_inner().id;
+    let body: RevokeBody = crate::http::optional_json(&crate::http::body(body).await?)?;
+    let id = crate::http::id(path.into_inner().id)?;
     let step_up = body.step_up.as_deref();
     devices::revoke(&state, &scope.subject, &scope.caller, id, step_up).await?;
     Ok(HttpResponse::NoContent().finish())

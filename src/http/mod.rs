@@ -137,11 +137,40 @@ pub struct TenantQuery {
     pub tenant: Option<String>,
 }
 
+/// An id named by a path segment or a form: ids have one shape ([`crate::crypto::is_random_id`]),
+/// so one of another is a malformed request, refused before it reaches a use case or a database.
+pub fn id(id: String) -> Result<String, Error> {
+    if crate::crypto::is_random_id(&id) {
+        Ok(id)
+    } else {
+        Err(Error::InvalidRequest(
+            "an id is 22 characters of A-Z a-z 0-9 - _".into(),
+        ))
+    }
+}
+
 /// The query string, read inside the handler. Admin routes read theirs this way: actix runs a
 /// handler's extractors side by side, and a malformed query must not answer before the key is
 /// judged (a client key gets 403 on every admin route, whatever its query).
 pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Error> {
     query_string(req.query_string())
+}
+
+/// The most a body may hold: JSON (see `startup`), forms and optional JSON bodies alike.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A form or an optional JSON body, read whole inside the handler. One too large is
+/// `invalid_request`, which the API, the pages and the console each answer in their own shape
+/// (actix's `web::Bytes` would answer a `text/plain` 413 of its own).
+pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, Error> {
+    match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(Error::InvalidRequest(format!("body: {e}"))),
+        Err(_) => Err(Error::InvalidRequest(format!(
+            "the body is larger than {} KiB",
+            MAX_BODY / 1024
+        ))),
+    }
 }
 
 /// A urlencoded form body into `T`: the pages and the console read theirs inside the handler,

@@ -118,9 +118,9 @@ async fn enroll_sms(
 async fn send_sms(
     state: web::Data<AppState>,
     mut scope: Scoped,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let body: SendSmsBody = crate::http::optional_json(&body)?;
+    let body: SendSmsBody = crate::http::optional_json(&crate::http::body(body).await?)?;
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;
     let want = SendRequest {
         device_id: body.device_id,

@@ -45,9 +45,9 @@ pub struct RecoveryCodes {
 async fn create(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, Error> {
-    let body: NewRecoveryCodes = crate::http::optional_json(&body)?;
+    let body: NewRecoveryCodes = crate::http::optional_json(&crate::http::body(body).await?)?;
     let step_up = body.step_up.as_deref();
     let codes = recovery::create(&state, &scope.subject, &scope.caller, step_up).await?;
     Ok(HttpResponse::Created().json(RecoveryCodes { codes }))

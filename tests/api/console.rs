@@ -14,7 +14,7 @@ pub(crate) struct Browser<'a> {
 }
 
 /// The `value` of `<input … name="name" value="…">` (the first such input).
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\" value=\""))
         .unwrap_or_else(|| panic!("no field {name} in {html}"));
@@ -50,7 +50,7 @@ impl<'a> Browser<'a> {
             .join("; ")
     }
 
-    async fn get(&mut self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&mut self, path: &str) -> reqwest::Response {
         let res = self
             .app
             .http
@@ -63,7 +63,7 @@ impl<'a> Browser<'a> {
         res
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let res = self
             .app
             .http
@@ -86,7 +86,7 @@ impl<'a> Browser<'a> {
     }
 
     /// A page's HTML, which must be a 200.
-    async fn page(&mut self, path: &str) -> String {
+    pub(crate) async fn page(&mut self, path: &str) -> String {
         let res = self.get(path).await;
         assert_eq!(res.status(), 200, "{path}");
         res.text().await.unwrap()
@@ -101,7 +101,7 @@ async fn admin_json(app: &TestApp, path: &str) -> serde_json::Value {
     res.json().await.unwrap()
 }
 
-fn location(res: &reqwest::Response) -> &str {
+pub(crate) fn location(res: &reqwest::Response) -> &str {
     res.headers().get(LOCATION).unwrap().to_str().unwrap()
 }
 

@@ -12,6 +12,7 @@
 
 mod helpers;
 mod import;
+mod labels;
 mod proxy;
 
 mod admin;
@@ -27,18 +28,23 @@ mod audit_chain;
 mod audit_cli;
 mod audit_forgery;
 mod audit_legacy;
+mod body_limits;
 mod cli;
 mod cluster;
 mod console;
+mod console_login;
 mod enroll;
 mod errors;
 mod faults;
 mod limits;
 mod lockout;
+mod malformed_ids;
 mod nodes;
 mod ops;
 mod pages_enroll;
 mod pages_links;
+mod pages_refresh;
+mod pages_revoked_key;
 mod pages_step_up;
 mod pages_verify;
 mod readiness;

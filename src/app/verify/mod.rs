@@ -74,7 +74,11 @@ async fn evaluate(
             .collect(),
         None => Vec::new(),
     };
-    let needs_devices = takers.iter().any(|(f, _)| f.kind().is_some());
+    // A `device_id` of another shape than ids have names no device: nothing to load (and
+    // nothing for PostgreSQL to refuse), a failure like any unknown id.
+    let named = presented.device_id.as_deref();
+    let needs_devices = takers.iter().any(|(f, _)| f.kind().is_some())
+        && named.is_none_or(crate::crypto::is_random_id);
     // A key from the cache is re-checked before anything is judged: in the device query when
     // devices are loaded, with a statement of its own otherwise.
     if let Some(id) = &caller.unconfirmed_key

@@ -71,11 +71,11 @@ async fn revoke(
     state: web::Data<AppState>,
     console: Console,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let form: ActionForm = super::form(&body)?;
+    let form: ActionForm = super::form(&crate::http::body(body).await?)?;
     console.check_csrf(&form.csrf)?;
-    let id = id.into_inner();
+    let id = crate::http::id(id.into_inner())?;
     state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,

@@ -13,9 +13,12 @@ use crate::app::{admin, api_keys};
 use crate::audit::{Action, Actor, Event, Outcome};
 use crate::error::Error;
 
-/// Failed sign-ins per address in [`LOGIN_WINDOW`]: keys are unguessable, this only keeps a
-/// scripted client from hammering the key lookup. Successful ones do not count, so an admin is
-/// not locked out by someone merely posting the form.
+/// Wrong keys per address in [`LOGIN_WINDOW`]. Past the limit a wrong key is refused with 429,
+/// unaudited, so a scripted client cannot flood the audit trail; keys are unguessable, so the
+/// limit is no defence of its own. Every presented key is still looked up and a valid admin key
+/// signs in whatever the count: addresses are shared (a proxy without
+/// `TWOFOLD_TRUST_FORWARDED_FOR` makes every client one address), and wrong keys posted from one
+/// must not lock the real admin out. Only wrong keys count.
 const LOGIN_LIMIT: u64 = 20;
 const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
@@ -90,36 +93,18 @@ async fn audit_login(state: &AppState, tenant: String, actor: Actor, ip: Option<
 async fn sign_in(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Form<SignIn>,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
+    let body: SignIn = super::form(&crate::http::body(body).await?)?;
     let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string());
     let presented = body.csrf.as_bytes();
     if !expected.is_some_and(|e| !e.is_empty() && bool::from(e.as_bytes().ct_eq(presented))) {
         return Err(ConsoleError::Csrf);
     }
     let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
-    let per_ip = format!("console-login:{}", ip.as_deref().unwrap_or("unknown"));
-    let failures: u64 = state
-        .store
-        .get(&per_ip)
-        .await
-        .map_err(Error::from)?
-        .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-        .unwrap_or(0);
-    if failures >= LOGIN_LIMIT {
-        let wait = state.store.ttl(&per_ip).await.map_err(Error::from)?;
-        return Err(Error::RateLimited {
-            retry_after_secs: wait.unwrap_or(LOGIN_WINDOW).as_secs().max(1),
-        }
-        .into());
-    }
     let key = api_keys::authenticate(&state.db, &state.keys, body.api_key.trim()).await?;
     if !key.as_ref().is_some_and(|k| k.is_admin()) {
-        state
-            .store
-            .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
-            .await
-            .map_err(Error::from)?;
+        limit_wrong_key(&state, ip.as_deref()).await?;
     }
     let key = match key {
         None => {
@@ -144,12 +129,37 @@ async fn sign_in(
     Ok(res)
 }
 
+/// Counts a wrong key from `ip`; past [`LOGIN_LIMIT`] in the window, refuses it with 429.
+async fn limit_wrong_key(state: &AppState, ip: Option<&str>) -> Result<(), ConsoleError> {
+    let per_ip = format!("console-login:{}", ip.unwrap_or("unknown"));
+    let failures: u64 = state
+        .store
+        .get(&per_ip)
+        .await
+        .map_err(Error::from)?
+        .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or(0);
+    if failures >= LOGIN_LIMIT {
+        let wait = state.store.ttl(&per_ip).await.map_err(Error::from)?;
+        return Err(Error::RateLimited {
+            retry_after_secs: wait.unwrap_or(LOGIN_WINDOW).as_secs().max(1),
+        }
+        .into());
+    }
+    state
+        .store
+        .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
+        .await
+        .map_err(Error::from)?;
+    Ok(())
+}
+
 async fn sign_out(
     state: web::Data<AppState>,
     console: Console,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let form: ActionForm = super::form(&body)?;
+    let form: ActionForm = super::form(&crate::http::body(body).await?)?;
     console.check_csrf(&form.csrf)?;
     console.close(&state).await?;
     admin::record_logout(&state, &console.key, &console.caller()).await?;

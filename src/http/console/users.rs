@@ -248,10 +248,11 @@ fn back(subject: &Subject, done: &str) -> HttpResponse {
 async fn revoke(
     state: web::Data<AppState>,
     console: Console,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (subject, device) = read(&console, &body)?;
+    let (subject, device) = read(&console, &crate::http::body(body).await?)?;
     let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
+    let device = crate::http::id(device)?;
     crate::app::devices::revoke(&state, &subject, &console.caller(), device, None).await?;
     Ok(back(&subject, "revoked"))
 }
@@ -259,9 +260,9 @@ async fn revoke(
 async fn revoke_all(
     state: web::Data<AppState>,
     console: Console,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (subject, _) = read(&console, &body)?;
+    let (subject, _) = read(&console, &crate::http::body(body).await?)?;
     admin::revoke_all(&state, &subject, &console.caller()).await?;
     Ok(back(&subject, "revoked_all"))
 }
@@ -269,9 +270,9 @@ async fn revoke_all(
 async fn unlock(
     state: web::Data<AppState>,
     console: Console,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let (subject, _) = read(&console, &body)?;
+    let (subject, _) = read(&console, &crate::http::body(body).await?)?;
     admin::unlock(&state, &subject, &console.caller()).await?;
     Ok(back(&subject, "unlocked"))
 }

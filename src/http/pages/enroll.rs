@@ -124,7 +124,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Enroll, true).await?;
     if let Some(c) = cookie {
-        return super::claimed(&req, c);
+        return super::claimed(Purpose::Enroll, &token, c);
     }
     let stage = stage_of(&state, &flow).await?;
     render(StatusCode::OK, &page(&token, &flow, stage, None), cookie)
@@ -150,9 +150,9 @@ async fn step_up(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     let attempt = Presented {
         code: Some(form.code.clone()),
         device_id: None,
@@ -191,9 +191,9 @@ async fn app(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     if flow.device.is_some() {
         return again(&state, &token, &flow, None).await;
     }
@@ -223,9 +223,9 @@ async fn phone(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     if flow.device.is_some() {
         return again(&state, &token, &flow, None).await;
     }
@@ -283,9 +283,9 @@ async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     let Some((id, _)) = flow.device.clone() else {
         return again(&state, &token, &flow, None).await;
     };
@@ -307,9 +307,9 @@ async fn recovery(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     if flow.assertion.is_none() || flow.codes_made {
         return again(&state, &token, &flow, None).await;
     }
@@ -367,9 +367,9 @@ async fn text_me(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (flow, form) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     let (status, message, notice) = super::send_text(&req, &state, &flow, form.device).await?;
     let stage = stage_of(&state, &flow).await?;
     let mut p = page(&token, &flow, stage, message);
@@ -381,9 +381,9 @@ async fn finish(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (flow, _) = posted(&req, &state, &token, Purpose::Enroll, &body).await?;
+    let (flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     let Some(assertion) = flow.assertion.clone() else {
         return again(&state, &token, &flow, None).await;
     };

@@ -112,28 +112,29 @@ pub async fn flow(
 ) -> Result<(Flow, Option<Cookie<'static>>), PageError> {
     let now = state.clock.now();
     let claims = links::open(&state.keys, token, purpose, now).map_err(PageError::Link)?;
+    let mut ongoing = None;
     if let Some(c) = req.cookie(COOKIE) {
         let key = store_key(state, c.value());
         if let Some(raw) = state.store.get(&key).await.map_err(Error::from)? {
             let mut flow: Flow = serde_json::from_slice(&raw).map_err(Error::internal)?;
             if flow.claims.nonce == claims.nonce {
                 flow.store_key = key;
-                return Ok((flow, None));
+                ongoing = Some(flow);
             }
         }
     }
-    if !may_claim {
+    if ongoing.is_none() && !may_claim {
         return Err(PageError::Used);
     }
-    // A link dies with the key that asked for it (revoked keys' links are not honoured).
-    let key_id = claims.key_id.clone();
-    let key = state
-        .db
-        .run(move |c| crate::db::api_keys::find(c, &key_id))
-        .await
-        .map_err(Error::from)?;
-    if key.is_none_or(|k| k.revoked_at.is_some()) {
+    // A link, and the flow it opened, die with the key that asked for it: judged on every step.
+    if !links::key_stands(&state.db, &claims).await? {
+        if let Some(flow) = ongoing {
+            flow.end(state).await?;
+        }
         return Err(PageError::Link(Refused::Invalid));
+    }
+    if let Some(flow) = ongoing {
+        return Ok((flow, None));
     }
     // Kept a minute past the expiry: another node whose clock runs behind still sees it claimed.
     let left = (claims.exp - now.timestamp()).max(1) + 60;
@@ -257,9 +258,14 @@ struct Continue {
 /// The answer to the opening that claimed a link: the flow cookie, and a refresh to the same
 /// page. The browser came from the relying party's site, so a SameSite=Strict cookie would not
 /// go with a reload of this navigation; the refresh is a navigation of our own, whose reloads
-/// (a phone reloading a discarded tab while its user reads their app) carry the cookie.
-pub fn claimed(req: &HttpRequest, cookie: Cookie<'static>) -> Result<HttpResponse, PageError> {
-    let here = req.uri().to_string();
+/// (a phone reloading a discarded tab while its user reads their app) carry the cookie. The page
+/// is built from the route and the (genuine) token only: nothing else of the request reaches it.
+pub fn claimed(
+    purpose: Purpose,
+    token: &str,
+    cookie: Cookie<'static>,
+) -> Result<HttpResponse, PageError> {
+    let here = path_of(purpose, token);
     let body = Continue { t: &EN, here }
         .render()
         .map_err(Error::internal)?;
@@ -284,10 +290,10 @@ pub async fn posted(
     state: &AppState,
     token: &str,
     purpose: Purpose,
-    body: &[u8],
+    body: web::Payload,
 ) -> Result<(Flow, PageForm), PageError> {
     let (flow, _) = flow(req, state, token, purpose, false).await?;
-    let form: PageForm = crate::http::form_body(body)?;
+    let form: PageForm = crate::http::form_body(&crate::http::body(body).await?)?;
     flow.check(&form.csrf)?;
     Ok((flow, form))
 }

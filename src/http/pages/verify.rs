@@ -75,7 +75,7 @@ async fn show(
     let query: ShowQuery = crate::http::query(&req)?;
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Verify, true).await?;
     if let Some(c) = cookie {
-        return super::claimed(&req, c);
+        return super::claimed(Purpose::Verify, &token, c);
     }
     let recovery = query.recovery.is_some();
     let p = page(&state, &flow, &token, recovery, None, None).await?;
@@ -86,9 +86,9 @@ async fn check(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let recovery = form.code.contains('-');
     let attempt = Presented {
         code: Some(form.code.clone()),
@@ -118,9 +118,9 @@ async fn text_me(
     req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, &body).await?;
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let (status, message, notice) = send_text(&req, &state, &flow, form.device).await?;
     let p = page(&state, &flow, &token, false, message, notice).await?;
     render(status, &p, None)
