@@ -32,6 +32,7 @@ mod console;
 mod enroll;
 mod errors;
 mod faults;
+mod files;
 mod lockout;
 mod nodes;
 mod ops;
