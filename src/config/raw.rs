@@ -16,6 +16,8 @@ pub struct RawConfig {
     pub listen: String,
     #[serde(default, deserialize_with = "optional_text")]
     pub public_url: Option<String>,
+    /// Production accepts an `http://` public URL on a host other than loopback only with this.
+    pub allow_insecure_public_url: bool,
     pub data_dir: PathBuf,
     #[serde(default, deserialize_with = "optional_text")]
     pub database_url: Option<String>,
@@ -138,6 +140,7 @@ impl Default for RawConfig {
             env: Environment::Development,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            allow_insecure_public_url: false,
             data_dir: PathBuf::from("./twofold-data"),
             database_url: None,
             database_pool_size: 10,

@@ -234,3 +234,48 @@ fn a_redis_cluster_is_a_list_of_nodes_and_excludes_redis_url() {
     let err = Config::load_from(None, brace).unwrap_err().to_string();
     assert!(err.contains("redis_prefix"), "{err}");
 }
+
+#[test]
+fn production_refuses_an_http_public_url_off_loopback_unless_allowed() {
+    let production = |url: &str, extra: &[(&str, &str)]| {
+        let base = [
+            ("TWOFOLD_ENV", "production"),
+            (
+                "TWOFOLD_MASTER_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            ("TWOFOLD_REDIS_URL", "redis://r:6379"),
+            ("TWOFOLD_SMS_GATEWAY", "webhook"),
+            ("TWOFOLD_SMS_WEBHOOK_URL", "https://sms.example/send"),
+            ("TWOFOLD_SMS_WEBHOOK_BODY", r#"{"to":"{to}"}"#),
+            ("TWOFOLD_PUBLIC_URL", url),
+        ];
+        Config::load_from(None, env(&[&base[..], extra].concat()))
+    };
+    for url in [
+        "http://mfa.example",
+        "http://10.0.0.5:8080",
+        "http://[2001:db8::1]/",
+    ] {
+        let err = production(url, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("public_url") && err.contains("https"),
+            "{url}: {err}"
+        );
+        let allowed = [("TWOFOLD_ALLOW_INSECURE_PUBLIC_URL", "true")];
+        assert!(production(url, &allowed).is_ok(), "{url} with the override");
+    }
+    for url in [
+        "https://mfa.example",
+        "http://localhost:8080",
+        "http://LOCALHOST",
+        "http://127.0.0.1:8080",
+        "http://127.1.2.3",
+        "http://[::1]:8080",
+    ] {
+        assert!(production(url, &[]).is_ok(), "{url}");
+    }
+    // Development takes any http:// URL, as before.
+    let dev = Config::load_from(None, env(&[("TWOFOLD_PUBLIC_URL", "http://mfa.example")]));
+    assert!(dev.is_ok());
+}
