@@ -84,6 +84,7 @@ pub struct RawConfig {
     pub sms_per_user_hour: u64,
     pub sms_per_country_hour: u64,
     pub sms_daily_budget: u64,
+    pub sms_tenant_daily_budget: u64,
 }
 
 /// Environment values are parsed like TOML scalars, so `TWOFOLD_REDIS_PREFIX=true` or
@@ -184,6 +185,7 @@ impl Default for RawConfig {
             sms_per_user_hour: 10,
             sms_per_country_hour: 500,
             sms_daily_budget: 10_000,
+            sms_tenant_daily_budget: 1_000,
         }
     }
 }

@@ -157,6 +157,11 @@ fn sms_settings_are_checked_and_name_their_key() {
             vec![("TWOFOLD_SMS_TEMPLATE", "no code here")],
             "sms_template",
         ),
+        (
+            vec![("TWOFOLD_SMS_TENANT_DAILY_BUDGET", "0")],
+            "sms_tenant_daily_budget",
+        ),
+        (vec![("TWOFOLD_SMS_DAILY_BUDGET", "0")], "sms_daily_budget"),
     ] {
         let err = Config::load_from(None, env(&pairs))
             .unwrap_err()
@@ -278,4 +283,15 @@ fn production_refuses_an_http_public_url_off_loopback_unless_allowed() {
     // Development takes any http:// URL, as before.
     let dev = Config::load_from(None, env(&[("TWOFOLD_PUBLIC_URL", "http://mfa.example")]));
     assert!(dev.is_ok());
+}
+
+#[test]
+fn each_tenant_has_a_daily_sms_budget_below_the_global_one() {
+    let c = Config::load_from(None, env(&[])).unwrap();
+    assert_eq!(
+        (c.sms.limits.tenant_daily_budget, c.sms.limits.daily_budget),
+        (1_000, 10_000)
+    );
+    let c = Config::load_from(None, env(&[("TWOFOLD_SMS_TENANT_DAILY_BUDGET", "50")])).unwrap();
+    assert_eq!(c.sms.limits.tenant_daily_budget, 50);
 }

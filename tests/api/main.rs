@@ -48,6 +48,7 @@ mod rotation;
 mod round_trips;
 mod sms;
 mod sms_limits;
+mod sms_tenants;
 mod step_up;
 mod store;
 mod ttl;

@@ -1,6 +1,7 @@
 //! REL-8: every key twofold writes to Redis has a TTL. A workload that touches every kind of key
 //! (TOTP replay markers, failure counters, locks and their levels, texted codes, tries, cooldowns,
-//! send quotas, link claims and page flows, console sessions), then a scan of the app's prefix.
+//! send quotas, the anti-pumping counts and daily budgets (global and per tenant), link claims
+//! and page flows, console sessions), then a scan of the app's prefix.
 
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -62,6 +63,10 @@ async fn every_redis_key_has_a_ttl() {
         "smscode:",
         "smscool:",
         "smssends:",
+        "sms:num:",
+        "sms:prefix:",
+        "sms:budget:",
+        "sms:tbudget:",
         "link",
         "flow",
         "console",
