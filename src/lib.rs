@@ -20,8 +20,9 @@
 //!    [`app::verify`] (verify and confirm, through the one [`app::limiter`]),
 //!    [`app::factors`] (one module per factor — TOTP, SMS, recovery codes — with its enrollment
 //!    and its checks, behind the `Factor` trait that verify dispatches over), [`app::devices`]
-//!    (what every kind of device shares), [`app::step_up`] (SEC-7), [`app::sms_codes`] and
-//!    [`app::sms_limits`] (texted codes and their anti-pumping limits), [`app::assertion`] (signed
+//!    (what every kind of device shares), [`app::step_up`] (SEC-7), [`app::sms_codes`],
+//!    [`app::sms_limits`] and [`app::sms_budget`] (texted codes, their anti-pumping limits and the
+//!    daily budgets per tenant and overall), [`app::assertion`] (signed
 //!    JWTs and their keys), [`app::admin`], [`app::import`], [`app::links`], [`app::rotation`],
 //!    [`app::api_keys`] (with this node's [`app::key_cache`]), [`app::users`].
 //! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, phone

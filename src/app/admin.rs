@@ -7,7 +7,7 @@ use diesel::Connection;
 use crate::app::api_keys::ApiKey;
 use crate::app::devices::Device;
 use crate::app::limiter::LockState;
-use crate::app::sms_limits;
+use crate::app::sms_budget::{self, Budget};
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::check::ExportedEvent;
@@ -288,17 +288,22 @@ fn checked_limit(limit: i64) -> Result<i64, AdminError> {
 }
 
 /// Resets the daily SMS budget's breaker and today's count, and records who did.
+/// `tenant`: that tenant's budget and breaker only; `None`: the global ones.
 pub async fn reset_sms_breaker(
     state: &AppState,
     actor: Actor,
     ip: Option<String>,
+    tenant: Option<&str>,
 ) -> Result<(), AdminError> {
     let now = state.clock.now();
-    sms_limits::reset_breaker(&state.store, now).await?;
-    state
-        .metrics
-        .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
-    let event = Event::new("*", Action::SmsBreakerReset, actor).ip(ip);
+    let budget = tenant.map_or(Budget::Global, Budget::Tenant);
+    sms_budget::reset(&state.store, budget, now).await?;
+    if tenant.is_none() {
+        state
+            .metrics
+            .with(|| metrics::gauge!("twofold_sms_breaker_tripped").set(0.0));
+    }
+    let event = Event::new(tenant.unwrap_or("*"), Action::SmsBreakerReset, actor).ip(ip);
     record(state, now, event).await
 }
 

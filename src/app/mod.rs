@@ -10,6 +10,7 @@ pub mod key_cache;
 pub mod limiter;
 pub mod links;
 pub mod rotation;
+pub mod sms_budget;
 pub mod sms_codes;
 pub mod sms_limits;
 pub mod state;

@@ -106,9 +106,18 @@ fn refusal(state: &AppState, r: Refusal) -> Error {
                 retry_after_secs: secs(retry_after),
             }
         }
-        Refusal::BudgetExhausted { retry_after } => {
+        Refusal::BudgetExhausted {
+            retry_after,
+            tenant,
+        } => {
+            // The gauge is the global breaker's; a tenant's breaker counts as a limit refusal.
             state.metrics.with(|| {
-                metrics::gauge!("twofold_sms_breaker_tripped").set(1.0);
+                if tenant {
+                    metrics::counter!("twofold_sms_limited_total", "limit" => "tenant_budget")
+                        .increment(1);
+                } else {
+                    metrics::gauge!("twofold_sms_breaker_tripped").set(1.0);
+                }
             });
             Error::SmsBudgetExhausted {
                 retry_after_secs: secs(retry_after),

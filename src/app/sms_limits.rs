@@ -1,6 +1,9 @@
 //! Anti-pumping send limits (SEC-29, REL-6): per number, per number prefix, per user, per IP and
-//! per country, and a global daily budget whose exhaustion trips a breaker until the next UTC day
-//! or an admin reset.
+//! per country, then the tenant's and the global daily budgets ([`sms_budget`]), whose exhaustion
+//! trips a breaker until the next UTC day or an admin reset.
+//!
+//! The number and prefix counts are per tenant, like the budgets: one tenant texting a number
+//! (or a run of numbers) to its limit does not deny that number to the users of another.
 //!
 //! Each limit is one atomic [`Store::hit`], so racing nodes never send more than a limit allows.
 //! A message is charged *before* it is sent and stays charged whatever the gateway does: an
@@ -12,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::sms_budget;
 use crate::app::users::Subject;
 use crate::config::SmsLimits;
 use crate::factor::phone::Phone;
@@ -20,9 +24,6 @@ use crate::store::{Store, StoreError};
 const TEN_MIN: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(24 * 3600);
-/// The budget key is named after its UTC day; it only has to outlive that day.
-const BUDGET_WINDOW: Duration = Duration::from_secs(25 * 3600);
-const BREAKER_KEY: &str = "sms:breaker";
 
 /// Why a message may not be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,17 +34,17 @@ pub enum Refusal {
         retry_after: Duration,
         limit: &'static str,
     },
-    /// 503 `sms_budget_exhausted`: the breaker is tripped until the next UTC midnight.
-    BudgetExhausted { retry_after: Duration },
+    /// 503 `sms_budget_exhausted`: a breaker is tripped until the next UTC midnight — the
+    /// tenant's own (`tenant`) or the global one.
+    BudgetExhausted { retry_after: Duration, tenant: bool },
 }
 
 impl Refusal {
     /// The wait for `Retry-After` (round up to whole seconds, at least 1).
     pub fn retry_after(&self) -> Duration {
         match *self {
-            Refusal::RateLimited { retry_after, .. } | Refusal::BudgetExhausted { retry_after } => {
-                retry_after
-            }
+            Refusal::RateLimited { retry_after, .. }
+            | Refusal::BudgetExhausted { retry_after, .. } => retry_after,
         }
     }
 }
@@ -61,10 +62,11 @@ impl From<StoreError> for ChargeError {
     }
 }
 
-/// Charges one message against every limit, in this order: breaker (a read; nothing is charged
-/// while it is tripped), number per 10 min, number per day, prefix, user, IP (skipped when
-/// `None`), country, daily budget. The first refusal is returned. The budget's day is the UTC
-/// day of the application clock `now`.
+/// Charges one message against every limit, in this order: breakers (reads: nothing is charged
+/// while the global or the tenant's is tripped), number per 10 min, number per day, prefix (these
+/// three per tenant), user, IP (skipped when `None`), country, the tenant's daily budget, the
+/// global daily budget. The first refusal is returned. The budgets' day is the UTC day of the
+/// application clock `now`.
 pub async fn charge(
     store: &Store,
     limits: &SmsLimits,
@@ -73,14 +75,20 @@ pub async fn charge(
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), ChargeError> {
-    if breaker_tripped(store).await? {
-        return Err(budget_exhausted(now));
+    let tenant = subject.tenant.as_str();
+    if let Some(e) = sms_budget::refused(store, tenant, now).await? {
+        return Err(budget_exhausted(e));
     }
     let (l, n, p) = (limits, phone.e164(), phone.prefix());
     let mut checks = vec![
-        ("number", num_10m_key(n), l.per_number_10min, TEN_MIN),
-        ("number", num_day_key(n), l.per_number_day, DAY),
-        ("prefix", prefix_key(p), l.per_prefix_hour, HOUR),
+        (
+            "number",
+            num_10m_key(tenant, n),
+            l.per_number_10min,
+            TEN_MIN,
+        ),
+        ("number", num_day_key(tenant, n), l.per_number_day, DAY),
+        ("prefix", prefix_key(tenant, p), l.per_prefix_hour, HOUR),
         ("user", user_key(subject), l.per_user_hour, HOUR),
     ];
     if let Some(ip) = ip {
@@ -96,58 +104,29 @@ pub async fn charge(
             return Err(ChargeError::Refused(refusal));
         }
     }
-    let budget = store
-        .hit(&budget_key(now), limits.daily_budget, BUDGET_WINDOW)
-        .await?;
-    if !budget.allowed {
-        // SET NX: of racing nodes, only the one that trips the breaker logs it.
-        if store.consume_once(BREAKER_KEY, until_midnight(now)).await? {
-            tracing::error!(
-                daily_budget = limits.daily_budget,
-                "SMS daily budget exhausted; breaker tripped"
-            );
-        }
-        return Err(budget_exhausted(now));
+    let budgets = (limits.tenant_daily_budget, limits.daily_budget);
+    if let Some(e) = sms_budget::charge(store, tenant, budgets, now).await? {
+        return Err(budget_exhausted(e));
     }
     Ok(())
 }
 
-/// Admin reset: clears today's budget counter, then the breaker (in that order, so a send racing
-/// the reset cannot re-trip it on the old count).
-pub async fn reset_breaker(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
-    store.delete(&budget_key(now)).await?;
-    store.delete(BREAKER_KEY).await?;
-    Ok(())
-}
-
-/// Whether the breaker is tripped (for /metrics and the admin view).
-pub async fn breaker_tripped(store: &Store) -> Result<bool, StoreError> {
-    Ok(store.get(BREAKER_KEY).await?.is_some())
-}
-
-fn budget_exhausted(now: DateTime<Utc>) -> ChargeError {
+fn budget_exhausted(e: sms_budget::Exhausted) -> ChargeError {
     ChargeError::Refused(Refusal::BudgetExhausted {
-        retry_after: until_midnight(now),
+        retry_after: e.retry_after,
+        tenant: e.tenant,
     })
 }
 
-/// Time from `now` to the next UTC midnight (a full day at midnight itself).
-fn until_midnight(now: DateTime<Utc>) -> Duration {
-    now.date_naive()
-        .succ_opt()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .and_then(|midnight| (midnight.and_utc() - now).to_std().ok())
-        .unwrap_or(DAY)
+/// `/` cannot occur in a tenant id, so tenants never share a number's or a prefix's count.
+fn num_10m_key(tenant: &str, e164: &str) -> String {
+    format!("sms:num:{{{tenant}/{e164}}}:10m")
 }
-
-fn num_10m_key(e164: &str) -> String {
-    format!("sms:num:{{{e164}}}:10m")
+fn num_day_key(tenant: &str, e164: &str) -> String {
+    format!("sms:num:{{{tenant}/{e164}}}:day")
 }
-fn num_day_key(e164: &str) -> String {
-    format!("sms:num:{{{e164}}}:day")
-}
-fn prefix_key(prefix: &str) -> String {
-    format!("sms:prefix:{{{prefix}}}")
+fn prefix_key(tenant: &str, prefix: &str) -> String {
+    format!("sms:prefix:{{{tenant}/{prefix}}}")
 }
 /// `/` cannot occur in a tenant or user id, so distinct subjects never share a key.
 fn user_key(s: &Subject) -> String {
@@ -159,13 +138,17 @@ fn ip_key(ip: &str) -> String {
 fn country_key(region: &str) -> String {
     format!("sms:country:{{{region}}}")
 }
-fn budget_key(now: DateTime<Utc>) -> String {
-    format!("sms:budget:{{{}}}", now.format("%Y-%m-%d"))
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::sms_budget::{
+        BREAKER_KEY, BUDGET_WINDOW, Budget, count_key, reset, tripped, until_midnight,
+    };
+
+    async fn breaker_tripped(s: &Store) -> Result<bool, StoreError> {
+        tripped(s, Budget::Global).await
+    }
 
     const IP: Option<&str> = Some("2001:db8::1");
 
@@ -286,13 +269,13 @@ mod tests {
             // The one that exceeds the budget, then a fresh number and user refused by the breaker.
             for (n, u) in [("+33612365678", "c"), ("+12015550123", "d")] {
                 let r = refusal(send(&s, l, n, u, None).await);
-                let Refusal::BudgetExhausted { retry_after } = r else {
+                let Refusal::BudgetExhausted { retry_after, .. } = r else {
                     panic!("{r:?}")
                 };
                 assert!(retry_after > Duration::ZERO && retry_after <= until_midnight(now));
                 assert!(breaker_tripped(&s).await.unwrap(), "{}", s.kind());
             }
-            reset_breaker(&s, Utc::now()).await.unwrap();
+            reset(&s, Budget::Global, Utc::now()).await.unwrap();
             assert!(!breaker_tripped(&s).await.unwrap());
             send(&s, l, "+33612375678", "e", None).await.unwrap();
         }
@@ -330,13 +313,14 @@ mod tests {
             let r = charge(&s, &l, &phone("+33612355678"), &user("b"), None, now).await;
             assert!(matches!(refusal(r), Refusal::BudgetExhausted { .. }));
             let keys = [
-                (num_10m_key(p.e164()), TEN_MIN),
-                (num_day_key(p.e164()), DAY),
-                (prefix_key(p.prefix()), HOUR),
+                (num_10m_key("t1", p.e164()), TEN_MIN),
+                (num_day_key("t1", p.e164()), DAY),
+                (prefix_key("t1", p.prefix()), HOUR),
                 (user_key(&u), HOUR),
                 (ip_key(IP.unwrap()), HOUR),
                 (country_key(p.region()), HOUR),
-                (budget_key(now), BUDGET_WINDOW),
+                (count_key(Budget::Tenant("t1"), now), BUDGET_WINDOW),
+                (count_key(Budget::Global, now), BUDGET_WINDOW),
                 (BREAKER_KEY.to_string(), until_midnight(now)),
             ];
             for (key, window) in keys {

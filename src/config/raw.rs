@@ -16,6 +16,8 @@ pub struct RawConfig {
     pub listen: String,
     #[serde(default, deserialize_with = "optional_text")]
     pub public_url: Option<String>,
+    /// Production accepts an `http://` public URL on a host other than loopback only with this.
+    pub allow_insecure_public_url: bool,
     pub data_dir: PathBuf,
     #[serde(default, deserialize_with = "optional_text")]
     pub database_url: Option<String>,
@@ -83,6 +85,7 @@ pub struct RawConfig {
     pub sms_per_user_hour: u64,
     pub sms_per_country_hour: u64,
     pub sms_daily_budget: u64,
+    pub sms_tenant_daily_budget: u64,
 }
 
 /// Environment values are parsed like TOML scalars, so `TWOFOLD_REDIS_PREFIX=true` or
@@ -139,6 +142,7 @@ impl Default for RawConfig {
             env: Environment::Development,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            allow_insecure_public_url: false,
             data_dir: PathBuf::from("./twofold-data"),
             database_url: None,
             database_pool_size: 10,
@@ -183,6 +187,7 @@ impl Default for RawConfig {
             sms_per_user_hour: 10,
             sms_per_country_hour: 500,
             sms_daily_budget: 10_000,
+            sms_tenant_daily_budget: 1_000,
         }
     }
 }

@@ -110,7 +110,17 @@ impl RawConfig {
             per_user_hour: self.sms_per_user_hour,
             per_country_hour: self.sms_per_country_hour,
             daily_budget: self.sms_daily_budget,
+            tenant_daily_budget: self.sms_tenant_daily_budget,
         };
+        // A budget of 0 would refuse every message from the first on, with a breaker to show for it.
+        for (key, value) in [
+            ("sms_daily_budget", self.sms_daily_budget),
+            ("sms_tenant_daily_budget", self.sms_tenant_daily_budget),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be positive"));
+            }
+        }
         Ok(SmsConfig {
             gateway,
             transport: crate::sms::Transport {
@@ -136,6 +146,9 @@ pub struct SmsLimits {
     pub per_country_hour: u64,
     /// Messages per UTC day across all tenants; exceeding it trips the breaker.
     pub daily_budget: u64,
+    /// Messages per UTC day of each tenant; exceeding it trips that tenant's breaker only. At or
+    /// above `daily_budget`, only the global ceiling applies.
+    pub tenant_daily_budget: u64,
 }
 
 impl Default for SmsLimits {
@@ -148,6 +161,7 @@ impl Default for SmsLimits {
             per_user_hour: 10,
             per_country_hour: 500,
             daily_budget: 10_000,
+            tenant_daily_budget: 1_000,
         }
     }
 }

@@ -157,6 +157,11 @@ fn sms_settings_are_checked_and_name_their_key() {
             vec![("TWOFOLD_SMS_TEMPLATE", "no code here")],
             "sms_template",
         ),
+        (
+            vec![("TWOFOLD_SMS_TENANT_DAILY_BUDGET", "0")],
+            "sms_tenant_daily_budget",
+        ),
+        (vec![("TWOFOLD_SMS_DAILY_BUDGET", "0")], "sms_daily_budget"),
     ] {
         let err = Config::load_from(None, env(&pairs))
             .unwrap_err()
@@ -245,4 +250,60 @@ fn key_failure_limit_has_a_default_and_must_be_positive() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("key_failure_limit"), "{err}");
+}
+
+#[test]
+fn production_refuses_an_http_public_url_off_loopback_unless_allowed() {
+    let production = |url: &str, extra: &[(&str, &str)]| {
+        let base = [
+            ("TWOFOLD_ENV", "production"),
+            (
+                "TWOFOLD_MASTER_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+            ("TWOFOLD_REDIS_URL", "redis://r:6379"),
+            ("TWOFOLD_SMS_GATEWAY", "webhook"),
+            ("TWOFOLD_SMS_WEBHOOK_URL", "https://sms.example/send"),
+            ("TWOFOLD_SMS_WEBHOOK_BODY", r#"{"to":"{to}"}"#),
+            ("TWOFOLD_PUBLIC_URL", url),
+        ];
+        Config::load_from(None, env(&[&base[..], extra].concat()))
+    };
+    for url in [
+        "http://mfa.example",
+        "http://10.0.0.5:8080",
+        "http://[2001:db8::1]/",
+    ] {
+        let err = production(url, &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("public_url") && err.contains("https"),
+            "{url}: {err}"
+        );
+        let allowed = [("TWOFOLD_ALLOW_INSECURE_PUBLIC_URL", "true")];
+        assert!(production(url, &allowed).is_ok(), "{url} with the override");
+    }
+    for url in [
+        "https://mfa.example",
+        "http://localhost:8080",
+        "http://LOCALHOST",
+        "http://127.0.0.1:8080",
+        "http://127.1.2.3",
+        "http://[::1]:8080",
+    ] {
+        assert!(production(url, &[]).is_ok(), "{url}");
+    }
+    // Development takes any http:// URL, as before.
+    let dev = Config::load_from(None, env(&[("TWOFOLD_PUBLIC_URL", "http://mfa.example")]));
+    assert!(dev.is_ok());
+}
+
+#[test]
+fn each_tenant_has_a_daily_sms_budget_below_the_global_one() {
+    let c = Config::load_from(None, env(&[])).unwrap();
+    assert_eq!(
+        (c.sms.limits.tenant_daily_budget, c.sms.limits.daily_budget),
+        (1_000, 10_000)
+    );
+    let c = Config::load_from(None, env(&[("TWOFOLD_SMS_TENANT_DAILY_BUDGET", "50")])).unwrap();
+    assert_eq!(c.sms.limits.tenant_daily_budget, 50);
 }

@@ -26,6 +26,19 @@ impl RawConfig {
                         format!("unknown scheme `{}` (http or https)", url.scheme()),
                     ));
                 }
+                if self.env == Environment::Production
+                    && url.scheme() == "http"
+                    && !is_loopback(&url)
+                    && !self.allow_insecure_public_url
+                {
+                    return Err(invalid(
+                        "public_url",
+                        "production needs https:// (over http:// the console cookie loses \
+                         `Secure` and links and codes cross the network in clear); http:// is \
+                         accepted on a loopback host, or with allow_insecure_public_url = true \
+                         behind a proxy you run",
+                    ));
+                }
                 url
             }),
             None => None,
@@ -219,6 +232,16 @@ impl RawConfig {
             log_format: self.log_format,
             sms,
         })
+    }
+}
+
+/// Whether the URL's host is this machine: 127.0.0.0/8, ::1 or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

@@ -5,6 +5,7 @@
 //! rotation can find and re-wrap what an older key sealed.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -162,7 +163,9 @@ impl Keys {
             MasterKeySource::Value(v) => Zeroizing::new(v.clone()),
             MasterKeySource::File(p) => read_key_file(p)?,
             MasterKeySource::Generated(p) => {
-                if !p.exists() {
+                if p.exists() {
+                    narrow_key_file(p)?;
+                } else {
                     generate_key_file(p)?;
                     tracing::warn!(
                         path = %p.display(),
@@ -302,8 +305,18 @@ fn generate_key_file(path: &Path) -> Result<(), CryptoError> {
         .mode(0o600)
         .open(path)
         .map_err(fail)?;
+    // Again after creation: `mode` above is narrowed by the umask, never widened to exactly 0600.
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(fail)?;
     f.write_all(key.as_bytes()).map_err(fail)?;
     f.sync_all().map_err(fail)
+}
+
+/// A generated key is ours to keep private: one left readable by others (an older version, a
+/// copy) is narrowed to 0600.
+fn narrow_key_file(path: &Path) -> Result<(), CryptoError> {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| CryptoError::MasterKey(format!("cannot narrow {}: {e}", path.display())))
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -173,9 +173,40 @@ impl Db {
     }
 }
 
+/// Makes the SQLite database private to the service user before SQLite opens it: its directory
+/// 0700 when it is created, the file 0600 whether the directory was there or not. SQLite would
+/// create the file 0644 less the umask, and it gives its `-wal` and `-shm` files the database
+/// file's mode, so those follow. A file left readable by others (an older version, a copy) is
+/// narrowed, with its `-wal` and `-shm` beside it.
+pub(super) fn create_private(path: &Path) -> Result<(), DbError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    create_parent_dir(path)?;
+    let fail = |e: std::io::Error| DbError::Unavailable(format!("{}: {e}", path.display()));
+    // The mode is set again after opening: `mode` at creation is narrowed by the umask only.
+    let private = std::fs::Permissions::from_mode(0o600);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .and_then(|f| f.set_permissions(private.clone()))
+        .map_err(fail)?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::set_permissions(&side, private.clone()) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other.map_err(fail)?,
+        }
+    }
+    Ok(())
+}
+
 /// Creates the database's directory private to the service user: the file holds sealed seeds and
 /// keyed hashes, which are no one else's business.
-pub(super) fn create_parent_dir(path: &Path) -> Result<(), DbError> {
+fn create_parent_dir(path: &Path) -> Result<(), DbError> {
     use std::os::unix::fs::DirBuilderExt;
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()

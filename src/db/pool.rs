@@ -15,7 +15,7 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::DatabaseUrl;
-use super::{DbConnection, DbError, create_parent_dir};
+use super::{DbConnection, DbError, create_private};
 
 /// How recently a connection must have completed a call to skip the check on checkout.
 const PROVEN_FOR: Duration = Duration::from_secs(1);
@@ -155,7 +155,7 @@ impl Db {
         // SQLite has one writer; a big pool only queues on its lock.
         let size = match url {
             DatabaseUrl::Sqlite(path) => {
-                create_parent_dir(path)?;
+                create_private(path)?;
                 pool_size.min(4)
             }
             DatabaseUrl::Postgres(_) => pool_size,

@@ -53,6 +53,16 @@ impl PrivateRedis {
     }
 }
 
+impl PrivateRedis {
+    /// A restart with an outage of a second between stop and start, as a real one takes: its
+    /// keys are lost and its clients' connections die.
+    async fn restart(&mut self) {
+        self.stop();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        *self = PrivateRedis::start(self.port);
+    }
+}
+
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         self.stop();
@@ -136,4 +146,31 @@ async fn lost_database_is_503_on_readyz_and_authenticated_routes() {
     );
     let res = app.get("/v1/admin/api-keys", Some(&app.admin_key)).await;
     assert_error(res, 503, "unavailable").await;
+}
+
+/// A Redis restarted under an idle app: the connection the app holds is dead, and the first
+/// request of each kind after the restart — a read (`/readyz`'s PING) and a counting script (a
+/// verify's limiter) — is answered, not failed with a broken pipe before the reconnection.
+#[tokio::test]
+async fn first_requests_after_a_redis_restart_succeed() {
+    let mut redis = PrivateRedis::start(free_port());
+    let port = redis.port;
+    let app = spawn_app_with(Backend::Production, |raw| {
+        raw.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+        raw.dependency_timeout_ms = DEADLINE_MS;
+    })
+    .await;
+    let device = app.active_device("alice").await;
+    assert_eq!(app.get("/readyz", None).await.status(), 200);
+
+    redis.restart().await;
+    assert_eq!(app.get("/readyz", None).await.status(), 200, "first read");
+
+    redis.restart().await;
+    let res = app.verify("alice", serde_json::json!("000000")).await;
+    assert_eq!(res.status(), 422, "first counting script");
+    let res = app
+        .verify("alice", serde_json::json!(app.code(&device, 0)))
+        .await;
+    assert_eq!(res.status(), 200);
 }

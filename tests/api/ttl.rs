@@ -1,7 +1,8 @@
 //! REL-8: every key twofold writes to Redis has a TTL. A workload that touches every kind of key
 //! (TOTP replay markers, failure counters of users, addresses and keys, locks and their levels,
-//! audited refusals, texted codes, tries, cooldowns, send quotas, link claims and page flows,
-//! console sessions), then a scan of the app's prefix.
+//! audited refusals, texted codes, tries, cooldowns, send quotas, the anti-pumping counts and
+//! daily budgets (global and per tenant), link claims and page flows, console sessions), then a
+//! scan of the app's prefix.
 
 use redis::AsyncCommands;
 use serde_json::{Value, json};
@@ -72,6 +73,10 @@ async fn every_redis_key_has_a_ttl() {
         "smscode:",
         "smscool:",
         "smssends:",
+        "sms:num:",
+        "sms:prefix:",
+        "sms:budget:",
+        "sms:tbudget:",
         "link",
         "flow",
         "console",

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::cluster_async::ClusterConnection;
@@ -45,6 +46,39 @@ pub(super) struct Conn {
     pub(super) runtime: tokio::runtime::Handle,
     /// Requests sent (a command or a pipeline: one round trip each).
     pub(super) requests: Arc<AtomicU64>,
+    /// When a request last came back answered, in ms after `started` (0: never).
+    pub(super) answered_at: Arc<AtomicU64>,
+    pub(super) started: Instant,
+}
+
+impl Conn {
+    pub(super) fn new(target: Target) -> Result<Conn, StoreError> {
+        Ok(Conn {
+            target,
+            runtime: runtime()?,
+            requests: Arc::default(),
+            answered_at: Arc::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Milliseconds since the connection was made, at least 1.
+    pub(super) fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    }
+
+    fn answered<T>(&self, result: &redis::RedisResult<T>) {
+        // A server error is an answer too: the connection works.
+        let answer = match result {
+            Ok(_) => true,
+            Err(e) => matches!(e.kind(), redis::ErrorKind::Server(_)),
+        };
+        if answer {
+            self.answered_at.store(self.elapsed_ms(), Ordering::Relaxed);
+        }
+    }
 }
 
 pub(super) fn task_failed(e: tokio::task::JoinError) -> redis::RedisError {
@@ -61,7 +95,11 @@ impl ConnectionLike for Conn {
                 Target::Cluster(lazy) => lazy.get().await?.req_packed_command(&cmd).await,
             }
         });
-        Box::pin(async move { task.await.map_err(task_failed)? })
+        Box::pin(async move {
+            let result = task.await.map_err(task_failed)?;
+            self.answered(&result);
+            result
+        })
     }
 
     fn req_packed_commands<'a>(
@@ -81,7 +119,11 @@ impl ConnectionLike for Conn {
                 }
             }
         });
-        Box::pin(async move { task.await.map_err(task_failed)? })
+        Box::pin(async move {
+            let result = task.await.map_err(task_failed)?;
+            self.answered(&result);
+            result
+        })
     }
 
     fn get_db(&self) -> i64 {

@@ -16,9 +16,11 @@ use super::{Attempt, Hit, LimiterKeys, StoreError};
 use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LOCK, RELEASE, TAKE_IF_EQUAL};
 
 mod conn;
+mod retry;
 mod scripts;
 
-use self::conn::{Conn, LazyCluster, Target, runtime};
+use self::conn::{Conn, LazyCluster, Target};
+use self::retry::Effect;
 
 #[derive(Clone)]
 pub struct RedisStore {
@@ -72,11 +74,7 @@ impl RedisStore {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        Ok(RedisStore::with(Conn {
-            target: Target::Single(conn),
-            runtime: runtime()?,
-            requests: Arc::default(),
-        }))
+        Ok(RedisStore::with(Conn::new(Target::Single(conn))?))
     }
 
     /// A Redis Cluster, reached through any of `nodes` (it learns the others).
@@ -87,14 +85,10 @@ impl RedisStore {
             .retries(2)
             .build()
             .map_err(unavailable)?;
-        Ok(RedisStore::with(Conn {
-            target: Target::Cluster(LazyCluster {
-                client: Arc::new(client),
-                conn: Arc::new(OnceCell::new()),
-            }),
-            runtime: runtime()?,
-            requests: Arc::default(),
-        }))
+        Ok(RedisStore::with(Conn::new(Target::Cluster(LazyCluster {
+            client: Arc::new(client),
+            conn: Arc::new(OnceCell::new()),
+        }))?))
     }
 
     fn with(conn: Conn) -> RedisStore {
@@ -122,9 +116,8 @@ impl RedisStore {
         (script_a, a): (&Script, &ScriptInvocation<'_>),
         (script_b, b): (&Script, &ScriptInvocation<'_>),
     ) -> (redis::RedisResult<A>, redis::RedisResult<B>) {
-        let mut conn = self.conn.clone();
-        if let Target::Cluster(_) = conn.target {
-            let mut other = self.conn.clone();
+        if let Target::Cluster(_) = self.conn.target {
+            let (mut conn, mut other) = (self.conn.clone(), self.conn.clone());
             return tokio::join!(a.invoke_async(&mut conn), b.invoke_async(&mut other));
         }
         // SCRIPT LOAD first, in the same pipeline: a server that lost its script cache (a
@@ -137,7 +130,11 @@ impl RedisStore {
             .ignore()
             .invoke_script(a)
             .invoke_script(b);
-        match pipe.query_async::<(A, B)>(&mut conn).await {
+        let sent = self.conn.send(Effect::Counts, |mut conn| {
+            let pipe = &pipe;
+            async move { pipe.query_async::<(A, B)>(&mut conn).await }
+        });
+        match sent.await {
             Ok((x, y)) => (Ok(x), Ok(y)),
             // Sent as one pipeline: either both ran or the answer is lost.
             Err(e) => {
@@ -148,13 +145,14 @@ impl RedisStore {
     }
 
     pub async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<Hit, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut hit = self.hit.prepare_invoke();
+        hit.key(key).arg(limit).arg(millis(window));
         let (allowed, count, ttl): (i64, i64, i64) = self
-            .hit
-            .key(key)
-            .arg(limit)
-            .arg(millis(window))
-            .invoke_async(&mut conn)
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let hit = &hit;
+                async move { hit.invoke_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(hit_of((allowed, count, ttl)))
@@ -168,15 +166,19 @@ impl RedisStore {
         threshold: u64,
         window: Duration,
     ) -> Result<Attempt, StoreError> {
-        let mut conn = self.conn.clone();
-        let (allowed, retry_ms, count): (i64, i64, i64) = self
-            .begin_attempt
+        let mut begin = self.begin_attempt.prepare_invoke();
+        begin
             .key(failures)
             .key(lock)
             .arg(now_ms)
             .arg(threshold)
-            .arg(millis(window))
-            .invoke_async(&mut conn)
+            .arg(millis(window));
+        let (allowed, retry_ms, count): (i64, i64, i64) = self
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let begin = &begin;
+                async move { begin.invoke_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(attempt_of((allowed, retry_ms, count)))
@@ -232,11 +234,14 @@ impl RedisStore {
     }
 
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
+        let mut release = self.release.prepare_invoke();
+        release.key(key);
         let _: i64 = self
-            .release
-            .key(key)
-            .invoke_async(&mut conn)
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let release = &release;
+                async move { release.invoke_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(())
@@ -263,10 +268,8 @@ impl RedisStore {
         max: Duration,
         level_ttl: Duration,
     ) -> Result<Duration, StoreError> {
-        let mut conn = self.conn.clone();
-        let length: i64 = self
-            .lock
-            .key(&keys.failures)
+        let mut lock = self.lock.prepare_invoke();
+        lock.key(&keys.failures)
             .key(&keys.lock)
             .key(&keys.level)
             .arg(now_ms)
@@ -274,59 +277,75 @@ impl RedisStore {
             .arg(millis(max))
             .arg(millis(level_ttl))
             .arg(millis(super::LOCK_SLACK))
-            .arg(crate::factor::lockout::MAX_DOUBLINGS)
-            .invoke_async(&mut conn)
+            .arg(crate::factor::lockout::MAX_DOUBLINGS);
+        let length: i64 = self
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let lock = &lock;
+                async move { lock.invoke_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(Duration::from_millis(length.unsigned_abs()))
     }
 
     pub async fn set_nx(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(key)
-            .arg(1)
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(ttl))
-            .query_async(&mut conn)
+        let mut set_nx = redis::cmd("SET");
+        set_nx.arg(key).arg(1).arg("NX").arg("PX").arg(millis(ttl));
+        let set: Option<String> = self
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let set_nx = &set_nx;
+                async move { set_nx.query_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(set.is_some())
     }
 
     pub async fn put(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        conn.pset_ex::<_, _, ()>(key, value, millis(ttl))
+        self.conn
+            .send(Effect::Idempotent, |mut c| async move {
+                c.pset_ex::<_, _, ()>(key, value, millis(ttl)).await
+            })
             .await
             .map_err(unavailable)
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
-        conn.get(key).await.map_err(unavailable)
+        self.conn
+            .send(Effect::Idempotent, |mut c| async move { c.get(key).await })
+            .await
+            .map_err(unavailable)
     }
 
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut conn = self.conn.clone();
-        conn.get_del(key).await.map_err(unavailable)
+        self.conn
+            .send(Effect::Counts, |mut c| async move { c.get_del(key).await })
+            .await
+            .map_err(unavailable)
     }
 
     pub async fn take_if_equal(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
+        let mut take = self.take_if_equal.prepare_invoke();
+        take.key(key).arg(expected);
         let n: i64 = self
-            .take_if_equal
-            .key(key)
-            .arg(expected)
-            .invoke_async(&mut conn)
+            .conn
+            .send(Effect::Counts, |mut c| {
+                let take = &take;
+                async move { take.invoke_async(&mut c).await }
+            })
             .await
             .map_err(unavailable)?;
         Ok(n == 1)
     }
 
     pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let n: i64 = conn.del(key).await.map_err(unavailable)?;
+        let n: i64 = self
+            .conn
+            .send(Effect::Idempotent, |mut c| async move { c.del(key).await })
+            .await
+            .map_err(unavailable)?;
         Ok(n > 0)
     }
 
@@ -334,21 +353,28 @@ impl RedisStore {
         if keys.is_empty() {
             return Ok(0);
         }
-        let mut conn = self.conn.clone();
-        let n: u64 = conn.del(keys).await.map_err(unavailable)?;
+        let n: u64 = self
+            .conn
+            .send(Effect::Idempotent, |mut c| async move { c.del(keys).await })
+            .await
+            .map_err(unavailable)?;
         Ok(n)
     }
 
     pub async fn ttl(&self, key: &str) -> Result<Option<Duration>, StoreError> {
-        let mut conn = self.conn.clone();
-        let ms: i64 = conn.pttl(key).await.map_err(unavailable)?;
+        let ms: i64 = self
+            .conn
+            .send(Effect::Idempotent, |mut c| async move { c.pttl(key).await })
+            .await
+            .map_err(unavailable)?;
         Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
+        self.conn
+            .send(Effect::Idempotent, |mut c| async move {
+                redis::cmd("PING").query_async::<String>(&mut c).await
+            })
             .await
             .map(|_| ())
             .map_err(unavailable)
