@@ -182,17 +182,23 @@ pub(super) fn create_private(path: &Path) -> Result<(), DbError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     create_parent_dir(path)?;
     let fail = |e: std::io::Error| DbError::Unavailable(format!("{}: {e}", path.display()));
-    // The mode is set again after opening: `mode` at creation is narrowed by the umask only.
+    // The mode is set again after creating: `mode` at creation is narrowed by the umask only.
+    // An existing database is never opened here, only chmod'ed: closing a descriptor of a file
+    // drops every POSIX lock this process holds on it, and SQLite connections of this process
+    // (another app in the same process, as tests run them) would lose theirs.
     let private = std::fs::Permissions::from_mode(0o600);
-    std::fs::OpenOptions::new()
-        .read(true)
+    let created = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(false)
+        .create_new(true)
         .mode(0o600)
-        .open(path)
-        .and_then(|f| f.set_permissions(private.clone()))
-        .map_err(fail)?;
+        .open(path);
+    match created {
+        Ok(file) => file.set_permissions(private.clone()).map_err(fail)?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::set_permissions(path, private.clone()).map_err(fail)?;
+        }
+        Err(e) => return Err(fail(e)),
+    }
     for suffix in ["-wal", "-shm"] {
         let mut side = path.as_os_str().to_owned();
         side.push(suffix);
