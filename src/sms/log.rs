@@ -123,6 +123,12 @@ mod tests {
     use crate::sms::tests::capture_logs;
     use crate::sms::{GatewayConfig, Transport, build};
 
+    /// The tests that send through this gateway hit the same log callsite. tracing caches per
+    /// callsite whether any subscriber wants it; a send with no subscriber racing the capturing
+    /// test's registration can leave "nobody" cached, and the captured log comes out empty. They
+    /// take turns.
+    static SENDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     fn message(n: usize) -> Message {
         Message {
             to: format!("+4915112345{n:03}"),
@@ -133,6 +139,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_the_whole_message_to_a_private_outbox_and_logs_it_redacted() {
+        let _turn = SENDING.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data/sms-outbox.log");
         let gw = build_log(path.clone());
@@ -161,6 +168,7 @@ mod tests {
 
     #[tokio::test]
     async fn keeps_the_last_hundred_in_order() {
+        let _turn = SENDING.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let gw = build_log(dir.path().join("outbox"));
         for n in 0..105 {
@@ -181,6 +189,7 @@ mod tests {
 
     #[tokio::test]
     async fn build_creates_the_outbox_and_narrows_its_mode() {
+        let _turn = SENDING.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("outbox");
         std::fs::write(&path, "").unwrap();
