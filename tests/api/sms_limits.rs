@@ -138,6 +138,17 @@ async fn daily_budget_trips_the_breaker(backend: Backend) {
     let client = Some(app.client_key.as_str());
     assert_error(app.get(breaker, client).await, 403, "forbidden").await;
     assert_error(app.delete(breaker, client).await, 403, "forbidden").await;
+    // The key is judged before the query: a bad query does not tell a client key more.
+    let odd = format!("{breaker}?nope=1");
+    assert_error(app.get(&odd, client).await, 403, "forbidden").await;
+    assert_error(app.delete(&odd, client).await, 403, "forbidden").await;
+    assert_error(app.get(&odd, None).await, 401, "invalid_api_key").await;
+    assert_error(
+        app.get(&odd, Some(&app.admin_key)).await,
+        400,
+        "invalid_request",
+    )
+    .await;
 
     assert_eq!(
         app.delete(breaker, Some(&app.admin_key)).await.status(),
