@@ -78,11 +78,13 @@ pub struct TenantBreaker {
 )]
 #[get("/v1/admin/sms/breaker")]
 async fn status(
+    req: HttpRequest,
     state: web::Data<AppState>,
     Admin(key): Admin,
-    query: web::Query<BreakerQuery>,
 ) -> Result<HttpResponse, Error> {
     every_tenant(&key)?;
+    // Read inside the handler, once the key is judged (see `http::query`).
+    let query: BreakerQuery = crate::http::query(&req)?;
     let tenant = query.tenant(&key)?;
     let now = state.clock.now();
     let global = sms_budget::status(&state.store, Budget::Global, now).await?;
@@ -121,9 +123,9 @@ async fn reset(
     req: HttpRequest,
     state: web::Data<AppState>,
     Admin(key): Admin,
-    query: web::Query<BreakerQuery>,
 ) -> Result<HttpResponse, Error> {
     every_tenant(&key)?;
+    let query: BreakerQuery = crate::http::query(&req)?;
     let tenant = query.tenant(&key)?;
     let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
     admin::reset_sms_breaker(&state, key.actor(), ip, tenant.as_deref()).await?;
