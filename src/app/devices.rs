@@ -178,7 +178,8 @@ pub async fn list(state: &AppState, subject: &Subject) -> Result<Vec<Device>, Er
 /// client key needs a fresh assertion of that user, used once — else a hijacked relying-party
 /// session could revoke the user's devices and then enroll its own as a "first" device. The lost-
 /// device journey is a recovery code, its assertion, then the revoke. An admin key needs none.
-/// The step-up is judged before the device is looked up, so ids cannot be probed without it.
+/// The device is looked up first, so a wrong id does not use up the assertion (in the lost-device
+/// journey, a recovery code); the revoke itself stays one conditional update.
 pub async fn revoke(
     state: &AppState,
     subject: &Subject,
@@ -186,8 +187,20 @@ pub async fn revoke(
     id: String,
     step_up: Option<&str>,
 ) -> Result<(), Error> {
-    crate::app::step_up::require(state, subject, caller, step_up).await?;
     let now = state.clock.now();
+    let (tenant, user, find_id) = (subject.tenant.clone(), subject.user.clone(), id.clone());
+    let found = state
+        .db
+        .run(move |c| q::find(c, &tenant, &user, &find_id))
+        .await?;
+    let revocable = found.is_some_and(|r| {
+        r.is_in(DeviceStatus::Active)
+            || (r.is_in(DeviceStatus::Pending) && r.expires_at.is_some_and(|e| e > now.naive_utc()))
+    });
+    if !revocable {
+        return Err(Error::NotFound);
+    }
+    crate::app::step_up::require(state, subject, caller, step_up).await?;
     let event = Event::new(&subject.tenant, Action::DeviceRevoked, caller.actor.clone())
         .user(&subject.user)
         .device(&id)

@@ -214,6 +214,10 @@ async fn revoking_beside_an_active_device_needs_step_up(backend: Backend) {
         .unwrap()
         .to_string();
     let with = json!({"step_up": recovered});
+    // A wrong id is 404 and leaves the assertion (and so the recovery code) unspent.
+    let missing = format!("/v1/users/zoe/devices/{}", yan.id);
+    let res = app.delete_with(&missing, &key, &with).await;
+    assert_error(res, 404, "not_found").await;
     assert_eq!(app.delete_with(&path, &key, &with).await.status(), 204);
     // Used once: the second device needs another.
     let second_path = format!("/v1/users/zoe/devices/{}", second.id);
