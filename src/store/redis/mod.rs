@@ -144,17 +144,23 @@ impl RedisStore {
         }
     }
 
+    /// Runs a prepared script: a counting one, so never sent twice (see `retry.rs`).
+    async fn run_script<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .send(Effect::Counts, |mut c| async move {
+                invocation.invoke_async(&mut c).await
+            })
+            .await
+            .map_err(unavailable)
+    }
+
     pub async fn hit(&self, key: &str, limit: u64, window: Duration) -> Result<Hit, StoreError> {
         let mut hit = self.hit.prepare_invoke();
         hit.key(key).arg(limit).arg(millis(window));
-        let (allowed, count, ttl): (i64, i64, i64) = self
-            .conn
-            .send(Effect::Counts, |mut c| {
-                let hit = &hit;
-                async move { hit.invoke_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)?;
+        let (allowed, count, ttl): (i64, i64, i64) = self.run_script(&hit).await?;
         Ok(hit_of((allowed, count, ttl)))
     }
 
@@ -173,14 +179,7 @@ impl RedisStore {
             .arg(now_ms)
             .arg(threshold)
             .arg(millis(window));
-        let (allowed, retry_ms, count): (i64, i64, i64) = self
-            .conn
-            .send(Effect::Counts, |mut c| {
-                let begin = &begin;
-                async move { begin.invoke_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)?;
+        let (allowed, retry_ms, count): (i64, i64, i64) = self.run_script(&begin).await?;
         Ok(attempt_of((allowed, retry_ms, count)))
     }
 
@@ -236,14 +235,7 @@ impl RedisStore {
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
         let mut release = self.release.prepare_invoke();
         release.key(key);
-        let _: i64 = self
-            .conn
-            .send(Effect::Counts, |mut c| {
-                let release = &release;
-                async move { release.invoke_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)?;
+        let _: i64 = self.run_script(&release).await?;
         Ok(())
     }
 
@@ -278,14 +270,7 @@ impl RedisStore {
             .arg(millis(level_ttl))
             .arg(millis(super::LOCK_SLACK))
             .arg(crate::factor::lockout::MAX_DOUBLINGS);
-        let length: i64 = self
-            .conn
-            .send(Effect::Counts, |mut c| {
-                let lock = &lock;
-                async move { lock.invoke_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)?;
+        let length: i64 = self.run_script(&lock).await?;
         Ok(Duration::from_millis(length.unsigned_abs()))
     }
 
@@ -329,14 +314,7 @@ impl RedisStore {
     pub async fn take_if_equal(&self, key: &str, expected: &[u8]) -> Result<bool, StoreError> {
         let mut take = self.take_if_equal.prepare_invoke();
         take.key(key).arg(expected);
-        let n: i64 = self
-            .conn
-            .send(Effect::Counts, |mut c| {
-                let take = &take;
-                async move { take.invoke_async(&mut c).await }
-            })
-            .await
-            .map_err(unavailable)?;
+        let n: i64 = self.run_script(&take).await?;
         Ok(n == 1)
     }
 
