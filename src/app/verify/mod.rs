@@ -94,7 +94,7 @@ async fn evaluate(
             malformed: true,
         });
     }
-    let rows = if needs_devices {
+    let mut rows = if needs_devices {
         let (tenant, user, device) = (
             subject.tenant.clone(),
             subject.user.clone(),
@@ -119,7 +119,8 @@ async fn evaluate(
     let mut replayed = None;
     for (factor, value) in takers {
         let mine: Vec<_> = match factor.kind() {
-            Some(kind) => rows.iter().filter(|r| r.is(kind)).cloned().collect(),
+            // Kinds are disjoint: each factor takes its rows out, nothing is copied.
+            Some(kind) => rows.extract_if(.., |r| r.is(kind)).collect(),
             None => Vec::new(),
         };
         match factor.check(&cx, &mine, &value).await? {
