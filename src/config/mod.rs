@@ -2,14 +2,13 @@
 //!
 //! Every key is flat and named like its environment variable without the prefix, lowercased
 //! (`TWOFOLD_DATABASE_URL` ⇔ `database_url`), so the README's one table serves both sources.
-//! Unknown keys are refused (`deny_unknown_fields`), and every error names the offending key.
+//! Unknown keys are refused with the closest known one, and every problem of a configuration is
+//! reported at once, naming the variable as the operator wrote it (see `problems`).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use figment::Figment;
-use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -81,7 +80,9 @@ impl std::fmt::Debug for PreviousKeys {
 pub struct Config {
     pub env: Environment,
     pub listen: SocketAddr,
-    /// `None`: `http://<bound address>` (see [`Config::public_url_for`]).
+    /// `None`: `http://<bound address>` (see [`Config::public_url_for`]). Normalised: http or
+    /// https, host lowercased, no user info, query or fragment, and a path ending in `/` so
+    /// links join under it; [`public_url_text`] is the form shown and signed.
     pub public_url: Option<Url>,
     /// Take the client IP from the last `X-Forwarded-For` entry (set only behind a proxy you run).
     pub trust_forwarded_for: bool,
@@ -119,19 +120,10 @@ pub struct SmsConfig {
 /// can offer it for autofill on the page of that host.
 pub const DEFAULT_SMS_TEMPLATE: &str = "{issuer} code: {code}\n\n@{host} #{code}";
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
-    #[error("configuration key `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
-}
-
-fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        key,
-        message: message.into(),
-    }
+/// The public URL as shown and as the assertion issuer (`iss`): without the trailing slash that
+/// the base of links keeps (`https://mfa.example`, `https://example.com/mfa`).
+pub fn public_url_text(url: &Url) -> &str {
+    url.as_str().trim_end_matches('/')
 }
 
 impl Config {
@@ -146,57 +138,21 @@ impl Config {
             Url::parse(&format!("http://{bound}")).expect("an address makes a valid URL")
         })
     }
-
-    /// Reads defaults, then the TOML file (if any), then the process environment.
-    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let env: Vec<(String, String)> = std::env::vars().collect();
-        Config::load_from(file, env)
-    }
-
-    /// Like [`Config::load`], with the environment given: tests pass their own.
-    pub fn load_from(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
-        if let Some(path) = file {
-            if !path.is_file() {
-                return Err(invalid(
-                    "config",
-                    format!("file {} does not exist", path.display()),
-                ));
-            }
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        // The environment layer is built from the given pairs (not by figment reading the process
-        // environment) so tests stay hermetic; values are parsed the way figment parses env vars.
-        let mut vars = figment::value::Dict::new();
-        for (k, v) in env {
-            let Some(key) = k.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            if NOT_KEYS.contains(&key) || NOT_KEY_PREFIXES.iter().any(|p| key.starts_with(p)) {
-                continue;
-            }
-            let value: figment::value::Value = v.parse().unwrap_or_else(|never| match never {});
-            vars.insert(key.to_ascii_lowercase(), value);
-        }
-        let raw: RawConfig = figment
-            .merge(Serialized::globals(vars))
-            .extract()
-            .map_err(|e| ConfigError::Load(Box::new(e)))?;
-        raw.validate()
-    }
 }
 
+mod load;
+mod problems;
 mod raw;
 mod sms;
 mod validate;
+pub use self::problems::{ConfigError, Problem, env_name};
 pub use self::raw::RawConfig;
 pub use self::sms::SmsLimits;
 // The value types of the adapters they configure live with those adapters (which import no
 // config); they are named here too, where the settings are.
 pub use crate::crypto::MasterKeySource;
 pub use crate::db::DatabaseUrl;
+#[cfg(test)]
+mod problem_tests;
 #[cfg(test)]
 mod tests;

@@ -4,104 +4,29 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{ConfigError, DEFAULT_SMS_TEMPLATE, Environment, RawConfig, SmsConfig, invalid};
+use super::problems::{Problem, Problems};
+use super::{ConfigError, DEFAULT_SMS_TEMPLATE, Environment, RawConfig, SmsConfig};
+use crate::sms::{GatewayConfig, TwilioConfig, WebhookConfig};
 
 impl RawConfig {
+    /// The SMS settings, or every problem with them.
     pub(super) fn sms_config(&self) -> Result<SmsConfig, ConfigError> {
-        use crate::sms::{GatewayConfig, TwilioConfig, WebhookConfig};
-        let need = |key: &'static str, v: &Option<String>| {
-            v.clone()
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| invalid(key, "must be set for this SMS gateway"))
-        };
-        let url = |key: &'static str, v: &str| {
-            let u = Url::parse(v).map_err(|e| invalid(key, e.to_string()))?;
-            if matches!(u.scheme(), "http" | "https") {
-                Ok(u)
-            } else {
-                Err(invalid(
-                    key,
-                    format!("unknown scheme `{}` (http or https)", u.scheme()),
-                ))
-            }
-        };
-        let gateway = match self.sms_gateway.as_str() {
-            "log" if self.env == Environment::Production => {
-                return Err(invalid(
-                    "sms_gateway",
-                    "`log` writes whole messages to disk: development only; use webhook or twilio",
-                ));
-            }
-            "log" => GatewayConfig::Log {
-                outbox: self.data_dir.join("sms-outbox.log"),
-            },
-            "webhook" => {
-                let target = url(
-                    "sms_webhook_url",
-                    &need("sms_webhook_url", &self.sms_webhook_url)?,
-                )?;
-                let mut w =
-                    WebhookConfig::new(target, need("sms_webhook_body", &self.sms_webhook_body)?);
-                if let Some(m) = &self.sms_webhook_method {
-                    w.method = m.to_ascii_uppercase().parse().map_err(|_| {
-                        invalid("sms_webhook_method", format!("`{m}` is not a method"))
-                    })?;
-                }
-                if let Some(h) = &self.sms_webhook_headers {
-                    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(h)
-                        .map_err(|_| {
-                        invalid(
-                            "sms_webhook_headers",
-                            "a JSON object of header names to values",
-                        )
-                    })?;
-                    w.headers = map.into_iter().collect();
-                }
-                if let Some(list) = &self.sms_webhook_success {
-                    let codes = list
-                        .split(',')
-                        .map(|c| c.trim().parse::<u16>())
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|_| {
-                            invalid(
-                                "sms_webhook_success",
-                                "a comma-separated list of HTTP statuses",
-                            )
-                        })?;
-                    w.success_statuses = Some(codes);
-                }
-                GatewayConfig::Webhook(w)
-            }
-            "twilio" => GatewayConfig::Twilio(TwilioConfig {
-                account_sid: need("twilio_account_sid", &self.twilio_account_sid)?,
-                auth_token: need("twilio_auth_token", &self.twilio_auth_token)?,
-                api_key_sid: self.twilio_api_key_sid.clone(),
-                from: self.twilio_from.clone(),
-                messaging_service_sid: self.twilio_messaging_service_sid.clone(),
-                base_url: match &self.twilio_base_url {
-                    Some(u) => url("twilio_base_url", u)?,
-                    None => TwilioConfig::default_base_url(),
-                },
-            }),
-            other => {
-                return Err(invalid(
-                    "sms_gateway",
-                    format!("unknown gateway `{other}` (log, webhook or twilio)"),
-                ));
-            }
-        };
+        let mut problems = Problems::default();
+        let gateway = self.gateway(&mut problems);
         if !(1000..=60_000).contains(&self.sms_timeout_ms) {
-            return Err(invalid("sms_timeout_ms", "must be between 1000 and 60000"));
+            problems.refuse("sms_timeout_ms", "expects a number from 1000 to 60000");
         }
         let template = self
             .sms_template
             .clone()
             .unwrap_or_else(|| DEFAULT_SMS_TEMPLATE.to_string());
         if !template.contains("{code}") {
-            return Err(invalid("sms_template", "must contain {code}"));
+            problems.refuse("sms_template", "expects a message that contains {code}");
         }
-        let countries = crate::factor::phone::Allowed::parse(&self.sms_countries)
-            .map_err(|e| invalid("sms_countries", e))?;
+        let countries = problems.take(
+            crate::factor::phone::Allowed::parse(&self.sms_countries)
+                .map_err(|e| Problem::refused("sms_countries", e)),
+        );
         let limits = SmsLimits {
             per_number_10min: self.sms_per_number_10min,
             per_number_day: self.sms_per_number_day,
@@ -118,9 +43,10 @@ impl RawConfig {
             ("sms_tenant_daily_budget", self.sms_tenant_daily_budget),
         ] {
             if value == 0 {
-                return Err(invalid(key, "must be positive"));
+                problems.refuse(key, "expects a positive number");
             }
         }
+        let (gateway, countries) = problems.finish((|| Some((gateway?, countries?)))())?;
         Ok(SmsConfig {
             gateway,
             transport: crate::sms::Transport {
@@ -131,6 +57,138 @@ impl RawConfig {
             countries,
             limits,
         })
+    }
+
+    fn gateway(&self, problems: &mut Problems) -> Option<GatewayConfig> {
+        match self.sms_gateway.as_str() {
+            "log" if self.env == Environment::Production => {
+                problems.refuse(
+                    "sms_gateway",
+                    "`log` writes whole messages to disk and is for development only; production \
+                     needs webhook or twilio",
+                );
+                None
+            }
+            "log" => Some(GatewayConfig::Log {
+                outbox: self.data_dir.join("sms-outbox.log"),
+            }),
+            "webhook" => self.webhook(problems).map(GatewayConfig::Webhook),
+            "twilio" => {
+                let account_sid =
+                    problems.take(need("twilio_account_sid", &self.twilio_account_sid));
+                let auth_token = problems.take(need("twilio_auth_token", &self.twilio_auth_token));
+                let base_url = match &self.twilio_base_url {
+                    Some(u) => problems.take(http_url("twilio_base_url", u)),
+                    None => Some(TwilioConfig::default_base_url()),
+                };
+                Some(GatewayConfig::Twilio(TwilioConfig {
+                    account_sid: account_sid?,
+                    auth_token: auth_token?,
+                    api_key_sid: self.twilio_api_key_sid.clone(),
+                    from: self.twilio_from.clone(),
+                    messaging_service_sid: self.twilio_messaging_service_sid.clone(),
+                    base_url: base_url?,
+                }))
+            }
+            other => {
+                problems.refuse(
+                    "sms_gateway",
+                    format!("expects log, webhook or twilio, not `{other}`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn webhook(&self, problems: &mut Problems) -> Option<WebhookConfig> {
+        let target = problems.take(
+            need("sms_webhook_url", &self.sms_webhook_url)
+                .and_then(|u| http_url("sms_webhook_url", &u)),
+        );
+        let method = match &self.sms_webhook_method {
+            None => Some(reqwest::Method::POST),
+            Some(m) => problems.take(
+                m.to_ascii_uppercase()
+                    .parse::<reqwest::Method>()
+                    .ok()
+                    .filter(|m| {
+                        [
+                            reqwest::Method::POST,
+                            reqwest::Method::PUT,
+                            reqwest::Method::GET,
+                        ]
+                        .contains(m)
+                    })
+                    .ok_or_else(|| {
+                        Problem::refused(
+                            "sms_webhook_method",
+                            format!("expects POST, PUT or GET, not `{m}`"),
+                        )
+                    }),
+            ),
+        };
+        let headers = match &self.sms_webhook_headers {
+            None => Some(Vec::new()),
+            Some(h) => problems.take(
+                serde_json::from_str::<std::collections::BTreeMap<String, String>>(h)
+                    .map(|map| map.into_iter().collect())
+                    .map_err(|_| {
+                        Problem::refused(
+                            "sms_webhook_headers",
+                            "expects a JSON object of header names to values",
+                        )
+                    }),
+            ),
+        };
+        let success_statuses = match &self.sms_webhook_success {
+            None => Some(None),
+            Some(list) => problems.take(
+                list.split(',')
+                    .map(|c| c.trim().parse::<u16>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some)
+                    .map_err(|_| {
+                        Problem::refused(
+                            "sms_webhook_success",
+                            "expects a comma-separated list of HTTP statuses",
+                        )
+                    }),
+            ),
+        };
+        let method = method?;
+        // Without a body of their own, operators get the documented default for the method.
+        let body = match &self.sms_webhook_body {
+            Some(b) if !b.is_empty() => b.clone(),
+            _ => WebhookConfig::default_body(&method).to_string(),
+        };
+        let mut w = WebhookConfig::new(target?, body);
+        w.method = method;
+        w.headers = headers?;
+        w.success_statuses = success_statuses?;
+        Some(w)
+    }
+}
+
+fn need(key: &str, v: &Option<String>) -> Result<String, Problem> {
+    v.clone()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Problem::refused(key, "must be set for this SMS gateway"))
+}
+
+fn http_url(key: &str, v: &str) -> Result<Url, Problem> {
+    // The value is not repeated: a webhook URL may carry a token.
+    let u =
+        Url::parse(v).map_err(|_| Problem::refused(key, "expects an http:// or https:// URL"))?;
+    if matches!(u.scheme(), "http" | "https") {
+        Ok(u)
+    } else {
+        Err(Problem::refused(
+            key,
+            format!(
+                "expects an http:// or https:// URL, not `{}://`",
+                u.scheme()
+            ),
+        ))
     }
 }
 

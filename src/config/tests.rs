@@ -51,7 +51,7 @@ fn unknown_database_scheme_is_refused_by_name() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("database_url") && err.contains("mysql"),
+        err.contains("TWOFOLD_DATABASE_URL") && err.contains("mysql"),
         "{err}"
     );
 }
@@ -61,7 +61,7 @@ fn unknown_redis_scheme_is_refused() {
     let err = Config::load_from(None, env(&[("TWOFOLD_REDIS_URL", "memcached://x")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("redis_url"), "{err}");
+    assert!(err.contains("TWOFOLD_REDIS_URL"), "{err}");
 }
 
 #[test]
@@ -69,7 +69,10 @@ fn unknown_env_key_is_refused_by_name() {
     let err = Config::load_from(None, env(&[("TWOFOLD_LISTN", "1.2.3.4:1")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("listn"), "{err}");
+    assert_eq!(
+        err,
+        "unknown variable TWOFOLD_LISTN (did you mean TWOFOLD_LISTEN?)"
+    );
 }
 
 #[test]
@@ -80,7 +83,7 @@ fn unknown_file_key_is_refused_by_name() {
     let err = Config::load_from(Some(&path), env(&[]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("frobnicate"), "{err}");
+    assert!(err.contains("`frobnicate` in "), "{err}");
 }
 
 #[test]
@@ -103,18 +106,18 @@ fn production_needs_redis_and_a_public_url() {
         ),
     ];
     let err = Config::load_from(None, env(&base)).unwrap_err().to_string();
-    assert!(err.contains("public_url"), "{err}");
+    assert!(err.contains("TWOFOLD_PUBLIC_URL"), "{err}");
     let with_url = [&base[..], &[("TWOFOLD_PUBLIC_URL", "https://mfa.example")]].concat();
     let err = Config::load_from(None, env(&with_url))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("redis_url"), "{err}");
+    assert!(err.contains("TWOFOLD_REDIS_URL"), "{err}");
     let with_redis = [&with_url[..], &[("TWOFOLD_REDIS_URL", "redis://r:6379")]].concat();
     let err = Config::load_from(None, env(&with_redis))
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("sms_gateway"),
+        err.contains("TWOFOLD_SMS_GATEWAY"),
         "the log gateway is for development: {err}"
     );
     let full = [
@@ -166,7 +169,7 @@ fn sms_settings_are_checked_and_name_their_key() {
         let err = Config::load_from(None, env(&pairs))
             .unwrap_err()
             .to_string();
-        assert!(err.contains(key), "{pairs:?}: {err}");
+        assert!(err.contains(&env_name(key)), "{pairs:?}: {err}");
     }
 }
 
@@ -175,7 +178,7 @@ fn a_bad_log_filter_is_refused() {
     let err = Config::load_from(None, env(&[("TWOFOLD_LOG", "info,=x=y")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("log"), "{err}");
+    assert!(err.starts_with("TWOFOLD_LOG:"), "{err}");
 }
 
 #[test]
@@ -186,7 +189,7 @@ fn production_refuses_a_generated_master_key() {
         ("TWOFOLD_REDIS_URL", "redis://r:6379"),
     ]);
     let err = Config::load_from(None, production).unwrap_err().to_string();
-    assert!(err.contains("master_key"), "{err}");
+    assert!(err.contains("TWOFOLD_MASTER_KEY"), "{err}");
 }
 
 #[test]
@@ -208,7 +211,10 @@ fn bad_values_name_their_key() {
     let err = Config::load_from(None, env(&[("TWOFOLD_DATABASE_POOL_SIZE", "lots")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("database_pool_size"), "{err}");
+    assert_eq!(
+        err,
+        "TWOFOLD_DATABASE_POOL_SIZE: expects a whole number, not `lots`"
+    );
 }
 
 #[test]
@@ -227,17 +233,17 @@ fn a_redis_cluster_is_a_list_of_nodes_and_excludes_redis_url() {
         ("TWOFOLD_REDIS_URL", "redis://x"),
     ]);
     let err = Config::load_from(None, both).unwrap_err().to_string();
-    assert!(err.contains("redis_cluster"), "{err}");
+    assert!(err.contains("TWOFOLD_REDIS_CLUSTER"), "{err}");
     let bad = env(&[("TWOFOLD_REDIS_CLUSTER", "redis://a:1,http://b:2")]);
     let err = Config::load_from(None, bad).unwrap_err().to_string();
     assert!(
-        err.contains("redis_cluster") && err.contains("http"),
+        err.contains("TWOFOLD_REDIS_CLUSTER") && err.contains("http"),
         "{err}"
     );
     // A brace in the prefix would start a hash tag of its own.
     let brace = env(&[("TWOFOLD_REDIS_PREFIX", "tf{x}:")]);
     let err = Config::load_from(None, brace).unwrap_err().to_string();
-    assert!(err.contains("redis_prefix"), "{err}");
+    assert!(err.contains("TWOFOLD_REDIS_PREFIX"), "{err}");
 }
 
 #[test]
@@ -249,7 +255,7 @@ fn key_failure_limit_has_a_default_and_must_be_positive() {
     let err = Config::load_from(None, env(&[("TWOFOLD_KEY_FAILURE_LIMIT", "0")]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("key_failure_limit"), "{err}");
+    assert!(err.contains("TWOFOLD_KEY_FAILURE_LIMIT"), "{err}");
 }
 
 #[test]
@@ -276,7 +282,7 @@ fn production_refuses_an_http_public_url_off_loopback_unless_allowed() {
     ] {
         let err = production(url, &[]).unwrap_err().to_string();
         assert!(
-            err.contains("public_url") && err.contains("https"),
+            err.contains("TWOFOLD_PUBLIC_URL") && err.contains("https"),
             "{url}: {err}"
         );
         let allowed = [("TWOFOLD_ALLOW_INSECURE_PUBLIC_URL", "true")];

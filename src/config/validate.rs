@@ -1,5 +1,6 @@
-//! From the raw layers to a [`Config`]: every key checked once, at start, each error naming its
-//! key.
+//! From the raw layers to a [`Config`]: every key checked once, at start, and every problem
+//! collected (not the first one only), each naming its key. A new setting adds its check here
+//! with `problems.refuse(key, what it expects)` or a `check_*` function returning a [`Problem`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,187 +8,96 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::problems::{Problem, Problems};
 use super::*;
 
 impl RawConfig {
     pub fn validate(self) -> Result<Config, ConfigError> {
-        let listen: SocketAddr = self.listen.parse().map_err(|_| {
-            invalid(
+        let mut problems = Problems::default();
+        let production = self.env == Environment::Production;
+        let listen = problems.take(self.listen.parse::<SocketAddr>().map_err(|_| {
+            Problem::refused(
                 "listen",
-                format!("`{}` is not an address like 127.0.0.1:8080", self.listen),
+                format!(
+                    "expects an address like 127.0.0.1:8080, not `{}`",
+                    self.listen
+                ),
             )
-        })?;
+        }));
         let public_url = match &self.public_url {
-            Some(u) => Some({
-                let url = Url::parse(u).map_err(|e| invalid("public_url", e.to_string()))?;
-                if !matches!(url.scheme(), "http" | "https") {
-                    return Err(invalid(
-                        "public_url",
-                        format!("unknown scheme `{}` (http or https)", url.scheme()),
-                    ));
-                }
-                if self.env == Environment::Production
-                    && url.scheme() == "http"
-                    && !is_loopback(&url)
-                    && !self.allow_insecure_public_url
-                {
-                    return Err(invalid(
-                        "public_url",
-                        "production needs https:// (over http:// the console cookie loses \
-                         `Secure` and links and codes cross the network in clear); http:// is \
-                         accepted on a loopback host, or with allow_insecure_public_url = true \
-                         behind a proxy you run",
-                    ));
-                }
-                url
-            }),
-            None => None,
+            Some(u) => problems
+                .take(check_public_url(
+                    u,
+                    production,
+                    self.allow_insecure_public_url,
+                ))
+                .map(Some),
+            None if production => {
+                problems.refuse(
+                    "public_url",
+                    "production needs it: it is the assertion issuer (`iss`) and the base of \
+                     links, e.g. https://mfa.example.com",
+                );
+                None
+            }
+            None => Some(None),
         };
         let database = match &self.database_url {
-            None => DatabaseUrl::Sqlite(self.data_dir.join("twofold.db")),
-            Some(u) => parse_database_url(u)?,
+            None => Some(DatabaseUrl::Sqlite(self.data_dir.join("twofold.db"))),
+            Some(u) => problems.take(parse_database_url(u)),
         };
         if self.database_pool_size == 0 || self.database_pool_size > 512 {
-            return Err(invalid("database_pool_size", "must be between 1 and 512"));
-        }
-        if self.env == Environment::Production && self.public_url.is_none() {
-            return Err(invalid(
-                "public_url",
-                "production needs TWOFOLD_PUBLIC_URL: it is the assertion issuer and the base of links",
-            ));
+            problems.refuse("database_pool_size", "expects a number from 1 to 512");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
-            return Err(invalid(
+            problems.refuse(
                 "log",
                 format!(
-                    "`{}` is not a log filter (e.g. info,twofold=debug)",
+                    "expects a log filter (e.g. info,twofold=debug), not `{}`",
                     self.log
                 ),
-            ));
+            );
         }
-        let redis_scheme = |key: &'static str, u: &str| {
-            let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
-            if matches!(scheme, "redis" | "rediss") {
-                Ok(())
-            } else {
-                Err(invalid(
-                    key,
-                    format!("unknown scheme `{scheme}` (redis:// or rediss://)"),
-                ))
-            }
-        };
-        let store = match (&self.redis_url, &self.redis_cluster) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "redis_cluster",
-                    "set redis_url (one Redis) or redis_cluster (a cluster), not both",
-                ));
-            }
-            (None, Some(list)) => {
-                let nodes: Vec<String> = list
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                if nodes.is_empty() {
-                    return Err(invalid("redis_cluster", "names no node"));
-                }
-                for n in &nodes {
-                    redis_scheme("redis_cluster", n)?;
-                    // A cluster has one database: a `/1` would be refused at every connect.
-                    let path = n.split_once("://").map_or("", |(_, rest)| rest);
-                    if path.split_once('/').is_some_and(|(_, db)| !db.is_empty()) {
-                        return Err(invalid(
-                            "redis_cluster",
-                            format!("`{n}`: a cluster node URL names no database"),
-                        ));
-                    }
-                }
-                StoreUrl::RedisCluster(nodes)
-            }
-            (url, None) => match url {
-                // Counters, locks and single-use markers must be shared by every node.
-                None if self.env == Environment::Production => {
-                    return Err(invalid(
-                        "redis_url",
-                        "production needs Redis (redis_url or redis_cluster): the in-process store \
-                     is per node, so locks and single use would not hold across nodes",
-                    ));
-                }
-                None => StoreUrl::InProcess,
-                Some(u) => {
-                    redis_scheme("redis_url", u)?;
-                    StoreUrl::Redis(u.clone())
-                }
-            },
-        };
+        let store = problems.take(self.store(production));
         // Braces would start a hash tag of their own and scatter a subject's keys over slots.
         if self.redis_prefix.is_empty()
             || self.redis_prefix.len() > 64
             || self.redis_prefix.contains(['{', '}'])
         {
-            return Err(invalid(
-                "redis_prefix",
-                "must be 1 to 64 characters, without braces",
-            ));
+            problems.refuse("redis_prefix", "expects 1 to 64 characters, without braces");
         }
         let master_key = match (&self.master_key, &self.master_key_file) {
             (Some(_), Some(_)) => {
-                return Err(invalid(
+                problems.refuse(
                     "master_key",
-                    "set either master_key or master_key_file, not both",
-                ));
+                    "TWOFOLD_MASTER_KEY_FILE is set too: set one of them",
+                );
+                None
             }
-            (Some(v), None) => MasterKeySource::Value(v.clone()),
-            (None, Some(p)) => MasterKeySource::File(p.clone()),
-            (None, None) if self.env == Environment::Production => {
-                return Err(invalid(
+            (Some(v), None) => Some(MasterKeySource::Value(v.clone())),
+            (None, Some(p)) => Some(MasterKeySource::File(p.clone())),
+            (None, None) if production => {
+                problems.refuse(
                     "master_key",
-                    "production needs TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE; \
-                     a generated key is for development only",
-                ));
+                    "production needs TWOFOLD_MASTER_KEY or TWOFOLD_MASTER_KEY_FILE; a generated \
+                     key is for development only",
+                );
+                None
             }
-            (None, None) => MasterKeySource::Generated(self.data_dir.join("master.key")),
+            (None, None) => Some(MasterKeySource::Generated(self.data_dir.join("master.key"))),
         };
         let issuer = self.totp_issuer.trim();
         if issuer.is_empty() || issuer.len() > 64 || issuer.contains(':') {
-            return Err(invalid(
-                "totp_issuer",
-                "must be 1 to 64 characters without ':'",
-            ));
+            problems.refuse("totp_issuer", "expects 1 to 64 characters without ':'");
         }
-        if self.totp_window > 2 {
-            return Err(invalid("totp_window", "must be 0, 1 or 2 steps"));
-        }
-        if !(3..=100).contains(&self.lockout_threshold) {
-            return Err(invalid("lockout_threshold", "must be between 3 and 100"));
-        }
-        if !(1..=1440).contains(&self.lockout_minutes) {
-            return Err(invalid("lockout_minutes", "must be between 1 and 1440"));
-        }
-        if self.ip_failure_limit == 0 {
-            return Err(invalid("ip_failure_limit", "must be positive"));
-        }
-        if self.key_failure_limit == 0 {
-            return Err(invalid("key_failure_limit", "must be positive"));
-        }
-        if self.ip_failure_window_secs == 0 {
-            return Err(invalid("ip_failure_window_secs", "must be positive"));
-        }
-        if !(30..=300).contains(&self.assertion_ttl_secs) {
-            return Err(invalid(
-                "assertion_ttl_secs",
-                "must be between 30 and 300 (assertions live at most 5 minutes)",
-            ));
-        }
-        if !(5..=720).contains(&self.admin_session_minutes) {
-            return Err(invalid(
-                "admin_session_minutes",
-                "must be between 5 and 720 (12 hours)",
-            ));
-        }
-        let sms = self.sms_config()?;
+        self.check_ranges(&mut problems);
+        let sms = match self.sms_config() {
+            Ok(sms) => Some(sms),
+            Err(e) => {
+                problems.extend(e);
+                None
+            }
+        };
         let master_key_previous: Vec<String> = self
             .master_key_previous
             .iter()
@@ -196,12 +106,8 @@ impl RawConfig {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect();
-        if !(100..=60_000).contains(&self.dependency_timeout_ms) {
-            return Err(invalid(
-                "dependency_timeout_ms",
-                "must be between 100 and 60000",
-            ));
-        }
+        let parts = (|| Some((listen?, public_url?, database?, store?, master_key?, sms?)))();
+        let (listen, public_url, database, store, master_key, sms) = problems.finish(parts)?;
         Ok(Config {
             env: self.env,
             listen,
@@ -233,6 +139,169 @@ impl RawConfig {
             sms,
         })
     }
+
+    /// The numeric settings that only have to lie in a range.
+    fn check_ranges(&self, problems: &mut Problems) {
+        let ranges: [(&str, u64, u64, u64, &str); 9] = [
+            ("totp_window", self.totp_window.into(), 0, 2, " steps"),
+            (
+                "lockout_threshold",
+                self.lockout_threshold.into(),
+                3,
+                100,
+                "",
+            ),
+            ("lockout_minutes", self.lockout_minutes.into(), 1, 1440, ""),
+            (
+                "ip_failure_limit",
+                self.ip_failure_limit.into(),
+                1,
+                u64::MAX,
+                "",
+            ),
+            (
+                "key_failure_limit",
+                self.key_failure_limit.into(),
+                1,
+                u64::MAX,
+                "",
+            ),
+            (
+                "ip_failure_window_secs",
+                self.ip_failure_window_secs.into(),
+                1,
+                u64::MAX,
+                "",
+            ),
+            (
+                "assertion_ttl_secs",
+                self.assertion_ttl_secs.into(),
+                30,
+                300,
+                " (assertions live at most 5 minutes)",
+            ),
+            (
+                "admin_session_minutes",
+                self.admin_session_minutes.into(),
+                5,
+                720,
+                " (12 hours)",
+            ),
+            (
+                "dependency_timeout_ms",
+                self.dependency_timeout_ms,
+                100,
+                60_000,
+                "",
+            ),
+        ];
+        for (key, value, low, high, note) in ranges {
+            if value < low || value > high {
+                let message = if high == u64::MAX {
+                    "expects a positive number".to_string()
+                } else {
+                    format!("expects a number from {low} to {high}{note}")
+                };
+                problems.refuse(key, message);
+            }
+        }
+    }
+
+    /// Where ephemeral state lives: one Redis, a cluster, or (development only) this process.
+    fn store(&self, production: bool) -> Result<StoreUrl, Problem> {
+        let redis_scheme = |key: &str, u: &str| {
+            let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
+            if matches!(scheme, "redis" | "rediss") {
+                Ok(())
+            } else {
+                Err(Problem::refused(
+                    key,
+                    format!("expects a redis:// or rediss:// URL, not `{scheme}`"),
+                ))
+            }
+        };
+        match (&self.redis_url, &self.redis_cluster) {
+            (Some(_), Some(_)) => Err(Problem::refused(
+                "redis_cluster",
+                "TWOFOLD_REDIS_URL is set too: set TWOFOLD_REDIS_URL (one Redis) or \
+                 TWOFOLD_REDIS_CLUSTER (a cluster), not both",
+            )),
+            (None, Some(list)) => {
+                let nodes: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if nodes.is_empty() {
+                    return Err(Problem::refused(
+                        "redis_cluster",
+                        "expects a comma-separated list of node URLs",
+                    ));
+                }
+                for n in &nodes {
+                    redis_scheme("redis_cluster", n)?;
+                    // A cluster has one database: a `/1` would be refused at every connect.
+                    let path = n.split_once("://").map_or("", |(_, rest)| rest);
+                    if path.split_once('/').is_some_and(|(_, db)| !db.is_empty()) {
+                        return Err(Problem::refused(
+                            "redis_cluster",
+                            format!("`{n}`: a cluster node URL names no database"),
+                        ));
+                    }
+                }
+                Ok(StoreUrl::RedisCluster(nodes))
+            }
+            // Counters, locks and single-use markers must be shared by every node.
+            (None, None) if production => Err(Problem::refused(
+                "redis_url",
+                "production needs Redis (TWOFOLD_REDIS_URL or TWOFOLD_REDIS_CLUSTER): the \
+                 in-process store is per node, so locks and single use would not hold across nodes",
+            )),
+            (None, None) => Ok(StoreUrl::InProcess),
+            (Some(u), None) => {
+                redis_scheme("redis_url", u)?;
+                Ok(StoreUrl::Redis(u.clone()))
+            }
+        }
+    }
+}
+
+/// The public URL, normalised once: http or https, nothing but scheme, host, port and path, the
+/// host lowercased (the URL parser does that for http and https), the path ending in `/` so that
+/// links join under it.
+fn check_public_url(text: &str, production: bool, allow_insecure: bool) -> Result<Url, Problem> {
+    let refuse = |message: String| Problem::refused("public_url", message);
+    let mut url = Url::parse(text.trim()).map_err(|_| {
+        refuse(format!(
+            "expects an http:// or https:// URL like https://mfa.example.com, not `{text}`"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(refuse(format!(
+            "expects an http:// or https:// URL, not `{}://`",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("must not carry a user name or password".into()));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse(
+            "must not carry a query (`?…`) or a fragment (`#…`): links are built under it".into(),
+        ));
+    }
+    if production && url.scheme() == "http" && !is_loopback(&url) && !allow_insecure {
+        return Err(refuse(
+            "production needs https:// (over http:// the console cookie loses `Secure` and \
+             links and codes cross the network in clear); http:// is accepted on a loopback \
+             host, or with TWOFOLD_ALLOW_INSECURE_PUBLIC_URL=true behind a proxy you run"
+                .into(),
+        ));
+    }
+    let path = format!("{}/", url.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url)
 }
 
 /// Whether the URL's host is this machine: 127.0.0.0/8, ::1 or `localhost`.
@@ -245,20 +314,17 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
+fn parse_database_url(url: &str) -> Result<DatabaseUrl, Problem> {
+    let refuse = |message: String| Problem::refused("database_url", message);
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err(invalid(
-            "database_url",
-            "expected sqlite://PATH or postgres://…",
-        ));
+        return Err(refuse("expects sqlite://PATH or postgres://…".into()));
     };
     match scheme {
         "sqlite" if !rest.is_empty() => Ok(DatabaseUrl::Sqlite(PathBuf::from(rest))),
-        "sqlite" => Err(invalid("database_url", "sqlite:// needs a file path")),
+        "sqlite" => Err(refuse("sqlite:// needs a file path".into())),
         "postgres" | "postgresql" => Ok(DatabaseUrl::Postgres(url.to_string())),
-        other => Err(invalid(
-            "database_url",
-            format!("unknown scheme `{other}` (sqlite:// or postgres://)"),
-        )),
+        other => Err(refuse(format!(
+            "expects sqlite://PATH or postgres://…, not `{other}://`"
+        ))),
     }
 }

@@ -74,6 +74,23 @@ fn render(template: &str, encoding: Encoding, msg: &Message) -> String {
     out
 }
 
+/// The body without `TWOFOLD_SMS_WEBHOOK_BODY`: JSON, its values JSON-escaped by [`render`].
+pub const DEFAULT_JSON_BODY: &str = r#"{"to":"{to}","message":"{message}"}"#;
+/// The query of a GET without `TWOFOLD_SMS_WEBHOOK_BODY`, its values percent-encoded.
+pub const DEFAULT_QUERY: &str = "to={to}&message={message}";
+
+impl WebhookConfig {
+    /// What is sent when the operator gives no template: `to` (E.164) and `message` (the whole
+    /// text), as JSON in a POST or PUT body, as the query of a GET.
+    pub fn default_body(method: &Method) -> &'static str {
+        if *method == Method::GET {
+            DEFAULT_QUERY
+        } else {
+            DEFAULT_JSON_BODY
+        }
+    }
+}
+
 pub struct WebhookGateway {
     client: reqwest::Client,
     url: Url,
@@ -332,6 +349,54 @@ mod tests {
         assert_eq!(query["to"], "+15551234567");
         assert_eq!(query["text"], message().body);
         assert!(received[0].body.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_default_body_is_json_with_to_and_message() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/sms"))
+            .and(header("content-type", "application/json"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/sms", server.uri())).unwrap();
+        let body = WebhookConfig::default_body(&Method::POST);
+        WebhookGateway::new(WebhookConfig::new(url, body), transport())
+            .unwrap()
+            .send(&message())
+            .await
+            .unwrap();
+        let received = server.received_requests().await.unwrap();
+        // Quotes, braces and the line break of the message arrive intact.
+        let json: serde_json::Value = received[0].body_json().unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"to": "+15551234567", "message": message().body})
+        );
+    }
+
+    #[tokio::test]
+    async fn the_default_get_query_has_to_and_message() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/sms", server.uri())).unwrap();
+        let mut c = WebhookConfig::new(url, WebhookConfig::default_body(&Method::GET));
+        c.method = Method::GET;
+        WebhookGateway::new(c, transport())
+            .unwrap()
+            .send(&message())
+            .await
+            .unwrap();
+        let received = server.received_requests().await.unwrap();
+        let query = form(received[0].url.query().unwrap_or_default().as_bytes());
+        assert_eq!(query.len(), 2, "{query:?}");
+        assert_eq!(query["to"], "+15551234567");
+        assert_eq!(query["message"], message().body);
     }
 
     #[tokio::test]
