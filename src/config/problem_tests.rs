@@ -75,6 +75,21 @@ fn file_keys_are_named_as_in_the_file_and_env_wins() {
 }
 
 #[test]
+fn a_key_that_starts_or_extends_a_known_one_gets_it_as_a_guess() {
+    for (given, guess) in [
+        ("TWOFOLD_LISTEN_PORT", "TWOFOLD_LISTEN"),
+        ("TWOFOLD_PUBLIC", "TWOFOLD_PUBLIC_URL"),
+        ("TWOFOLD_MASTER_KYE", "TWOFOLD_MASTER_KEY"),
+    ] {
+        let err = Config::load_from(None, env(&[(given, "x")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("unknown variable {given} (did you mean {guess}?)")
+        );
+    }
+}
+
+#[test]
 fn an_unknown_key_far_from_any_gets_no_guess() {
     let err = Config::load_from(None, env(&[("TWOFOLD_FROBNICATE", "1")])).unwrap_err();
     assert_eq!(

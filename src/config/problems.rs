@@ -216,15 +216,18 @@ impl Sources<'_> {
     }
 }
 
-/// The known key closest to `unknown`, if it is close enough to be a slip of the keyboard.
+/// The known key closest to `unknown`, if it is close enough to be a slip of the keyboard
+/// (`listn`, `publicurl`, `master_kye`: one slip in three characters, and always one) or one
+/// key is the start of the other (`listen_port`, `redis`).
 pub(super) fn closest<'k>(unknown: &str, known: &'k [String]) -> Option<&'k str> {
     let unknown = unknown.to_ascii_lowercase();
+    let prefix =
+        |k: &str| unknown.len() >= 4 && (k.starts_with(&unknown) || unknown.starts_with(k));
     known
         .iter()
         .map(|k| (strsim::damerau_levenshtein(&unknown, k), k))
+        .filter(|(distance, k)| *distance <= (unknown.len() / 3).max(1) || prefix(k))
         .min_by_key(|(distance, _)| *distance)
-        // One slip in three characters, and always one: `listn`, `publicurl`, `master_kye`.
-        .filter(|(distance, _)| *distance <= (unknown.len() / 3).max(1))
         .map(|(_, k)| k.as_str())
 }
 
