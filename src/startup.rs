@@ -73,8 +73,9 @@ pub async fn state(
         tracing::info!(applied, "database migrations applied");
     }
     let public_url = config.public_url_for(bound);
-    // The issuer is the public URL as configured, without the trailing slash a bare host gets.
-    let issuer = public_url.as_str().trim_end_matches('/').to_string();
+    // The issuer is the public URL as the start-up line shows it: without the trailing slash
+    // that the base of links keeps.
+    let issuer = crate::config::public_url_text(&public_url).to_string();
     let assertions =
         Assertions::load(&db, keys.clone(), issuer, config.assertion_ttl, clock.now()).await?;
     let (sms, sms_outbox): (Arc<dyn crate::sms::SmsGateway>, _) = match &config.sms.gateway {

@@ -1,6 +1,7 @@
 //! The `twofold` command: `serve` (the default), `migrate`, `api-key create|list|revoke`,
 //! `keys rotate`, `audit verify|export`, `import`.
 
+mod api_key;
 mod audit;
 mod import;
 
@@ -35,7 +36,7 @@ enum Command {
     Migrate,
     /// Make, list and revoke API keys.
     #[command(subcommand, name = "api-key")]
-    ApiKey(ApiKeyCommand),
+    ApiKey(api_key::ApiKeyCommand),
     /// Key management.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -54,34 +55,15 @@ enum KeysCommand {
     Rotate,
 }
 
-#[derive(Debug, Subcommand)]
-enum ApiKeyCommand {
-    /// Make a key and print it once.
-    Create {
-        #[arg(long)]
-        name: String,
-        #[arg(long, value_parser = ["client", "admin"])]
-        role: String,
-        /// The tenant the key acts in (client keys default to `default`; an admin key without one
-        /// acts on every tenant).
-        #[arg(long)]
-        tenant: Option<String>,
-        /// A URL prefix that hosted-page links of this key may return to (repeatable).
-        #[arg(long = "return-url-prefix")]
-        return_url_prefix: Vec<String>,
-    },
-    /// List keys (never the keys themselves).
-    List,
-    /// Revoke a key by id, at once.
-    Revoke { id: String },
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("twofold: {e}");
+            // One line a problem, every problem of the configuration at once.
+            for problem in e.problems() {
+                eprintln!("twofold: {problem}");
+            }
             return ExitCode::from(2);
         }
     };
@@ -119,18 +101,17 @@ async fn run(command: Command, config: Config) -> CliResult {
             drop(state);
             Ok(())
         }
-        Command::ApiKey(cmd) => api_key(cmd, offline_state(config, clock).await?).await,
+        Command::ApiKey(cmd) => api_key::run(cmd, offline_state(config, clock).await?).await,
         Command::Audit(cmd) => audit::run(cmd, offline_state(config, clock).await?).await,
         Command::Import(args) => import::run(args, offline_state(config, clock).await?).await,
         Command::Keys(KeysCommand::Rotate) => {
             let state = offline_state(config, clock).await?;
             let r = crate::app::rotation::rotate(&state, Actor::Cli).await?;
             eprintln!(
-                "twofold: new signing key {}; re-wrapped {} device secret(s) and {} signing \
-                 key(s) under master key {}",
+                "twofold: new signing key {}; re-wrapped {} and {} under master key {}",
                 r.kid,
-                r.devices_rewrapped,
-                r.signing_keys_rewrapped,
+                count(r.devices_rewrapped, "device secret", "device secrets"),
+                count(r.signing_keys_rewrapped, "signing key", "signing keys"),
                 state.keys.key_id()
             );
             Ok(())
@@ -152,7 +133,7 @@ async fn serve(config: Config, clock: Arc<dyn Clock>) -> CliResult {
     bootstrap_admin_key(app.state()).await?;
     tracing::info!(
         addr = %app.addr(),
-        public_url = %app.state().public_url,
+        public_url = %crate::config::public_url_text(&app.state().public_url),
         store = app.state().store.kind(),
         "twofold is serving"
     );
@@ -193,74 +174,7 @@ async fn bootstrap_admin_key(state: &AppState) -> CliResult {
     Ok(())
 }
 
-async fn api_key(cmd: ApiKeyCommand, state: AppState) -> CliResult {
-    let now = state.clock.now();
-    match cmd {
-        ApiKeyCommand::Create {
-            name,
-            role,
-            tenant,
-            return_url_prefix,
-        } => {
-            let role: Role = role.parse()?;
-            let new = NewApiKey {
-                name,
-                role,
-                tenant,
-                return_url_prefixes: return_url_prefix,
-            };
-            let (key, secret) = api_keys::create(
-                &state.db,
-                state.audit.stream(),
-                &state.keys,
-                now,
-                new,
-                Actor::Cli,
-            )
-            .await?;
-            eprintln!(
-                "twofold: made {} key {} (tenant {}); it is shown once:",
-                key.role.as_str(),
-                key.id,
-                key.tenant.as_deref().unwrap_or("every tenant")
-            );
-            println!("{}", secret.as_str());
-        }
-        ApiKeyCommand::List => {
-            let keys = api_keys::list(&state.db, None).await?;
-            println!(
-                "{:<24} {:<7} {:<16} {:<20} {:<8} NAME",
-                "ID", "ROLE", "TENANT", "CREATED", "STATUS"
-            );
-            for k in keys {
-                println!(
-                    "{:<24} {:<7} {:<16} {:<20} {:<8} {}",
-                    k.id,
-                    k.role.as_str(),
-                    k.tenant.as_deref().unwrap_or("*"),
-                    k.created_at.format("%Y-%m-%d %H:%M:%S"),
-                    if k.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    },
-                    k.name
-                );
-            }
-        }
-        ApiKeyCommand::Revoke { id } => {
-            api_keys::revoke(
-                &state.db,
-                state.audit.stream(),
-                now,
-                id.clone(),
-                None,
-                Actor::Cli,
-                None,
-            )
-            .await?;
-            eprintln!("twofold: revoked key {id}");
-        }
-    }
-    Ok(())
+/// `1 device secret`, `2 device secrets`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

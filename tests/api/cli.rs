@@ -1,4 +1,5 @@
-//! The `twofold` binary: configuration errors stop the start; API keys from the command line.
+//! The `twofold` binary: configuration errors stop the start (every problem, exit status 2); API
+//! keys from the command line.
 
 use std::process::{Command, Output};
 
@@ -30,11 +31,11 @@ fn unknown_database_scheme_stops_the_start() {
         &["serve"],
         &[("TWOFOLD_DATABASE_URL", "mysql://x")],
     );
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains("database_url") && err.contains("mysql"),
-        "{err}"
+    assert_eq!(
+        err,
+        "twofold: TWOFOLD_DATABASE_URL: expects sqlite://PATH or postgres://…, not `mysql://`\n"
     );
     assert!(
         !dir.path().join("data").exists(),
@@ -48,9 +49,15 @@ fn unknown_key_in_the_config_file_stops_the_start() {
     let file = dir.path().join("twofold.toml");
     std::fs::write(&file, "listen = \"127.0.0.1:0\"\nlisten_port = 1\n").unwrap();
     let out = twofold(dir.path(), &["--config", file.to_str().unwrap()], &[]);
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("listen_port"), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "twofold: unknown key `listen_port` in {} (did you mean `listen`?)\n",
+            file.display()
+        )
+    );
 }
 
 #[test]
@@ -65,13 +72,66 @@ fn production_without_a_master_key_stops_the_start() {
             ("TWOFOLD_REDIS_URL", "redis://127.0.0.1:6379"),
         ],
     );
-    assert!(!out.status.success());
-    assert!(stderr(&out).contains("master_key"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("TWOFOLD_MASTER_KEY"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn every_configuration_problem_is_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = twofold(
+        dir.path(),
+        &["serve"],
+        &[
+            ("TWOFOLD_ENV", "production"),
+            ("TWOFOLD_LISTN", "x"),
+            ("TWOFOLD_PUBLIC_URL", "ftp://a"),
+            ("TWOFOLD_DATABASE_POOL_SIZE", "lots"),
+            ("TWOFOLD_SMS_GATEWAY", "webhook"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "configuration errors exit with 2"
+    );
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "twofold: unknown variable TWOFOLD_LISTN (did you mean TWOFOLD_LISTEN?)",
+            "twofold: TWOFOLD_DATABASE_POOL_SIZE: expects a whole number, not `lots`",
+            "twofold: TWOFOLD_PUBLIC_URL: expects an http:// or https:// URL, not `ftp://`",
+            "twofold: TWOFOLD_REDIS_URL: production needs Redis (TWOFOLD_REDIS_URL or \
+             TWOFOLD_REDIS_CLUSTER): the in-process store is per node, so locks and single use \
+             would not hold across nodes",
+            "twofold: TWOFOLD_MASTER_KEY: production needs TWOFOLD_MASTER_KEY or \
+             TWOFOLD_MASTER_KEY_FILE; a generated key is for development only",
+            "twofold: TWOFOLD_SMS_WEBHOOK_URL: must be set for this SMS gateway",
+        ],
+        "{err}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing created");
 }
 
 #[test]
 fn api_key_create_list_revoke() {
     let dir = tempfile::tempdir().unwrap();
+    let out = twofold(dir.path(), &["api-key", "list"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no key: nothing on stdout");
+    assert!(
+        stderr(&out).lines().last() == Some("twofold: there is no API key"),
+        "{}",
+        stderr(&out)
+    );
+
     let out = twofold(
         dir.path(),
         &[
@@ -89,27 +149,60 @@ fn api_key_create_list_revoke() {
         &[],
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    let key = String::from_utf8(out.stdout).unwrap();
+    let key = String::from_utf8(out.stdout.clone()).unwrap();
     assert!(
         key.trim().starts_with("tfk_") && key.lines().count() == 1,
         "{key}"
     );
+    let note = stderr(&out);
+    let note = note.lines().last().unwrap();
+    assert!(
+        note.starts_with("twofold: made a client key for tenant shop (id ")
+            && note.ends_with("); it is shown once:"),
+        "{note}"
+    );
+    let out = twofold(
+        dir.path(),
+        &["api-key", "create", "--name", "ops", "--role", "admin"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .lines()
+            .any(|l| l.starts_with("twofold: made an admin key for every tenant (id ")),
+        "{}",
+        stderr(&out)
+    );
 
     let out = twofold(dir.path(), &["api-key", "list"], &[]);
     let list = String::from_utf8(out.stdout).unwrap();
-    assert!(list.contains("shop") && list.contains("client") && list.contains("active"));
+    let header = list.lines().next().unwrap();
+    assert!(
+        header.starts_with("ID ") && header.contains(" CREATED (UTC) ") && header.ends_with("NAME"),
+        "{header}"
+    );
+    let shop = list.lines().find(|l| l.ends_with(" shop")).unwrap();
+    assert!(shop.contains(" client ") && shop.contains(" shop ") && shop.contains(" active "));
+    let ops = list.lines().find(|l| l.ends_with(" ops")).unwrap();
+    assert!(
+        ops.contains(" admin ") && ops.contains(" every tenant "),
+        "{ops}"
+    );
     assert!(!list.contains(key.trim()), "the key itself is never listed");
-    let id = list
-        .lines()
-        .find(|l| l.contains("shop"))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_string();
+    let id = shop.split_whitespace().next().unwrap().to_string();
 
     let out = twofold(dir.path(), &["api-key", "revoke", &id], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).lines().last() == Some(format!("twofold: revoked key {id}").as_str()),
+        "{}",
+        stderr(&out)
+    );
     let out = twofold(dir.path(), &["api-key", "list"], &[]);
-    assert!(String::from_utf8(out.stdout).unwrap().contains("revoked"));
+    let list = String::from_utf8(out.stdout).unwrap();
+    let shop = list.lines().find(|l| l.ends_with(" shop")).unwrap();
+    assert!(shop.contains(" revoked "), "{shop}");
     let out = twofold(dir.path(), &["api-key", "revoke", &id], &[]);
     assert!(!out.status.success(), "revoking twice is an error");
 }
