@@ -105,27 +105,20 @@ impl RawConfig {
             need("sms_webhook_url", &self.sms_webhook_url)
                 .and_then(|u| http_url("sms_webhook_url", &u)),
         );
+        // The method is kept as text here: the HTTP types belong to the gateway.
         let method = match &self.sms_webhook_method {
-            None => Some(reqwest::Method::POST),
-            Some(m) => problems.take(
-                m.to_ascii_uppercase()
-                    .parse::<reqwest::Method>()
-                    .ok()
-                    .filter(|m| {
-                        [
-                            reqwest::Method::POST,
-                            reqwest::Method::PUT,
-                            reqwest::Method::GET,
-                        ]
-                        .contains(m)
-                    })
-                    .ok_or_else(|| {
-                        Problem::refused(
-                            "sms_webhook_method",
-                            format!("expects POST, PUT or GET, not `{m}`"),
-                        )
-                    }),
-            ),
+            None => Some("POST".to_string()),
+            Some(m) => {
+                let upper = m.to_ascii_uppercase();
+                problems.take(if matches!(upper.as_str(), "POST" | "PUT" | "GET") {
+                    Ok(upper)
+                } else {
+                    Err(Problem::refused(
+                        "sms_webhook_method",
+                        format!("expects POST, PUT or GET, not `{m}`"),
+                    ))
+                })
+            }
         };
         let headers = match &self.sms_webhook_headers {
             None => Some(Vec::new()),
@@ -155,14 +148,13 @@ impl RawConfig {
                     }),
             ),
         };
-        let method = method?;
+        let mut w = WebhookConfig::new(target?, String::new());
+        w.method = method?.parse().ok()?;
         // Without a body of their own, operators get the documented default for the method.
-        let body = match &self.sms_webhook_body {
+        w.body = match &self.sms_webhook_body {
             Some(b) if !b.is_empty() => b.clone(),
-            _ => WebhookConfig::default_body(&method).to_string(),
+            _ => WebhookConfig::default_body(&w.method).to_string(),
         };
-        let mut w = WebhookConfig::new(target?, body);
-        w.method = method;
         w.headers = headers?;
         w.success_statuses = success_statuses?;
         Some(w)
