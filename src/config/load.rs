@@ -68,10 +68,25 @@ fn read_file(path: &Path) -> Result<Dict, ConfigError> {
             Problem::general(format!(
                 "the configuration file {} is not valid TOML: {}",
                 path.display(),
-                e.kind
+                one_line(&e.kind.to_string())
             ))
             .into()
         })
+}
+
+/// The TOML parser's message without its drawing of the line, on one line: one problem a line.
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            let drawing = l
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start();
+            !l.is_empty() && !drawing.starts_with('|')
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Every key the settings know, from the settings themselves (so a new field is known at once).

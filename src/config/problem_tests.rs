@@ -241,3 +241,35 @@ fn webhook_settings_are_all_checked_together() {
     );
     assert!(!err.to_string().contains("Authorization: x"), "{err}");
 }
+
+#[test]
+fn a_malformed_file_is_one_problem_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twofold.toml");
+    std::fs::write(&path, "listen = \n").unwrap();
+    let err = Config::load_from(Some(&path), env(&[])).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.problems().len(), 1);
+    assert!(!text.contains('\n'), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "the configuration file {} is not valid TOML: TOML parse error at line 1",
+            path.display()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn paths_that_look_like_numbers_are_paths() {
+    let c = Config::load_from(
+        None,
+        env(&[
+            ("TWOFOLD_DATA_DIR", "2024"),
+            ("TWOFOLD_MASTER_KEY_FILE", "7"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("2024"));
+    assert!(matches!(c.master_key, MasterKeySource::File(p) if p.as_os_str() == "7"));
+}

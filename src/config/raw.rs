@@ -18,6 +18,7 @@ pub struct RawConfig {
     pub public_url: Option<String>,
     /// Production accepts an `http://` public URL on a host other than loopback only with this.
     pub allow_insecure_public_url: bool,
+    #[serde(deserialize_with = "path")]
     pub data_dir: PathBuf,
     #[serde(default, deserialize_with = "optional_text")]
     pub database_url: Option<String>,
@@ -32,6 +33,7 @@ pub struct RawConfig {
     pub trust_forwarded_for: bool,
     #[serde(default, deserialize_with = "optional_text")]
     pub master_key: Option<String>,
+    #[serde(default, deserialize_with = "optional_path")]
     pub master_key_file: Option<PathBuf>,
     #[serde(default, deserialize_with = "optional_text")]
     pub master_key_previous: Option<String>,
@@ -134,6 +136,15 @@ fn optional_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String
         }
     }
     d.deserialize_option(OptionalText)
+}
+
+/// A path that looks like a number (`TWOFOLD_DATA_DIR=2024`) is still a path.
+fn path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    text(d).map(PathBuf::from)
+}
+
+fn optional_path<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PathBuf>, D::Error> {
+    optional_text(d).map(|p| p.map(PathBuf::from))
 }
 
 impl Default for RawConfig {
