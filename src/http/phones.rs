@@ -81,7 +81,7 @@ pub struct SmsSentBody {
 async fn enroll_sms(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Json<EnrollSmsBody>,
+    body: crate::http::input::Json<EnrollSmsBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.into_inner();
     let want = Enrollment {
