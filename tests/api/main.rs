@@ -48,6 +48,7 @@ mod pages_refresh;
 mod pages_revoked_key;
 mod pages_step_up;
 mod pages_verify;
+mod phone_forms;
 mod readiness;
 mod recovery;
 mod redis_tls;

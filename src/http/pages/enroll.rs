@@ -230,15 +230,11 @@ async fn phone(
         return again(&state, &token, &flow, None).await;
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
-    let number = form.phone.unwrap_or_default().replace(' ', "");
-    let ending: String = number
-        .chars()
-        .rev()
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    // Taken as written (the hint shows `+33 6 12 34 56 78`): the enrollment normalises it.
+    let number = form.phone.unwrap_or_default();
+    let ending = crate::factor::phone::normalise(&number)
+        .map(|e164| e164[e164.len().saturating_sub(2)..].to_string())
+        .unwrap_or_default();
     for label in labels(&format!("{} …{ending}", EN.phone_device_label)) {
         let want = sms::Enrollment {
             phone: number.clone(),
