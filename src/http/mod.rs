@@ -13,6 +13,7 @@ pub mod extract;
 pub mod input;
 pub mod jwks;
 pub mod links;
+pub mod methods;
 pub mod middleware;
 pub mod ops;
 pub mod pages;

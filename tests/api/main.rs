@@ -40,6 +40,7 @@ mod files;
 mod limits;
 mod lockout;
 mod malformed_ids;
+mod methods;
 mod nodes;
 mod ops;
 mod pages_enroll;

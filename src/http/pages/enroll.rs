@@ -15,16 +15,18 @@ use crate::app::state::AppState;
 use crate::app::verify::{self, Presented};
 use crate::error::Error;
 use crate::factor::kind::DeviceKind;
+use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/enroll/{token}", web::get().to(show))
-        .route("/enroll/{token}/step-up", web::post().to(step_up))
-        .route("/enroll/{token}/sms", web::post().to(text_me))
-        .route("/enroll/{token}/app", web::post().to(app))
-        .route("/enroll/{token}/phone", web::post().to(phone))
-        .route("/enroll/{token}/confirm", web::post().to(confirm))
-        .route("/enroll/{token}/recovery", web::post().to(recovery))
-        .route("/enroll/{token}/finish", web::post().to(finish));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/enroll/{token}").get(show).finish())
+        .service(page("/enroll/{token}/step-up").post(step_up).finish())
+        .service(page("/enroll/{token}/sms").post(text_me).finish())
+        .service(page("/enroll/{token}/app").post(app).finish())
+        .service(page("/enroll/{token}/phone").post(phone).finish())
+        .service(page("/enroll/{token}/confirm").post(confirm).finish())
+        .service(page("/enroll/{token}/recovery").post(recovery).finish())
+        .service(page("/enroll/{token}/finish").post(finish).finish());
 }
 
 /// Where the flow stands, and what its page shows.
