@@ -90,6 +90,19 @@ async fn a_body_without_a_json_content_type_names_the_header(backend: Backend) {
             "{kind:?}"
         );
     }
+    // The import takes JSON lines or CSV, and says so the same way.
+    let res = app
+        .http
+        .post(app.url("/v1/admin/import"))
+        .bearer_auth(&app.admin_key)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        refusal(res).await,
+        "header Content-Type must be application/x-ndjson (JSON lines) or text/csv"
+    );
     // Parameters and `+json` types are JSON.
     for kind in [
         "application/json; charset=utf-8",
