@@ -162,7 +162,7 @@ impl Application {
                 .into_app()
                 .configure(http::console::register)
                 .configure(http::pages::register)
-                .default_service(web::to(not_found))
+                .default_service(web::to(http::methods::fallback))
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr, source })?
@@ -192,8 +192,4 @@ impl Application {
         self.state.audit.close().await;
         served
     }
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, crate::error::Error> {
-    Err(crate::error::Error::NotFound)
 }

@@ -88,8 +88,10 @@ pub struct AuditQuery {
     /// An action such as `verify_failed`, `device_revoked`, `user_locked`.
     pub action: Option<String>,
     /// RFC 3339, years 1970 to 9999; events at or after it.
+    #[serde(default, deserialize_with = "crate::http::input::rfc3339")]
     pub since: Option<DateTime<Utc>>,
     /// RFC 3339, years 1970 to 9999; events before it.
+    #[serde(default, deserialize_with = "crate::http::input::rfc3339")]
     pub until: Option<DateTime<Utc>>,
     /// 1 to 500, default 50.
     pub limit: Option<i64>,

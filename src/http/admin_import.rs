@@ -46,7 +46,7 @@ fn format_of(req: &HttpRequest) -> Result<Format, Error> {
         }
         Some("text/csv") => Ok(Format::Csv),
         _ => Err(Error::InvalidRequest(
-            "Content-Type must be application/x-ndjson (JSON lines) or text/csv".into(),
+            "header Content-Type must be application/x-ndjson (JSON lines) or text/csv".into(),
         )),
     }
 }
@@ -80,7 +80,7 @@ async fn import_devices(
         let chunk = chunk.map_err(|e| Error::InvalidRequest(format!("body: {e}")))?;
         if body.len() + chunk.len() > MAX_BODY {
             return Err(Error::InvalidRequest(
-                "larger than 16 MiB: split it, or use `twofold import`".into(),
+                "the body is larger than 16 MiB: split it, or use `twofold import`".into(),
             ));
         }
         body.extend_from_slice(&chunk);

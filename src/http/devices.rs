@@ -161,7 +161,7 @@ struct DevicePath {
 async fn enroll_totp(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Json<EnrollTotpBody>,
+    body: crate::http::input::Json<EnrollTotpBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.into_inner();
     let want = Enrollment {
@@ -240,7 +240,7 @@ async fn confirm(
     state: web::Data<AppState>,
     mut scope: Scoped,
     path: web::Path<DevicePath>,
-    body: web::Json<ConfirmBody>,
+    body: crate::http::input::Json<ConfirmBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;

@@ -126,6 +126,26 @@ impl ResponseError for Error {
     }
 }
 
+/// The code of a 405: the path exists, but not under this method. Not an [`Error`]: only the
+/// routing answers it, never a use case.
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+
+/// What a 405 says, in the JSON envelope and on the HTML error pages alike.
+pub fn method_not_allowed_message(method: &actix_web::http::Method, allow: &str) -> String {
+    format!("method {method} is not allowed on this path; it takes {allow}")
+}
+
+/// The API's 405: the JSON envelope, and the methods the path takes in `Allow`.
+pub fn method_not_allowed(method: &actix_web::http::Method, allow: &str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .json(ErrorBody {
+            error: METHOD_NOT_ALLOWED.into(),
+            message: method_not_allowed_message(method, allow),
+            lines: None,
+        })
+}
+
 /// Rejections of actix's own extractors (bad JSON, bad path) become `invalid_request`.
 pub fn json_error_handler(
     err: actix_web::error::JsonPayloadError,

@@ -89,7 +89,7 @@ impl From<links::Link> for Link {
 async fn create(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Json<LinkRequest>,
+    body: crate::http::input::Json<LinkRequest>,
 ) -> Result<HttpResponse, Error> {
     let link = links::create(
         &state.keys,

@@ -10,8 +10,10 @@ pub mod console;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod jwks;
 pub mod links;
+pub mod methods;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
@@ -153,13 +155,13 @@ pub fn id(id: String) -> Result<String, Error> {
 /// handler's extractors side by side, and a malformed query must not answer before the key is
 /// judged (a client key gets 403 on every admin route, whatever its query).
 pub fn query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, Error> {
-    query_string(req.query_string())
+    input::urlencoded(req.query_string(), input::Place::Query)
 }
 
-/// The most a body may hold: JSON (see `startup`), forms and optional JSON bodies alike.
+/// The most a body may hold: JSON bodies, forms and optional JSON bodies alike.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// A form or an optional JSON body, read whole inside the handler. One too large is
+/// A body, read whole (by [`input::Json`], or inside the handler). One too large is
 /// `invalid_request`, which the API, the pages and the console each answer in their own shape
 /// (actix's `web::Bytes` would answer a `text/plain` 413 of its own).
 pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::Bytes, Error> {
@@ -178,21 +180,10 @@ pub async fn body(payload: actix_web::web::Payload) -> Result<actix_web::web::By
 pub fn form_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::InvalidRequest("the form is not UTF-8".into()))?;
-    query_string(text)
+    input::urlencoded(text, input::Place::Form)
 }
 
-/// `application/x-www-form-urlencoded` text (a query string or a form body) into `T`.
-pub fn query_string<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
-    actix_web::web::Query::<T>::from_query(text)
-        .map(actix_web::web::Query::into_inner)
-        .map_err(|e| Error::InvalidRequest(format!("invalid query or form: {e}")))
-}
-
-/// An optional JSON body: empty means the default; anything else must parse.
+/// An optional JSON body: empty means the default; anything else must be a JSON object.
 pub fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body)
-        .map_err(|e| Error::InvalidRequest(format!("invalid JSON body: {e}")))
+    input::optional_json(body)
 }

@@ -20,7 +20,9 @@ pub fn register(cfg: &mut ServiceConfig) {
 #[schema(as = EnrollSms)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollSmsBody {
-    /// E.164, e.g. `+33612345678`; mobile numbers of allowed countries only.
+    /// `+`, the country code and the number; spaces, hyphens, dots and parentheses between the
+    /// digits are ignored, e.g. `+33 6 12 34 56 78`. Stored as E.164 (`+33612345678`). Mobile
+    /// numbers of allowed countries only.
     pub phone: String,
     /// Default: the number's calling code and last two digits.
     pub label: Option<String>,
@@ -81,7 +83,7 @@ pub struct SmsSentBody {
 async fn enroll_sms(
     state: web::Data<AppState>,
     scope: Scoped,
-    body: web::Json<EnrollSmsBody>,
+    body: crate::http::input::Json<EnrollSmsBody>,
 ) -> Result<HttpResponse, Error> {
     let b = body.into_inner();
     let want = Enrollment {

@@ -61,7 +61,7 @@ pub struct Verified {
 async fn verify_code(
     state: web::Data<AppState>,
     mut scope: Scoped<CachedKey>,
-    body: web::Json<VerifyBody>,
+    body: crate::http::input::Json<VerifyBody>,
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;

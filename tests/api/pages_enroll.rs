@@ -210,7 +210,13 @@ async fn enroll_page_adds_a_phone(backend: Backend) {
     let phone = format!("{}/phone", l.path);
     let res = b.post(&phone, &[("csrf", &csrf), ("phone", "0612")]).await;
     let html = page(res, 400).await;
-    assert_has(&html, &["id=\"phone-error\"", "a phone number is E.164"]);
+    assert_has(
+        &html,
+        &[
+            "id=\"phone-error\"",
+            "a phone number starts with + and the country code",
+        ],
+    );
     assert_choice(&html, &l);
     assert!(outbox(&app).is_empty());
 

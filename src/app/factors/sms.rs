@@ -115,10 +115,8 @@ pub struct Sent {
 
 fn parse_phone(state: &AppState, input: &str) -> Result<Phone, Error> {
     phone::check(input, &state.config.sms.countries).map_err(|e| match e {
-        PhoneError::Malformed => Error::InvalidRequest(
-            "a phone number is E.164: + and the digits, e.g. +33612345678".into(),
-        ),
         PhoneError::NotAllowed => Error::PhoneNotAllowed,
+        spelling => Error::InvalidRequest(spelling.to_string()),
     })
 }
 

@@ -4,10 +4,12 @@
 //! Pure: no I/O. Validity and the region come from libphonenumber's metadata (the `phonenumber`
 //! crate), never from a hand-written country regex (SEC-30).
 //!
-//! - Only canonical E.164 is accepted (`+`, then 7 to 15 ASCII digits, the first not 0): no
-//!   spaces, dashes, parentheses, national prefixes or full-width digits. The number a user
-//!   confirms is then byte-for-byte the number that is stored, limited and sent to; a lenient
-//!   parser would let two spellings of one number dodge the per-number limits (SEC-29).
+//! - A number is written `+`, the country code and the digits, with spaces, hyphens, dots or
+//!   parentheses anywhere after the `+` ([`normalise`]); it is then held only in E.164 (`+` and
+//!   7 to 15 ASCII digits, the first not 0). The number a user confirms is byte-for-byte the
+//!   number that is stored, limited and sent to, so two spellings of one number cannot dodge
+//!   the per-number limits (SEC-29). National forms (`06…`, `0033…`), a trunk 0 after the
+//!   country code and full-width digits are refused, never guessed at.
 //! - Only numbers libphonenumber types as mobile (or fixed-line-or-mobile, where a plan such as
 //!   NANP does not tell them apart) are accepted; see [`Phone::parse`] for why every other type is
 //!   refused.
@@ -21,12 +23,10 @@ use std::str::FromStr;
 use phonenumber::metadata::{DATABASE, Descriptor};
 use phonenumber::{Metadata, Mode};
 
-/// E.164 allows at most 15 digits, country code included.
-const MAX_DIGITS: usize = 15;
-/// The shortest mobile numbers libphonenumber knows (Tokelau +690 7290, Niue) have 7 digits.
-/// libphonenumber checks the real length per plan; this floor only keeps [`Phone::prefix`] and
-/// [`Phone::redacted`] from slicing past the `+`.
-const MIN_DIGITS: usize = 7;
+mod spelling;
+
+pub use spelling::{MAX_DIGITS, MIN_DIGITS, normalise};
+
 /// [`Phone::prefix`] drops this many trailing digits (issue 4: "number minus its last 4 digits").
 const PREFIX_DROPPED: usize = 4;
 /// [`Phone::redacted`] and [`Phone::last_digits`] show this many trailing digits.
@@ -44,12 +44,26 @@ pub struct Phone {
     country_code: u16,
 }
 
-/// Why a number was refused. Neither message contains the number.
+/// Why a number was refused. No message contains the number.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PhoneError {
-    /// Not a canonical E.164 number that libphonenumber knows to be valid.
-    #[error("phone must be a valid number in E.164 form, e.g. +33612345678")]
-    Malformed,
+    /// No leading `+`, or a `+` followed by 0 (no calling code starts with 0).
+    #[error("a phone number starts with + and the country code, e.g. +33 6 12 34 56 78")]
+    NoCountryCode,
+    /// Something other than digits and the separators.
+    #[error(
+        "a phone number holds only digits after the +, with spaces, hyphens, dots or \
+         parentheses between them, e.g. +33 6 12 34 56 78"
+    )]
+    BadCharacter,
+    /// Too few or too many digits for E.164 (the count given).
+    #[error(
+        "a phone number has 7 to 15 digits, the country code included (E.164); this one has {0}"
+    )]
+    DigitCount(usize),
+    /// Well formed, but in no number range libphonenumber knows (e.g. +1 555 555 5555).
+    #[error("the number given is not a valid phone number (no such number range)")]
+    NoSuchNumber,
     /// A real number that is refused by policy: not a mobile, no country, or a country outside
     /// the allow-list. Maps to 400 `phone_not_allowed`.
     #[error("phone number is not allowed: it must be a mobile number of an allowed country")]
@@ -57,7 +71,7 @@ pub enum PhoneError {
 }
 
 impl Phone {
-    /// Parses a number that must already be canonical E.164 and a valid mobile number.
+    /// Parses a number written as [`normalise`] takes it that is a valid mobile number.
     ///
     /// Number types: only `Mobile` and `FixedLineOrMobile` are accepted.
     /// - Premium-rate, toll-free, shared-cost and UAN numbers are what SMS pumping targets (the
@@ -68,26 +82,17 @@ impl Phone {
     /// - Non-geographic codes (+800, +881 satellite, +882/+883 international networks) have no
     ///   ISO region for the allow-list, and are a classic destination of revenue-share fraud.
     ///
-    /// Those refusals are [`PhoneError::NotAllowed`]; bad syntax or a number libphonenumber does
-    /// not consider valid is [`PhoneError::Malformed`].
+    /// Those refusals are [`PhoneError::NotAllowed`]; bad syntax is one of the spelling errors,
+    /// and a number libphonenumber does not consider valid is [`PhoneError::NoSuchNumber`].
     pub fn parse(input: &str) -> Result<Phone, PhoneError> {
-        let digits = input.strip_prefix('+').ok_or(PhoneError::Malformed)?;
-        // `is_ascii_digit` refuses every non-ASCII char (full-width digits; a full-width '＋'
-        // already failed above), so the byte length is the digit count.
-        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || digits.starts_with('0')
-        {
-            return Err(PhoneError::Malformed);
-        }
+        let e164 = normalise(input)?;
         // Only `+digits` reaches the parser: its published panics (GHSA-whhr-7f2w-qqj2,
-        // GHSA-mjw4-jj88-v687) were on RFC 3966 syntax, which the check above already refused.
-        let number = phonenumber::parse(None, input).map_err(|_| PhoneError::Malformed)?;
+        // GHSA-mjw4-jj88-v687) were on RFC 3966 syntax, which `normalise` already refused.
+        let number = phonenumber::parse(None, &e164).map_err(|_| PhoneError::NoSuchNumber)?;
         // The parser forgives things E.164 does not (a trunk 0 after the country code, for
-        // one): only a number that formats back to the input is canonical.
-        if !phonenumber::is_valid(&number) || number.format().mode(Mode::E164).to_string() != input
-        {
-            return Err(PhoneError::Malformed);
+        // one): only a number that formats back to itself is canonical.
+        if !phonenumber::is_valid(&number) || number.format().mode(Mode::E164).to_string() != e164 {
+            return Err(PhoneError::NoSuchNumber);
         }
         let country_code = number.country().code();
         // With its leading zeros (CI, BJ, CG numbers start with 0): the crate's own
@@ -113,7 +118,7 @@ impl Phone {
             .or(regions.first())
             .ok_or(PhoneError::NotAllowed)?;
         Ok(Phone {
-            e164: input.to_owned(),
+            e164,
             region: region.id().to_owned(),
             also_valid_in: regions.iter().map(|meta| meta.id().to_owned()).collect(),
             country_code,

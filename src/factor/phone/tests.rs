@@ -104,31 +104,78 @@ fn numbers_that_cannot_take_an_sms_code_are_not_allowed() {
 }
 
 #[test]
-fn anything_but_canonical_e164_is_malformed() {
+fn the_usual_written_forms_are_stored_as_e164() {
     for input in [
-        "0612345678",
+        "+33612345678",
         "+33 6 12 34 56 78",
-        "+33-612345678",
-        "+33(6)12345678",
-        "33612345678",
-        "+",
-        "",
-        "+0123",
-        "+033612345678",
-        "+330612345678", // trunk 0 after the country code: libphonenumber would forgive it
-        "+3361234567890123",
-        "＋33612345678",
-        "+３３612345678",
-        "+33612345678\n",
-        " +33612345678",
-        "+33612345678;ext=1",
-        "tel:+33612345678",
-        "+33612abc678",
-        "+3361234567",   // one digit short for FR
-        "+336123456789", // one digit long for FR
-        "++33612345678",
+        "+33-6-12-34-56-78",
+        "+33.6.12.34.56.78",
+        "+33 (6) 12 34 56 78",
+        " +33 612 345 678 ",
+        "+ 33 6 12 34 56 78",
     ] {
-        assert_eq!(Phone::parse(input), Err(PhoneError::Malformed), "{input:?}");
+        assert_eq!(normalise(input).as_deref(), Ok("+33612345678"), "{input:?}");
+        assert_eq!(Phone::parse(input).unwrap().e164(), "+33612345678");
+    }
+    assert_eq!(
+        Phone::parse("+1 (201) 555-0123").unwrap().e164(),
+        "+12015550123"
+    );
+}
+
+#[test]
+fn each_spelling_error_has_its_own_refusal() {
+    use PhoneError::{BadCharacter, DigitCount, NoCountryCode, NoSuchNumber};
+    for (input, want) in [
+        ("0612345678", NoCountryCode),
+        ("0033612345678", NoCountryCode),
+        ("33612345678", NoCountryCode),
+        ("", NoCountryCode),
+        ("tel:+33612345678", NoCountryCode),
+        ("＋33612345678", NoCountryCode),
+        ("+033612345678", NoCountryCode),
+        ("+33612abc678", BadCharacter),
+        ("+３３612345678", BadCharacter),
+        ("+33612345678\n", BadCharacter),
+        ("+33612345678;ext=1", BadCharacter),
+        ("++33612345678", BadCharacter),
+        ("+33/612345678", BadCharacter),
+        ("+", DigitCount(0)),
+        ("+0123", DigitCount(4)),
+        ("+33 6 12", DigitCount(5)),
+        ("+3361234567890123", DigitCount(16)),
+        // Well formed, but no such numbers.
+        ("+15555555555", NoSuchNumber),
+        ("+3361234567", NoSuchNumber),   // one digit short for FR
+        ("+336123456789", NoSuchNumber), // one digit long for FR
+        ("+330612345678", NoSuchNumber), // trunk 0: libphonenumber would forgive it
+        ("+33 (0)6 12 34 56 78", NoSuchNumber),
+    ] {
+        assert_eq!(Phone::parse(input), Err(want), "{input:?}");
+    }
+}
+
+#[test]
+fn refusals_say_what_is_wanted_and_never_the_number() {
+    assert_eq!(
+        PhoneError::NoCountryCode.to_string(),
+        "a phone number starts with + and the country code, e.g. +33 6 12 34 56 78"
+    );
+    assert_eq!(
+        PhoneError::NoSuchNumber.to_string(),
+        "the number given is not a valid phone number (no such number range)"
+    );
+    let count = Phone::parse("+33 6 12").unwrap_err().to_string();
+    assert!(
+        count.contains("7 to 15 digits") && count.ends_with("has 5"),
+        "{count}"
+    );
+    for input in ["+33612abc678", "+15555555555", "+3361234567890123"] {
+        let message = Phone::parse(input).unwrap_err().to_string();
+        assert!(
+            !message.contains("612") && !message.contains("5555"),
+            "{message}"
+        );
     }
 }
 
@@ -187,14 +234,16 @@ fn permits_and_check() {
     assert!(!list.permits(&us));
     assert!(Allowed::all().permits(&us));
 
-    assert_eq!(check("+33612345678", &list), Ok(fr));
+    assert_eq!(check("+33612345678", &list), Ok(fr.clone()));
     assert_eq!(check("+12015550123", &list), Err(PhoneError::NotAllowed));
-    assert_eq!(check("0612345678", &list), Err(PhoneError::Malformed));
-    // Malformed wins over the allow-list: the caller learns what to fix first.
+    assert_eq!(check("0612345678", &list), Err(PhoneError::NoCountryCode));
+    // A spelling error wins over the allow-list: the caller learns what to fix first.
     assert_eq!(
-        check("+33 612345678", &allowed("US")),
-        Err(PhoneError::Malformed)
+        check("+33 612x345678", &allowed("US")),
+        Err(PhoneError::BadCharacter)
     );
+    // Written forms are judged as their E.164.
+    assert_eq!(check("+33 6 12 34 56 78", &list), Ok(fr));
     // CA shares +1 with US: the region comes from the number, not the calling code.
     assert_eq!(
         check("+15062345678", &allowed("US")),

@@ -8,10 +8,12 @@ use super::session::Console;
 use super::{ActionForm, ConsoleError, Nav, render, see_other, when};
 use crate::app::api_keys;
 use crate::app::state::AppState;
+use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/api-keys", web::get().to(list))
-        .route("/admin/api-keys/{id}/revoke", web::post().to(revoke));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/admin/api-keys").get(list).finish())
+        .service(page("/admin/api-keys/{id}/revoke").post(revoke).finish());
 }
 
 struct KeyView {

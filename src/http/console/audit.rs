@@ -13,9 +13,10 @@ use crate::app::state::AppState;
 use crate::audit::Action;
 use crate::error::Error;
 use crate::http::admin_audit::AuditQuery;
+use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/audit", web::get().to(show));
+    cfg.service(Page::new("/admin/audit", super::refuse).get(show).finish());
 }
 
 /// The form's fields as typed: every one optional, dates as `YYYY-MM-DD` or RFC 3339.

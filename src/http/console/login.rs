@@ -12,6 +12,7 @@ use crate::app::state::AppState;
 use crate::app::{admin, api_keys};
 use crate::audit::{Action, Actor, Event, Outcome};
 use crate::error::Error;
+use crate::http::methods::Page;
 
 /// Wrong keys per address in [`LOGIN_WINDOW`]. Past the limit a wrong key is refused with 429,
 /// unaudited, so a scripted client cannot flood the audit trail; keys are unguessable, so the
@@ -23,11 +24,11 @@ const LOGIN_LIMIT: u64 = 20;
 const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(home))
-        .route("/admin/", web::get().to(home))
-        .route("/admin/login", web::get().to(form))
-        .route("/admin/login", web::post().to(sign_in))
-        .route("/admin/logout", web::post().to(sign_out));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/admin").get(home).finish())
+        .service(page("/admin/").get(home).finish())
+        .service(page("/admin/login").get(form).post(sign_in).finish())
+        .service(page("/admin/logout").post(sign_out).finish());
 }
 
 #[derive(Template)]

@@ -25,7 +25,11 @@ const STYLESHEET: &str = include_str!("../../../templates/twofold.css");
 
 /// Adds the console's routes (not part of the OpenAPI document: they are pages).
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/twofold.css", web::get().to(stylesheet));
+    cfg.service(
+        crate::http::methods::Page::new("/static/twofold.css", refuse)
+            .get(stylesheet)
+            .finish(),
+    );
     login::register(cfg);
     users::register(cfg);
     audit::register(cfg);
@@ -138,6 +142,24 @@ impl ResponseError for ConsoleError {
         }
         res
     }
+}
+
+/// The console's 405: its error page, and the methods the path takes in `Allow`.
+pub fn refuse(req: &actix_web::HttpRequest, allow: &str) -> HttpResponse {
+    let status = StatusCode::METHOD_NOT_ALLOWED;
+    let body = ErrorPage {
+        nav: None,
+        status: status.as_u16(),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        message: crate::http::error::method_not_allowed_message(req.method(), allow),
+    }
+    .render()
+    .unwrap_or_else(|_| "error".to_string());
+    let mut res = page(status, body);
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        res.headers_mut().insert(header::ALLOW, value);
+    }
+    res
 }
 
 /// An HTML answer with the console's security headers.

@@ -14,16 +14,18 @@ use crate::app::users::Subject;
 use crate::db::audit::Filter;
 use crate::error::Error;
 use crate::factor::kind::DeviceStatus;
+use crate::http::methods::Page;
 
 /// Recent events on a user's page.
 const RECENT: i64 = 20;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/users", web::get().to(search))
-        .route("/admin/user", web::get().to(show))
-        .route("/admin/user/revoke", web::post().to(revoke))
-        .route("/admin/user/revoke-all", web::post().to(revoke_all))
-        .route("/admin/user/unlock", web::post().to(unlock));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/admin/users").get(search).finish())
+        .service(page("/admin/user").get(show).finish())
+        .service(page("/admin/user/revoke").post(revoke).finish())
+        .service(page("/admin/user/revoke-all").post(revoke_all).finish())
+        .service(page("/admin/user/unlock").post(unlock).finish());
 }
 
 /// The page of `user` in `tenant`.

@@ -15,16 +15,18 @@ use crate::app::state::AppState;
 use crate::app::verify::{self, Presented};
 use crate::error::Error;
 use crate::factor::kind::DeviceKind;
+use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/enroll/{token}", web::get().to(show))
-        .route("/enroll/{token}/step-up", web::post().to(step_up))
-        .route("/enroll/{token}/sms", web::post().to(text_me))
-        .route("/enroll/{token}/app", web::post().to(app))
-        .route("/enroll/{token}/phone", web::post().to(phone))
-        .route("/enroll/{token}/confirm", web::post().to(confirm))
-        .route("/enroll/{token}/recovery", web::post().to(recovery))
-        .route("/enroll/{token}/finish", web::post().to(finish));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/enroll/{token}").get(show).finish())
+        .service(page("/enroll/{token}/step-up").post(step_up).finish())
+        .service(page("/enroll/{token}/sms").post(text_me).finish())
+        .service(page("/enroll/{token}/app").post(app).finish())
+        .service(page("/enroll/{token}/phone").post(phone).finish())
+        .service(page("/enroll/{token}/confirm").post(confirm).finish())
+        .service(page("/enroll/{token}/recovery").post(recovery).finish())
+        .service(page("/enroll/{token}/finish").post(finish).finish());
 }
 
 /// Where the flow stands, and what its page shows.
@@ -230,15 +232,11 @@ async fn phone(
         return again(&state, &token, &flow, None).await;
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
-    let number = form.phone.unwrap_or_default().replace(' ', "");
-    let ending: String = number
-        .chars()
-        .rev()
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    // Taken as written (the hint shows `+33 6 12 34 56 78`): the enrollment normalises it.
+    let number = form.phone.unwrap_or_default();
+    let ending = crate::factor::phone::normalise(&number)
+        .map(|e164| e164[e164.len().saturating_sub(2)..].to_string())
+        .unwrap_or_default();
     for label in labels(&format!("{} …{ending}", EN.phone_device_label)) {
         let want = sms::Enrollment {
             phone: number.clone(),

@@ -216,6 +216,21 @@ impl actix_web::ResponseError for PageError {
     }
 }
 
+/// The pages' 405: their error page, and the methods the path takes in `Allow`.
+pub fn refuse(req: &HttpRequest, allow: &str) -> HttpResponse {
+    let message = crate::http::error::method_not_allowed_message(req.method(), allow);
+    let body = ErrorPage { t: &EN, message }
+        .render()
+        .unwrap_or_else(|_| "error".into());
+    let res = page_with_cookie(StatusCode::METHOD_NOT_ALLOWED, body, None);
+    let mut res = res.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    res
+}
+
 /// The pages' CSP: no script, styles from us, never framed. Unlike the console it sets no
 /// `form-action`: browsers apply that to every hop of the redirect after a post, and the final
 /// post's 303 goes to the relying party, whose callback may well redirect on.

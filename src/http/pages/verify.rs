@@ -12,11 +12,12 @@ use crate::app::links::{self, Purpose};
 use crate::app::state::AppState;
 use crate::app::verify::{self, Presented};
 use crate::factor::kind::{DeviceKind, DeviceStatus};
+use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
-    cfg.route("/verify/{token}", web::get().to(show))
-        .route("/verify/{token}", web::post().to(check))
-        .route("/verify/{token}/sms", web::post().to(text_me));
+    let page = |path| Page::new(path, super::refuse);
+    cfg.service(page("/verify/{token}").get(show).post(check).finish())
+        .service(page("/verify/{token}/sms").post(text_me).finish());
 }
 
 #[derive(Template)]
