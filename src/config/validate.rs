@@ -157,6 +157,7 @@ impl RawConfig {
                 "must be 1 to 64 characters without ':'",
             ));
         }
+        let issuers = self.totp_issuers()?;
         if self.totp_window > 2 {
             return Err(invalid("totp_window", "must be 0, 1 or 2 steps"));
         }
@@ -217,6 +218,7 @@ impl RawConfig {
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
             totp: TotpPolicy {
                 issuer: issuer.to_string(),
+                issuers,
                 window: self.totp_window,
             },
             lockout: LockoutPolicy {

@@ -38,6 +38,8 @@ const MAX_TOKEN_LEN: usize = 4096;
 /// Tolerated clock difference between the node that issued and the node that verifies.
 const CLOCK_SKEW_SECS: i64 = 60;
 const UNKNOWN_KID: &str = "unknown key id";
+/// The reason of an [`AssertionError::Invalid`] for a token past its `exp`: step-up says so.
+pub const EXPIRED: &str = "expired";
 
 /// How the second factor was proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -205,6 +207,11 @@ impl Assertions {
         Ok(())
     }
 
+    /// How long the assertions this service issues live.
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.inner.ttl_secs.unsigned_abs())
+    }
+
     fn current(&self) -> Arc<KeySet> {
         // A poisoned lock still holds a whole set: it is only ever replaced in one assignment.
         self.inner
@@ -300,7 +307,7 @@ impl Assertions {
             return Err(Invalid("wrong issuer"));
         }
         if claims.exp <= now {
-            return Err(Invalid("expired"));
+            return Err(Invalid(EXPIRED));
         }
         if claims.iat > now + CLOCK_SKEW_SECS {
             return Err(Invalid("issued in the future"));

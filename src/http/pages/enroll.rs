@@ -212,7 +212,7 @@ async fn app(
                 return again(&state, &token, &flow, None).await;
             }
             Err(Error::Conflict(_)) => continue,
-            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::StepUpRequired(_)) => return step_up_again(&state, &token, flow).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -253,11 +253,12 @@ async fn phone(
                 return again(&state, &token, &flow, None).await;
             }
             Err(Error::Conflict(_)) => continue,
-            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::StepUpRequired(_)) => return step_up_again(&state, &token, flow).await,
             Err(
                 e @ (Error::InvalidRequest(_)
                 | Error::PhoneNotAllowed
                 | Error::RateLimited { .. }
+                | Error::SmsResendTooSoon { .. }
                 | Error::SmsFailed(_)
                 | Error::SmsBudgetExhausted { .. }),
             ) => {

@@ -1,0 +1,138 @@
+//! The per-tenant TOTP issuer: the name an authenticator app shows above a relying party's
+//! accounts (its product name), `twofold` unless configured.
+//!
+//! `TWOFOLD_TOTP_ISSUERS` is a list `tenant=Issuer,tenant=Issuer` (an environment variable holds
+//! no table); in `twofold.toml`, `totp_issuers` may also be a table `{ shop = "Shop Inc" }`, which
+//! takes issuers holding a `,`. A tenant not listed gets `TWOFOLD_TOTP_ISSUER`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, RawConfig, invalid};
+
+/// `totp_issuers` as read: the list form or a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawIssuers {
+    List(String),
+    Table(BTreeMap<String, String>),
+}
+
+const KEY: &str = "totp_issuers";
+/// The longest issuer: it heads every account in the app, and the Key URI's label.
+pub const MAX_ISSUER_CHARS: usize = 64;
+
+/// An issuer as configured, trimmed: 1–64 characters, none of them `:` (it separates issuer and
+/// account in the Key URI's label) nor a control or format character.
+pub fn issuer(key: &'static str, value: &str) -> Result<String, ConfigError> {
+    let v = value.trim();
+    if v.is_empty()
+        || v.chars().count() > MAX_ISSUER_CHARS
+        || v.contains(':')
+        || !crate::factor::text::is_displayable(v)
+    {
+        return Err(invalid(
+            key,
+            "an issuer is 1 to 64 printable characters without ':'",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// The tenant rule of the API (`[A-Za-z0-9._-]`, 1–64): a tenant that cannot exist is a typo.
+fn tenant(t: &str) -> Result<String, ConfigError> {
+    let ok = (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(invalid(
+            KEY,
+            format!("`{t}` is not a tenant id (1 to 64 of A-Z a-z 0-9 . _ -)"),
+        ))
+    }
+}
+
+/// Parses `totp_issuers` into tenant → issuer.
+pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, ConfigError> {
+    let pairs: Vec<(String, String)> = match raw {
+        None => return Ok(BTreeMap::new()),
+        Some(RawIssuers::Table(t)) => t.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Some(RawIssuers::List(list)) => list
+            .split(',')
+            .filter(|item| !item.trim().is_empty())
+            .map(|item| {
+                item.split_once('=')
+                    .map(|(t, i)| (t.trim().to_string(), i.to_string()))
+                    .ok_or_else(|| {
+                        invalid(
+                            KEY,
+                            "a comma-separated list of tenant=Issuer (e.g. `shop=Shop Inc`)",
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let mut map = BTreeMap::new();
+    for (t, i) in pairs {
+        let t = tenant(&t)?;
+        let i = issuer(KEY, &i)?;
+        if map.insert(t.clone(), i).is_some() {
+            return Err(invalid(KEY, format!("tenant `{t}` is listed twice")));
+        }
+    }
+    Ok(map)
+}
+
+impl RawConfig {
+    pub(super) fn totp_issuers(&self) -> Result<BTreeMap<String, String>, ConfigError> {
+        parse(self.totp_issuers.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(s: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+        parse(Some(&RawIssuers::List(s.into())))
+    }
+
+    #[test]
+    fn the_list_form_maps_tenants_to_issuers() {
+        let map = list("shop=Shop Inc, blog = My Blog ,").unwrap();
+        assert_eq!(map["shop"], "Shop Inc");
+        assert_eq!(map["blog"], "My Blog");
+        assert_eq!(map.len(), 2);
+        assert!(list("").unwrap().is_empty());
+        assert!(parse(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_table_form_takes_commas() {
+        let table = BTreeMap::from([("shop".to_string(), "Shop, Inc".to_string())]);
+        let map = parse(Some(&RawIssuers::Table(table))).unwrap();
+        assert_eq!(map["shop"], "Shop, Inc");
+    }
+
+    #[test]
+    fn bad_entries_are_refused_naming_the_key() {
+        for bad in [
+            "shop",
+            "shop=",
+            "shop=  ",
+            "shop=Shop:Inc",
+            "shop=\u{202E}Shop",
+            "bad tenant=Shop",
+            "=Shop",
+            "shop=A,shop=B",
+        ] {
+            let err = list(bad).unwrap_err().to_string();
+            assert!(err.contains("totp_issuers"), "{bad}: {err}");
+        }
+        assert!(list(&format!("shop={}", "x".repeat(65))).is_err());
+        assert!(list(&format!("shop={}", "x".repeat(64))).is_ok());
+    }
+}
