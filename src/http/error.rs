@@ -202,7 +202,9 @@ impl From<LinkError> for Error {
     fn from(e: LinkError) -> Error {
         match e {
             LinkError::ReturnUrlNotAllowed => Error::ReturnUrlNotAllowed,
-            LinkError::StateTooLong => Error::InvalidRequest(e.to_string()),
+            LinkError::StateTooLong | LinkError::BadAccountName(_) => {
+                Error::InvalidRequest(e.to_string())
+            }
             LinkError::Random(_) | LinkError::Encode(_) | LinkError::Url(_) => Error::internal(e),
         }
     }

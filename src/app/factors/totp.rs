@@ -180,7 +180,7 @@ pub const MAX_ACCOUNT_NAME_CHARS: usize = 128;
 
 /// An account name shows in the app as it is: 1–128 characters, no control or format
 /// character. A `:` may be in it (the URI percent-encodes it).
-fn validate_account_name(account: &str) -> Result<(), Error> {
+pub fn validate_account_name(account: &str) -> Result<(), Error> {
     let chars = account.chars().count();
     if chars == 0 || chars > MAX_ACCOUNT_NAME_CHARS || !crate::factor::text::is_displayable(account)
     {

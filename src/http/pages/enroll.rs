@@ -201,6 +201,7 @@ async fn app(
     for label in labels(&subject.user) {
         let want = totp::Enrollment {
             label: Some(label),
+            account_name: flow.claims.account_name.clone(),
             step_up: flow.step_up.clone(),
             ..totp::Enrollment::default()
         };
