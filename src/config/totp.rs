@@ -117,6 +117,39 @@ mod tests {
         assert_eq!(map["shop"], "Shop, Inc");
     }
 
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<super::super::Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("twofold.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        super::super::Config::load_from(file.map(|_| path.as_path()), env)
+    }
+
+    #[test]
+    fn issuers_come_from_the_environment_or_a_table_in_the_file() {
+        let c = load(
+            None,
+            &[("TWOFOLD_TOTP_ISSUERS", "shop=Shop Inc,blog=My Blog")],
+        )
+        .unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop Inc");
+        assert_eq!(c.totp.issuer_for("blog"), "My Blog");
+        assert_eq!(c.totp.issuer_for("default"), "twofold");
+        let c = load(None, &[("TWOFOLD_TOTP_ISSUER", "Acme")]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Acme");
+
+        let file = "[totp_issuers]\nshop = \"Shop, Inc\"\n";
+        let c = load(Some(file), &[]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop, Inc");
+        let c = load(Some("totp_issuers = \"shop=Shop Inc\"\n"), &[]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop Inc");
+
+        let err = load(None, &[("TWOFOLD_TOTP_ISSUERS", "shop=A:B")]).unwrap_err();
+        assert!(err.to_string().contains("totp_issuers"), "{err}");
+    }
+
     #[test]
     fn bad_entries_are_refused_naming_the_key() {
         for bad in [
