@@ -20,16 +20,29 @@ pub enum Error {
     InvalidApiKey,
     #[error("this API key may not do that")]
     Forbidden,
-    #[error("adding a device to this user needs a fresh assertion of theirs (step_up)")]
-    StepUpRequired,
+    /// SEC-7: the message names the call and what was wrong with the `step_up` given.
+    #[error("{0}")]
+    StepUpRequired(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Conflict(String),
     #[error("the code is not valid")]
     InvalidCode,
-    #[error("too many attempts; try again later")]
+    /// A limit on a caller, an address, a phone number or a key: not the user's lockout.
+    #[error("a rate limit was reached; try again later")]
     RateLimited { retry_after_secs: u64 },
+    /// The user's lockout after consecutive wrong codes (SEC-15): every attempt, a right code
+    /// too, gets this until it ends. The body is the same for all of them (SEC-32).
+    #[error("too many wrong codes: this user is locked for now; try again later")]
+    UserLocked { retry_after_secs: u64 },
+    /// The wait between texted codes to one device (SEC-31): not a limit that was abused, a
+    /// pause before the next code. The caller already knows the device, so the times may show.
+    #[error("a code was sent {sent_secs_ago} s ago; the next can be sent in {retry_after_secs} s")]
+    SmsResendTooSoon {
+        sent_secs_ago: u64,
+        retry_after_secs: u64,
+    },
     #[error("this phone number is not accepted here")]
     PhoneNotAllowed,
     #[error("return_url is not under a prefix registered on this API key")]

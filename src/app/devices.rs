@@ -8,6 +8,7 @@ use diesel::Connection;
 use serde::Serialize;
 
 use crate::app::state::AppState;
+use crate::app::step_up::Purpose;
 use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Event};
 
@@ -141,6 +142,7 @@ pub async fn admit(
     caller: &Caller,
     label: &str,
     step_up: Option<&str>,
+    purpose: Purpose,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     validate_label(label)?;
@@ -156,7 +158,7 @@ pub async fn admit(
     if taken {
         return Err(label_conflict());
     }
-    crate::app::step_up::require(state, subject, caller, step_up).await
+    crate::app::step_up::require(state, subject, caller, step_up, purpose).await
 }
 
 /// The user's pending (unexpired) and active devices, TOTP first (SEC-27).
@@ -200,7 +202,7 @@ pub async fn revoke(
     if !revocable {
         return Err(Error::NotFound);
     }
-    crate::app::step_up::require(state, subject, caller, step_up).await?;
+    crate::app::step_up::require(state, subject, caller, step_up, Purpose::Revoke).await?;
     let event = Event::new(&subject.tenant, Action::DeviceRevoked, caller.actor.clone())
         .user(&subject.user)
         .device(&id)

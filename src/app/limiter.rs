@@ -88,7 +88,8 @@ impl Limit {
     }
 }
 
-/// An attempt a limit refused: 429 `rate_limited` with `retry_after`.
+/// An attempt a limit refused: 429 with `retry_after`, `user_locked` for the user's own lock and
+/// `rate_limited` for an address's or a key's limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub limit: Limit,
@@ -99,13 +100,12 @@ pub struct Refusal {
 
 impl From<Refusal> for Error {
     fn from(r: Refusal) -> Error {
-        rate_limited(r.retry_after)
-    }
-}
-
-fn rate_limited(retry_after: Duration) -> Error {
-    Error::RateLimited {
-        retry_after_secs: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+        let retry_after_secs =
+            r.retry_after.as_secs() + u64::from(r.retry_after.subsec_nanos() > 0);
+        match r.limit {
+            Limit::User => Error::UserLocked { retry_after_secs },
+            Limit::Address | Limit::Key => Error::RateLimited { retry_after_secs },
+        }
     }
 }
 

@@ -47,6 +47,8 @@ pub struct LinkRequest {
     pub return_url: String,
     /// Handed back unchanged with the assertion.
     pub state: Option<String>,
+    /// Enroll: the account name the authenticator app shows (default the user id).
+    pub account_name: Option<String>,
 }
 
 /// A link made: where to send the browser, and until when it opens.
@@ -64,6 +66,8 @@ pub enum LinkError {
     ReturnUrlNotAllowed,
     #[error("state is at most {MAX_STATE} characters")]
     StateTooLong,
+    #[error("{0}")]
+    BadAccountName(String),
     #[error("cannot make a link nonce")]
     Random(#[from] CryptoError),
     #[error("cannot encode the link's claims")]
@@ -82,6 +86,9 @@ pub struct Claims {
     pub purpose: Purpose,
     pub return_url: String,
     pub state: Option<String>,
+    /// Enroll: the Key URI's account name. Absent from links made before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
     /// The API key that asked for the link: the pages act on its behalf (and the audit says so).
@@ -143,6 +150,15 @@ pub fn create(
     {
         return Err(LinkError::StateTooLong);
     }
+    if let Some(account) = &req.account_name {
+        if req.purpose != Purpose::Enroll {
+            return Err(LinkError::BadAccountName(
+                "account_name is for enroll links only".into(),
+            ));
+        }
+        crate::app::factors::totp::validate_account_name(account)
+            .map_err(|e| LinkError::BadAccountName(e.to_string()))?;
+    }
     let expires_at = now + VALID_FOR;
     let claims = Claims {
         nonce: crypto::random_id()?,
@@ -151,6 +167,7 @@ pub fn create(
         purpose: req.purpose,
         return_url: req.return_url,
         state: req.state,
+        account_name: req.account_name,
         exp: expires_at.timestamp(),
         key_id: key.id.clone(),
     };

@@ -2,7 +2,8 @@
 //! as a keyed hash bound to (tenant, user, device) (SEC-23, SEC-24, SEC-26).
 //!
 //! A code lives 5 minutes, allows 5 tries (then it is burned, SEC-25), and is used once; a
-//! resend replaces it. Resends wait a cooldown that doubles with each send in the hour (SEC-31).
+//! resend replaces it. Resends wait a cooldown that doubles with each send in the hour (SEC-31);
+//! one too early is 429 `sms_resend_too_soon`, not a limit.
 //! Every send is charged against the anti-pumping limits before it reaches the gateway, and stays
 //! charged whatever the gateway answers (REL-4).
 
@@ -126,6 +127,23 @@ fn refusal(state: &AppState, r: Refusal) -> Error {
     }
 }
 
+/// The refusal of a resend inside the cooldown: how long ago the last code went, how long until
+/// the next may (SEC-31).
+async fn too_soon(state: &AppState, k: &Keys, now: DateTime<Utc>) -> Result<Error, Error> {
+    let wait = state.store.ttl(&k.cooldown).await?.unwrap_or(COOLDOWN);
+    let sent_ms = state
+        .store
+        .get(&k.cooldown)
+        .await?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(i64::from_be_bytes);
+    let ago_ms = sent_ms.map_or(0, |at| now.timestamp_millis().saturating_sub(at).max(0));
+    Ok(Error::SmsResendTooSoon {
+        sent_secs_ago: u64::try_from(ago_ms / 1000).unwrap_or(0),
+        retry_after_secs: ceil_secs(wait),
+    })
+}
+
 /// What a send answers: when the code expires and when a resend is possible.
 #[derive(Debug, Clone, Copy)]
 pub struct Sent {
@@ -154,11 +172,11 @@ pub async fn send(
         .saturating_mul(1 << sent_lately.min(10))
         .min(MAX_COOLDOWN);
     if !state.store.consume_once(&k.cooldown, cooldown).await? {
-        let wait = state.store.ttl(&k.cooldown).await?.unwrap_or(COOLDOWN);
-        return Err(Error::RateLimited {
-            retry_after_secs: ceil_secs(wait),
-        });
+        return Err(too_soon(state, &k, now).await?);
     }
+    // The cooldown key keeps the send time, so a refused resend can say how long ago that was.
+    let sent_at = now.timestamp_millis().to_be_bytes();
+    state.store.put(&k.cooldown, &sent_at, cooldown).await?;
     match limits::charge(
         &state.store,
         &state.config.sms.limits,

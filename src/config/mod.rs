@@ -37,8 +37,17 @@ pub enum LogFormat {
 pub struct TotpPolicy {
     /// Shown in authenticator apps (label prefix and `issuer` parameter).
     pub issuer: String,
+    /// Per tenant, instead of `issuer` (`TWOFOLD_TOTP_ISSUERS`).
+    pub issuers: std::collections::BTreeMap<String, String>,
     /// Steps accepted either side of the current one (SEC-8: 0..=2).
     pub window: u8,
+}
+
+impl TotpPolicy {
+    /// The issuer an authenticator app shows for `tenant`'s accounts.
+    pub fn issuer_for(&self, tenant: &str) -> &str {
+        self.issuers.get(tenant).unwrap_or(&self.issuer)
+    }
 }
 
 /// When failed attempts lock a user out (SEC-13), and the coarse per-IP failure limit.
@@ -144,10 +153,12 @@ mod load;
 mod problems;
 mod raw;
 mod sms;
+mod totp;
 mod validate;
 pub use self::problems::{ConfigError, Problem, env_name};
 pub use self::raw::RawConfig;
 pub use self::sms::SmsLimits;
+pub use self::totp::RawIssuers;
 // The value types of the adapters they configure live with those adapters (which import no
 // config); they are named here too, where the settings are.
 pub use crate::crypto::MasterKeySource;

@@ -41,6 +41,9 @@ pub struct RawConfig {
     #[serde(deserialize_with = "text")]
     pub totp_issuer: String,
     pub totp_window: u8,
+    /// Issuers per tenant: `tenant=Issuer,…`, or a table in `twofold.toml`.
+    #[serde(default)]
+    pub totp_issuers: Option<super::totp::RawIssuers>,
     pub lockout_threshold: u32,
     pub lockout_minutes: u32,
     pub ip_failure_limit: u32,
@@ -167,6 +170,7 @@ impl Default for RawConfig {
             dependency_timeout_ms: 2000,
             totp_issuer: "twofold".into(),
             totp_window: 1,
+            totp_issuers: None,
             lockout_threshold: 10,
             lockout_minutes: 15,
             ip_failure_limit: 1000,

@@ -86,10 +86,8 @@ impl RawConfig {
             }
             (None, None) => Some(MasterKeySource::Generated(self.data_dir.join("master.key"))),
         };
-        let issuer = self.totp_issuer.trim();
-        if issuer.is_empty() || issuer.len() > 64 || issuer.contains(':') {
-            problems.refuse("totp_issuer", "expects 1 to 64 characters without ':'");
-        }
+        let issuer = problems.take(super::totp::issuer("totp_issuer", &self.totp_issuer));
+        let issuers = problems.take(self.totp_issuers());
         self.check_ranges(&mut problems);
         let sms = match self.sms_config() {
             Ok(sms) => Some(sms),
@@ -106,8 +104,20 @@ impl RawConfig {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
             .collect();
-        let parts = (|| Some((listen?, public_url?, database?, store?, master_key?, sms?)))();
-        let (listen, public_url, database, store, master_key, sms) = problems.finish(parts)?;
+        let parts = (|| {
+            Some((
+                listen?,
+                public_url?,
+                database?,
+                store?,
+                master_key?,
+                sms?,
+                issuer?,
+                issuers?,
+            ))
+        })();
+        let (listen, public_url, database, store, master_key, sms, issuer, issuers) =
+            problems.finish(parts)?;
         Ok(Config {
             env: self.env,
             listen,
@@ -122,7 +132,8 @@ impl RawConfig {
             master_key_previous: PreviousKeys(master_key_previous),
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
             totp: TotpPolicy {
-                issuer: issuer.to_string(),
+                issuer,
+                issuers,
                 window: self.totp_window,
             },
             lockout: LockoutPolicy {

@@ -102,6 +102,8 @@ pub struct DeviceRow {
     pub confirmed_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// TOTP: the account name of the Key URI, as passed at enrollment; `None`: the user id.
+    pub account_name: Option<String>,
 }
 
 impl DeviceRow {

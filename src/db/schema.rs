@@ -29,6 +29,7 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        account_name -> Nullable<Text>,
     }
 }
 

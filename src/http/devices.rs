@@ -74,7 +74,8 @@ impl From<Device> for DeviceBody {
 #[schema(as = EnrollTotp)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollTotpBody {
-    /// Shown in the authenticator app; unique per user; default: the user id.
+    /// twofold's name for the device (device lists, pages, audit); unique per user; default: the
+    /// user id. The authenticator app shows `account_name` instead.
     pub label: Option<String>,
     /// `SHA1` (default; what every app reads), `SHA256` or `SHA512`.
     pub algorithm: Option<Algorithm>,
@@ -82,6 +83,11 @@ pub struct EnrollTotpBody {
     pub digits: Option<u8>,
     /// 30 (default) or 60 seconds.
     pub period: Option<u32>,
+    /// The account the authenticator app shows under the issuer (e.g. an e-mail address): 1–128
+    /// characters, no control or format character; default the user id. The `label` stays
+    /// twofold's own name for the device.
+    #[schema(max_length = 128, example = "alice@example.com")]
+    pub account_name: Option<String>,
     /// An assertion of this user from a verify at most 5 minutes old: needed when the user
     /// already has an active device, unless the caller is an admin key (SEC-7).
     pub step_up: Option<String>,
@@ -169,6 +175,7 @@ async fn enroll_totp(
         algorithm: b.algorithm,
         digits: b.digits,
         period: b.period,
+        account_name: b.account_name,
         step_up: b.step_up,
     };
     let enrolled = totp::enroll(&state, &scope.subject, &scope.caller, want).await?;
@@ -232,7 +239,7 @@ async fn qr_svg(
         (status = 200, body = Confirmed),
         (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 429, description = "`user_locked` (the user's lockout) or `rate_limited` (an address's or a key's limit), with Retry-After", body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/devices/{id}/confirm")]

@@ -1,7 +1,8 @@
 //! The one mapping from errors to HTTP: stable snake_case codes and statuses.
 //!
 //! Bodies are `{"error": code, "message": text}` and never vary per request (SEC-32): the wait of a
-//! 429 travels in `Retry-After`, and an internal error is opaque, its whole cause chain logged
+//! 429 travels in `Retry-After` (only `sms_resend_too_soon`, about a device the caller named or
+//! listed, also says it in words), and an internal error is opaque, its whole cause chain logged
 //! under the request id that the `request_id` middleware then writes into the body.
 
 use actix_web::http::StatusCode;
@@ -52,11 +53,13 @@ pub fn code(e: &Error) -> &'static str {
         Error::InvalidRequest(_) | Error::ImportRefused { .. } => "invalid_request",
         Error::InvalidApiKey => "invalid_api_key",
         Error::Forbidden => "forbidden",
-        Error::StepUpRequired => "step_up_required",
+        Error::StepUpRequired(_) => "step_up_required",
         Error::NotFound => "not_found",
         Error::Conflict(_) => "conflict",
         Error::InvalidCode => "invalid_code",
         Error::RateLimited { .. } => "rate_limited",
+        Error::UserLocked { .. } => "user_locked",
+        Error::SmsResendTooSoon { .. } => "sms_resend_too_soon",
         Error::PhoneNotAllowed => "phone_not_allowed",
         Error::ReturnUrlNotAllowed => "return_url_not_allowed",
         Error::SmsFailed(_) => "sms_failed",
@@ -84,11 +87,13 @@ impl ResponseError for Error {
             | Error::PhoneNotAllowed
             | Error::ReturnUrlNotAllowed => StatusCode::BAD_REQUEST,
             Error::InvalidApiKey => StatusCode::UNAUTHORIZED,
-            Error::Forbidden | Error::StepUpRequired => StatusCode::FORBIDDEN,
+            Error::Forbidden | Error::StepUpRequired(_) => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::InvalidCode => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::RateLimited { .. }
+            | Error::UserLocked { .. }
+            | Error::SmsResendTooSoon { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::SmsFailed(_) => StatusCode::BAD_GATEWAY,
             Error::SmsBudgetExhausted { .. } | Error::Unavailable(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -106,6 +111,10 @@ impl ResponseError for Error {
         }
         let mut res = HttpResponse::build(self.status_code());
         if let Error::RateLimited { retry_after_secs }
+        | Error::UserLocked { retry_after_secs }
+        | Error::SmsResendTooSoon {
+            retry_after_secs, ..
+        }
         | Error::SmsBudgetExhausted { retry_after_secs } = self
         {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.max(&1).to_string()));
@@ -213,7 +222,9 @@ impl From<LinkError> for Error {
     fn from(e: LinkError) -> Error {
         match e {
             LinkError::ReturnUrlNotAllowed => Error::ReturnUrlNotAllowed,
-            LinkError::StateTooLong => Error::InvalidRequest(e.to_string()),
+            LinkError::StateTooLong | LinkError::BadAccountName(_) => {
+                Error::InvalidRequest(e.to_string())
+            }
             LinkError::Random(_) | LinkError::Encode(_) | LinkError::Url(_) => Error::internal(e),
         }
     }

@@ -13,8 +13,9 @@ pub fn register(cfg: &mut ServiceConfig) {
 /// The public keys that sign assertions, as a JSON Web Key Set.
 ///
 /// RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-/// the last hour. A relying party that meets an unknown `kid` should fetch this again before
-/// rejecting the assertion.
+/// the last hour. A key `twofold keys rotate` makes is here within 5 seconds, and signs only 15
+/// seconds after it was made: a relying party that meets an unknown `kid` should fetch this again
+/// (past its own cache) before rejecting the assertion.
 #[utoipa::path(tag = "assertions", responses(
     (status = 200, description = "JWK Set of the published signing keys",
      content_type = "application/json", body = Object),
@@ -23,7 +24,11 @@ pub fn register(cfg: &mut ServiceConfig) {
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     // Public keys are meant to be cached, unlike every other answer (the default is no-store,
     // added only where a header is absent). Five minutes keeps a rotation visible quickly.
+    let jwks = state
+        .assertions
+        .published_jwks(&state.db, state.clock.now())
+        .await;
     HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "public, max-age=300"))
-        .json(state.assertions.jwks())
+        .json(jwks)
 }

@@ -40,6 +40,10 @@ pub struct LinkRequest {
     pub return_url: String,
     /// Handed back unchanged with the assertion (at most 512 characters).
     pub state: Option<String>,
+    /// Enroll links only: the account the authenticator app shows under the issuer (e.g. an
+    /// e-mail address), 1-128 printable characters; default the user id.
+    #[schema(max_length = 128, example = "alice@example.com")]
+    pub account_name: Option<String>,
 }
 
 impl From<LinkRequest> for links::LinkRequest {
@@ -48,6 +52,7 @@ impl From<LinkRequest> for links::LinkRequest {
             purpose: r.purpose.into(),
             return_url: r.return_url,
             state: r.state,
+            account_name: r.account_name,
         }
     }
 }

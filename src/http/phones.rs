@@ -74,7 +74,7 @@ pub struct SmsSentBody {
         (status = 400, description = "`invalid_request` or `phone_not_allowed`", body = ErrorBody),
         (status = 403, description = "`step_up_required`", body = ErrorBody),
         (status = 409, description = "label in use", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (an SMS limit), with Retry-After", body = ErrorBody),
         (status = 502, description = "`sms_failed`", body = ErrorBody),
         (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
     )
@@ -111,7 +111,7 @@ async fn enroll_sms(
         (status = 202, body = SmsSentBody),
         (status = 400, description = "`invalid_request`: a malformed body or `client_ip`", body = ErrorBody),
         (status = 404, description = "no such phone device", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 429, description = "`sms_resend_too_soon` (the wait before the next code to this device) or `rate_limited` (an SMS limit), with Retry-After", body = ErrorBody),
         (status = 502, description = "`sms_failed`", body = ErrorBody),
         (status = 503, description = "`unavailable` or `sms_budget_exhausted`", body = ErrorBody),
     )

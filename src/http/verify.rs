@@ -54,7 +54,7 @@ pub struct Verified {
         (status = 200, body = Verified),
         (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),
         (status = 422, description = "`invalid_code`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`, with Retry-After", body = ErrorBody),
+        (status = 429, description = "`user_locked` (the user's lockout) or `rate_limited` (an address's or a key's limit), with Retry-After", body = ErrorBody),
     )
 )]
 #[post("/v1/users/{user}/verify")]

@@ -296,7 +296,7 @@ async fn unlock_clears_lock_count_and_level(backend: Backend) {
     );
     assert_eq!(lock["lock_level"], 1);
     let res = app.verify("alice", json!(app.code(&device, 0))).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
 
     let res = app
         .post(

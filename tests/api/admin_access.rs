@@ -75,7 +75,7 @@ async fn only_admin_keys_pass(backend: Backend) {
     }
     // Still locked, the device still active, the admin key still valid.
     let res = app.verify("alice", json!(app.code(&device, 0))).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
     let body = detail(&app, "alice").await;
     assert_eq!(body["devices"][0]["status"], "active");
     assert_eq!(body["lock"]["lock_level"], 1);
@@ -185,7 +185,7 @@ async fn tenant_admin_stays_in_its_tenant(backend: Backend) {
         verify_as(&app, &acme_client, "alice", "000000").await;
     }
     let res = verify_as(&app, &acme_client, "alice", &app.code(&away, 0)).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
     assert_eq!(
         detail(&app, "alice").await["lock"],
         json!({"failures": 0, "locked_until": null, "lock_level": 0})

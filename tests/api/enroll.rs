@@ -127,18 +127,23 @@ async fn enroll_answer_is_a_pending_device_with_a_fresh_160_bit_secret(backend: 
     assert_eq!(listed(&app, "alice", &app.client_key).await, both);
 }
 
-/// SEC-2
-async fn labels_are_percent_encoded_in_the_uri(backend: Backend) {
+/// SEC-2, issue 16: the URI names the account (the user id unless the relying party names
+/// another), percent-encoded; the label is twofold's own name for the device, not the app's.
+async fn the_uri_names_the_account_not_the_label(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = "bob@example.com";
     let params = "algorithm=SHA1&digits=6&period=30";
-    for (body, label) in [
-        (json!({"label": "Work phone: A"}), "Work%20phone%3A%20A"),
+    for (body, account) in [
+        (json!({"label": "Work phone: A"}), "bob%40example.com"),
         (json!({}), "bob%40example.com"),
+        (
+            json!({"label": "tablet", "account_name": "Bob: B@example.com"}),
+            "Bob%3A%20B%40example.com",
+        ),
     ] {
         let e = app.enroll(user, body).await;
         let secret = e.json["secret"].as_str().unwrap();
-        assert_eq!(e.json["otpauth_uri"], uri(label, secret, params).as_str());
+        assert_eq!(e.json["otpauth_uri"], uri(account, secret, params).as_str());
     }
 }
 
@@ -154,7 +159,7 @@ async fn code_options_are_echoed_and_validated(backend: Backend) {
         assert_eq!(params(&e.json["device"]), want);
         let tail = format!("algorithm={alg}&digits={digits}&period={period}");
         let secret = e.json["secret"].as_str().unwrap();
-        assert_eq!(e.json["otpauth_uri"], uri(label, secret, &tail).as_str());
+        assert_eq!(e.json["otpauth_uri"], uri("carol", secret, &tail).as_str());
     }
     for bad in [
         json!({"label": "c", "digits": 7}),
@@ -385,7 +390,7 @@ async fn secrets_are_sealed_at_rest(backend: Backend) {
 
 crate::both_backends!(
     enroll_answer_is_a_pending_device_with_a_fresh_160_bit_secret,
-    labels_are_percent_encoded_in_the_uri,
+    the_uri_names_the_account_not_the_label,
     code_options_are_echoed_and_validated,
     oathtool_codes_confirm_every_parameter_set,
     qr_codes_show_the_uri_only_while_pending,

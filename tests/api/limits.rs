@@ -230,7 +230,7 @@ async fn retrying_the_accepted_code_does_not_lock_the_user(backend: Backend) {
     // The 10th counted failure locks.
     assert_eq!(app.verify("alice", json!("000000")).await.status(), 422);
     let res = app.verify("alice", json!(app.code(&device, 1))).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
     let replays = audited(&app, "replay").await;
     assert_eq!(replays.len(), 50);
     assert!(replays.iter().all(|(_, d)| d["counted"] == false));

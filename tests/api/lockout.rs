@@ -42,15 +42,19 @@ async fn ten_failures_lock_for_fifteen_minutes(backend: Backend) {
     let right = app.verify("alice", json!(app.code(&device, 0))).await;
     let wait = retry_after(&right);
     assert!((899..=900).contains(&wait), "Retry-After {wait}");
-    let right_body = assert_error(right, 429, "rate_limited").await;
+    let right_body = assert_error(right, 429, "user_locked").await;
+    assert_eq!(
+        right_body["message"],
+        "too many wrong codes: this user is locked for now; try again later"
+    );
     let wrong = app.verify("alice", json!("000000")).await;
     assert_eq!(retry_after(&wrong), wait);
-    assert_eq!(assert_error(wrong, 429, "rate_limited").await, right_body);
+    assert_eq!(assert_error(wrong, 429, "user_locked").await, right_body);
 
     app.clock.advance(TimeDelta::minutes(14));
     let res = app.verify("alice", json!(app.code(&device, 0))).await;
     assert!(retry_after(&res) <= 60);
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
     app.clock.advance(TimeDelta::minutes(1));
     assert_eq!(
         app.verify("alice", json!(app.code(&device, 0)))
@@ -131,7 +135,7 @@ async fn success_does_not_lift_an_active_lock(backend: Backend) {
     let refusal = limiter.begin(&alice, &nowhere, now).await.unwrap();
     let err = twofold::error::Error::from(refusal.unwrap_err());
     assert!(
-        matches!(err, twofold::error::Error::RateLimited { retry_after_secs } if retry_after_secs >= 899)
+        matches!(err, twofold::error::Error::UserLocked { retry_after_secs } if retry_after_secs >= 899)
     );
 }
 
@@ -164,9 +168,9 @@ async fn confirm_and_verify_share_the_counter(backend: Backend) {
         assert_eq!(app.verify("alice", json!("000000")).await.status(), 422);
     }
     let res = app.confirm("alice", &pending, &app.code(&pending, 0)).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
     let res = app.verify("alice", json!(app.code(&active, 0))).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
 }
 
 /// SEC-16: counters are per canonical user: another user is not affected.
@@ -194,7 +198,9 @@ async fn per_ip_failures_are_limited(backend: Backend) {
     }
     let res = app.verify_from("someone-else", "000000", FROM).await;
     assert!(retry_after(&res) > 0);
-    assert_error(res, 429, "rate_limited").await;
+    // A limit, not a lockout: its own code and words (issue 16).
+    let body = assert_error(res, 429, "rate_limited").await;
+    assert_eq!(body["message"], "a rate limit was reached; try again later");
 }
 
 /// An attempt the per-IP limit refuses does not count against the user: else it could fill the

@@ -340,7 +340,40 @@ async fn sec7_a_second_app_through_the_page(backend: Backend) {
     add_a_second_app(&app, &mut b, &l, &csrf, &first).await;
 }
 
+/// Issue 16: an enroll link may name the account the app shows; the page's Key URI carries it
+/// (the user id otherwise). Only enroll links take one, and it is checked like the API's.
+async fn an_enroll_link_names_the_account_the_app_shows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body = json!({"purpose": "enroll", "return_url": crate::pages_links::RETURN_URL,
+                      "account_name": "bob@example.com"});
+    let res = crate::pages_links::request_link(&app, "bob", Some(&app.client_key), &body).await;
+    assert_eq!(res.status(), 201);
+    let url = res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = url::Url::parse(&url).unwrap().path().to_string();
+    let token = path.strip_prefix("/enroll/").unwrap().to_string();
+    let l = Link { url, path, token };
+    let mut b = Browser::new(&app);
+    let (_, csrf) = open(&mut b, &l).await;
+    let html = step(&mut b, &l, "/app", &[("csrf", &csrf)]).await;
+    let uri = format!("otpauth://{}", between(&html, "href=\"otpauth://", "\""));
+    assert!(
+        uri.starts_with("otpauth://totp/twofold:bob%40example.com?"),
+        "{uri}"
+    );
+
+    for (purpose, account) in [("verify", "bob@example.com"), ("enroll", "a\u{202E}b")] {
+        let body = json!({"purpose": purpose, "return_url": crate::pages_links::RETURN_URL,
+                          "account_name": account});
+        let res = crate::pages_links::request_link(&app, "bob", Some(&app.client_key), &body).await;
+        crate::helpers::assert_error(res, 400, "invalid_request").await;
+    }
+}
+
 crate::both_backends!(
+    an_enroll_link_names_the_account_the_app_shows,
     sec36_enroll_page_adds_an_authenticator_app,
     enroll_page_adds_a_phone,
     sec7_enroll_page_asks_for_a_code_of_the_existing_device,

@@ -83,6 +83,7 @@ async fn a_link_for_another_tenant_than_its_keys_never_opens(backend: Backend) {
         purpose: Purpose::Verify,
         return_url: RETURN_URL.into(),
         state: None,
+        account_name: None,
     };
     let now = state.clock.now();
     let made = links::create(&state.keys, &state.public_url, &key, &subject, want, now).unwrap();

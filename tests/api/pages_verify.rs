@@ -230,7 +230,7 @@ async fn sec13_page_and_api_share_the_failure_counter(backend: Backend) {
     let locked = "<p id=\"code-error\" class=\"error\" role=\"alert\">Too many attempts. Try again \
                   in (minutes): 15</p>";
     assert!(html.contains(locked), "{html}");
-    assert_error(app.verify("alice", json!(right)).await, 429, "rate_limited").await;
+    assert_error(app.verify("alice", json!(right)).await, 429, "user_locked").await;
 
     app.clock.advance(TimeDelta::minutes(15));
     let l = link(&app, "alice", "verify", None).await;

@@ -144,7 +144,7 @@ async fn wrong_recovery_codes_count_toward_the_lockout(backend: Backend) {
     }
     let res = app.verify("alice", json!(codes[0])).await;
     assert!(res.headers().contains_key("retry-after"));
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
 
     // The refused attempt did not spend the code: it works once the lock is over.
     app.clock

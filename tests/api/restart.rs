@@ -19,12 +19,7 @@ async fn last_accepted_step_and_lock_survive_a_restart() {
 
     let app = app.restart().await;
     assert_error(app.verify("alice", json!(code)).await, 422, "invalid_code").await;
-    assert_error(
-        app.verify("bob", json!("000000")).await,
-        429,
-        "rate_limited",
-    )
-    .await;
+    assert_error(app.verify("bob", json!("000000")).await, 429, "user_locked").await;
     app.clock.advance(TimeDelta::seconds(30));
     assert_eq!(
         app.verify("alice", json!(app.code(&device, 0)))

@@ -1,8 +1,10 @@
 //! `keys rotate`: a new signing key, and secrets re-wrapped from an earlier master key (SEC-20).
 
+use chrono::TimeDelta;
 use diesel::prelude::*;
 use serde_json::json;
 use twofold::audit::Actor;
+use twofold::clock::Clock;
 use twofold::db::schema::{devices, signing_keys};
 
 use crate::helpers::{Backend, spawn_app};
@@ -90,4 +92,76 @@ async fn rotation_rewraps_everything_under_the_new_master_key(backend: Backend) 
     );
 }
 
-crate::both_backends!(rotation_rewraps_everything_under_the_new_master_key);
+/// The kids the JWKS serves now.
+async fn served(app: &crate::helpers::TestApp) -> Vec<String> {
+    let jwks = app
+        .get("/.well-known/jwks.json", None)
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `kid` of a fresh assertion of `user`.
+async fn signing_kid(app: &crate::helpers::TestApp, device: &crate::helpers::Enrollment) -> String {
+    let token = crate::enroll::assertion_of(app, "alice", device).await;
+    let header = token.split('.').next().unwrap();
+    let header = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header);
+    let header: serde_json::Value = serde_json::from_slice(&header.unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+/// Issue 16: after `keys rotate` (another process: this node's keys are not refreshed), the
+/// JWKS serves the new key within its 5-second cache; the node signs with it only after its
+/// next refresh once the key has been published 15 seconds. So every kid a relying party sees
+/// is in the JWKS it fetches then.
+async fn a_rotated_key_is_published_before_it_signs(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let device = app.active_device("alice").await;
+    let before = served(&app).await;
+    assert_eq!(before.len(), 1);
+    let old_kid = before[0].clone();
+    // The next time step, so the device's code is not a replay of its confirmation.
+    app.clock.advance(TimeDelta::seconds(30));
+
+    let rotated = twofold::app::rotation::rotate(&app.state, Actor::Cli)
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::seconds(5));
+    let after = served(&app).await;
+    assert!(after.contains(&rotated.kid), "published at once: {after:?}");
+    assert!(after.contains(&old_kid), "{after:?}");
+    assert_eq!(
+        signing_kid(&app, &device).await,
+        old_kid,
+        "not refreshed yet"
+    );
+
+    // A refresh before the key has been published 15 s keeps the old key signing.
+    app.state
+        .assertions
+        .refresh(&app.state.db, app.clock.now())
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::seconds(30));
+    assert_eq!(signing_kid(&app, &device).await, old_kid);
+    app.state
+        .assertions
+        .refresh(&app.state.db, app.clock.now())
+        .await
+        .unwrap();
+    app.clock.advance(TimeDelta::seconds(30));
+    assert_eq!(signing_kid(&app, &device).await, rotated.kid);
+    assert!(served(&app).await.contains(&rotated.kid));
+}
+
+crate::both_backends!(
+    rotation_rewraps_everything_under_the_new_master_key,
+    a_rotated_key_is_published_before_it_signs,
+);

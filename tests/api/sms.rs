@@ -218,10 +218,16 @@ async fn resend_replaces_and_cooldown_grows(backend: Backend) {
     let app = spawn_app(backend).await;
     let (id, first) = pending_phone(&app, "alice", PHONE).await;
     let again = json!({ "device_id": id });
+    app.clock.advance(chrono::TimeDelta::seconds(4));
     let res = send_code(&app, "alice", again.clone()).await;
     let wait = retry_after(&res);
     assert!((1..=30).contains(&wait), "Retry-After {wait}");
-    assert_error(res, 429, "rate_limited").await;
+    // A wait before the next code, said as such: not a limit, not a lockout (issue 16).
+    let body = assert_error(res, 429, "sms_resend_too_soon").await;
+    assert_eq!(
+        body["message"],
+        format!("a code was sent 4 s ago; the next can be sent in {wait} s")
+    );
     assert_eq!(outbox(&app).len(), 1);
 
     skip_cooldown(&app, "alice", &id).await;
@@ -232,7 +238,7 @@ async fn resend_replaces_and_cooldown_grows(backend: Backend) {
     let second = last_code(&app, PHONE);
     let res = send_code(&app, "alice", again).await;
     assert!(retry_after(&res) > 30, "growing Retry-After");
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "sms_resend_too_soon").await;
 
     if first != second {
         assert_error(

@@ -243,7 +243,125 @@ async fn revoking_beside_an_active_device_needs_step_up(backend: Backend) {
     assert_eq!(app.delete(&path, Some(&app.admin_key)).await.status(), 204);
 }
 
+/// The expected `step_up_required` message of a call (its doing) and a reason.
+fn says(doing: &str, why: &str) -> String {
+    match why {
+        "missing" => format!(
+            "{doing} for a user who has an active device needs `step_up`: the assertion of a \
+             verify of one of their factors"
+        ),
+        "invalid" => format!(
+            "{doing}: `step_up` is not an assertion of this service; pass the `assertion` of a \
+             verify of one of the user's factors"
+        ),
+        "expired" => format!(
+            "{doing}: this `step_up` assertion expired (they last 300 s); verify a factor again"
+        ),
+        "other_user" => format!(
+            "{doing}: this `step_up` assertion is of another user or tenant; it must be of this \
+             user"
+        ),
+        "used" => format!(
+            "{doing}: this `step_up` assertion was already used; each works once — verify a \
+             factor again"
+        ),
+        other => panic!("no reason {other}"),
+    }
+}
+
+async fn refused_saying(res: reqwest::Response, doing: &str, why: &str) {
+    let body = assert_error(res, 403, "step_up_required").await;
+    assert_eq!(body["message"], says(doing, why), "{doing} / {why}");
+}
+
+/// Issue 16: every call that takes `step_up` refuses with the stable `step_up_required`, and a
+/// message naming the call and what was wrong: none given, not ours, expired, another user's,
+/// or already used (they work once: the confirm answer's assertion added one device, not two).
+async fn each_step_up_refusal_names_its_call_and_reason(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = app.client_key.clone();
+    let uma = app.active_device("uma").await;
+    let vic = app.active_device("vic").await;
+    let vics = assertion_of(&app, "vic", &vic).await;
+    let revoke = format!("/v1/users/uma/devices/{}", uma.id);
+    let recovery = "/v1/users/uma/recovery-codes";
+    let totp = "adding another authenticator app";
+    let phone = "adding another phone";
+    let revoking = "revoking a device";
+    let codes = "making a new set of recovery codes";
+    let with = |step_up: Option<&str>, extra: Value| {
+        let mut body = extra;
+        if let Some(s) = step_up {
+            body["step_up"] = s.into();
+        }
+        body
+    };
+    // Each call, each reason that needs no spent assertion.
+    for (step_up, why) in [
+        (None, "missing"),
+        (Some("not.a.jwt"), "invalid"),
+        (Some(vics.as_str()), "other_user"),
+    ] {
+        let body = with(step_up, json!({"label": "two"}));
+        refused_saying(enroll_with(&app, "uma", &key, body).await, totp, why).await;
+        let body = with(step_up, json!({"phone": crate::sms::PHONE}));
+        let res = app
+            .post("/v1/users/uma/devices/sms", Some(&key), &body)
+            .await;
+        refused_saying(res, phone, why).await;
+        let res = app
+            .delete_with(&revoke, &key, &with(step_up, json!({})))
+            .await;
+        refused_saying(res, revoking, why).await;
+        let res = app
+            .post(recovery, Some(&key), &with(step_up, json!({})))
+            .await;
+        refused_saying(res, codes, why).await;
+    }
+
+    // Used once: by one call, then refused by each of them.
+    let spent = assertion_of(&app, "uma", &uma).await;
+    let body = json!({"label": "two", "step_up": spent});
+    assert_eq!(enroll_with(&app, "uma", &key, body).await.status(), 201);
+    let body = json!({"label": "three", "step_up": spent});
+    refused_saying(enroll_with(&app, "uma", &key, body).await, totp, "used").await;
+    let body = json!({"phone": crate::sms::PHONE, "step_up": spent});
+    let res = app
+        .post("/v1/users/uma/devices/sms", Some(&key), &body)
+        .await;
+    refused_saying(res, phone, "used").await;
+    let res = app
+        .delete_with(&revoke, &key, &json!({"step_up": spent}))
+        .await;
+    refused_saying(res, revoking, "used").await;
+    let res = app
+        .post(recovery, Some(&key), &json!({"step_up": spent}))
+        .await;
+    refused_saying(res, codes, "used").await;
+
+    // Expired: past the assertion's lifetime, each call says so and how long they last.
+    app.clock.advance(TimeDelta::seconds(30));
+    let stale = assertion_of(&app, "uma", &uma).await;
+    app.clock.advance(TimeDelta::seconds(301));
+    let body = json!({"label": "four", "step_up": stale});
+    refused_saying(enroll_with(&app, "uma", &key, body).await, totp, "expired").await;
+    let body = json!({"phone": crate::sms::PHONE, "step_up": stale});
+    let res = app
+        .post("/v1/users/uma/devices/sms", Some(&key), &body)
+        .await;
+    refused_saying(res, phone, "expired").await;
+    let res = app
+        .delete_with(&revoke, &key, &json!({"step_up": stale}))
+        .await;
+    refused_saying(res, revoking, "expired").await;
+    let res = app
+        .post(recovery, Some(&key), &json!({"step_up": stale}))
+        .await;
+    refused_saying(res, codes, "expired").await;
+}
+
 crate::both_backends!(
+    each_step_up_refusal_names_its_call_and_reason,
     revoking_beside_an_active_device_needs_step_up,
     recovery_codes_beside_an_active_device_need_step_up,
     adding_a_device_to_an_active_user_needs_step_up,

@@ -105,7 +105,7 @@ async fn malformed_codes_are_400_and_count(backend: Backend) {
     }
     // Ten failures: the user is locked, so even the right code is refused.
     let res = app.verify("alice", json!(app.code(&device, 0))).await;
-    assert_error(res, 429, "rate_limited").await;
+    assert_error(res, 429, "user_locked").await;
 }
 
 /// SEC-32: unknown user, user with only a pending device, user without devices and a wrong code

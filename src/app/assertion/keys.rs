@@ -15,7 +15,8 @@ use crate::db::signing_keys::{self as queries, SigningKeyRow};
 use crate::db::{Db, DbError};
 
 /// Retires every active key and makes a new one, in one transaction (so no node ever sees zero
-/// active keys); returns the new kid. Nodes sign with it after their next refresh.
+/// active keys); returns the new kid. The JWKS serves it within [`JWKS_CACHE`]; nodes sign with
+/// it from their first refresh after it has been published for [`SIGN_AFTER_PUBLISHED`].
 pub async fn rotate(db: &Db, keys: &Keys, now: DateTime<Utc>) -> Result<String, AssertionError> {
     let row = new_key_row(keys, now)?;
     let kid = row.kid.clone();
@@ -86,8 +87,18 @@ pub(super) async fn fetch(
         // Re-read rather than push: a node starting beside us may have made one too.
         rows = list_published(db, retired_after).await?;
     }
-    // Rows are newest first, so the first active one is the newest.
-    let Some(active) = rows.iter().find(|r| r.retired_at.is_none()) else {
+    // Rows are newest first. A key signs once the JWKS has served it for longer than its cache,
+    // so a relying party that meets its kid and fetches the JWKS finds it: until then the newest
+    // key old enough signs, the active one first (a retired one is still published); if none is,
+    // the one published longest. So a first key, with none before it, signs at once: no relying
+    // party can hold a JWKS without it.
+    let published_since = (now - SIGN_AFTER_PUBLISHED).naive_utc();
+    let Some(active) = rows
+        .iter()
+        .filter(|r| r.created_at <= published_since)
+        .min_by_key(|r| r.retired_at.is_some())
+        .or_else(|| rows.last())
+    else {
         // Only if the row just inserted vanished (deleted by hand); the next refresh retries.
         return Err(DbError::Query(diesel::result::Error::NotFound).into());
     };
@@ -115,6 +126,22 @@ pub(super) async fn fetch(
         })
         .collect();
     Ok(KeySet { signer, published })
+}
+
+/// The JWK Set of the keys published in the database now: what `/.well-known/jwks.json` serves,
+/// so a key rotated by any process is served at once.
+pub(super) async fn published_jwks(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, DbError> {
+    let rows = list_published(db, (now - PUBLISH_AFTER_RETIRE).naive_utc()).await?;
+    let keys = rows.iter().filter_map(|r| {
+        let key = <[u8; 32]>::try_from(r.public_key.as_slice())
+            .ok()
+            .and_then(|b| VerifyingKey::from_bytes(&b).ok())?;
+        Some(jwk(&r.kid, &key))
+    });
+    Ok(serde_json::json!({ "keys": keys.collect::<Vec<_>>() }))
 }
 
 async fn list_published(

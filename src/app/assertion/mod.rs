@@ -7,10 +7,12 @@
 //!
 //! Signing keys live in the `signing_keys` table, private halves sealed under the master key. Every
 //! node signs with the newest active key it knows and accepts every published one; `rotate` retires
-//! the active keys, which stay published for [`PUBLISH_AFTER_RETIRE`], and nodes pick up the new
-//! key within a refresh interval.
+//! the active keys, which stay published for [`PUBLISH_AFTER_RETIRE`]. The JWKS is read from the
+//! database (cached [`JWKS_CACHE`]), so a new key is served at once; it signs only once it has
+//! been published for [`SIGN_AFTER_PUBLISHED`], from each node's next refresh (at most
+//! [`REFRESH_INTERVAL`] later), so a relying party that meets its kid finds it in the JWKS.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use base64::Engine;
@@ -31,6 +33,11 @@ const MAX_TTL_SECS: i64 = 300;
 pub const PUBLISH_AFTER_RETIRE: Duration = Duration::from_secs(3600);
 /// How often [`spawn_refresher`] re-reads the keys.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a node serves the JWK Set it read from the database before reading it again.
+pub const JWKS_CACHE: Duration = Duration::from_secs(5);
+/// How long a new key is published before it signs: longer than [`JWKS_CACHE`], with room for
+/// nodes' clocks that differ by a few seconds.
+pub const SIGN_AFTER_PUBLISHED: Duration = Duration::from_secs(15);
 
 const ALG: &str = "EdDSA";
 /// Our tokens are a few hundred bytes; a cap keeps garbage from costing base64 and JSON work.
@@ -38,6 +45,8 @@ const MAX_TOKEN_LEN: usize = 4096;
 /// Tolerated clock difference between the node that issued and the node that verifies.
 const CLOCK_SKEW_SECS: i64 = 60;
 const UNKNOWN_KID: &str = "unknown key id";
+/// The reason of an [`AssertionError::Invalid`] for a token past its `exp`: step-up says so.
+pub const EXPIRED: &str = "expired";
 
 /// How the second factor was proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -133,6 +142,8 @@ struct Inner {
     issuer: String,
     ttl_secs: i64,
     set: RwLock<Arc<KeySet>>,
+    /// The JWK Set last read from the database, and when.
+    jwks: Mutex<Option<(DateTime<Utc>, serde_json::Value)>>,
 }
 
 /// Issues and verifies assertions. Cheap to clone: every clone shares one key set.
@@ -186,6 +197,7 @@ impl Assertions {
                 issuer,
                 ttl_secs,
                 set: RwLock::new(Arc::new(set)),
+                jwks: Mutex::new(None),
             }),
         })
     }
@@ -203,6 +215,11 @@ impl Assertions {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Arc::new(set);
         Ok(())
+    }
+
+    /// How long the assertions this service issues live.
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.inner.ttl_secs.unsigned_abs())
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -300,7 +317,7 @@ impl Assertions {
             return Err(Invalid("wrong issuer"));
         }
         if claims.exp <= now {
-            return Err(Invalid("expired"));
+            return Err(Invalid(EXPIRED));
         }
         if claims.iat > now + CLOCK_SKEW_SECS {
             return Err(Invalid("issued in the future"));
@@ -329,25 +346,60 @@ impl Assertions {
         }
     }
 
-    /// The published public keys as an RFC 7517 JWK Set (RFC 8037 OKP keys).
+    /// The published public keys as an RFC 7517 JWK Set (RFC 8037 OKP keys), as this node
+    /// loaded them.
     pub fn jwks(&self) -> serde_json::Value {
         let set = self.current();
-        let keys: Vec<serde_json::Value> = set
-            .published
-            .iter()
-            .map(|k| {
-                serde_json::json!({
-                    "kty": "OKP",
-                    "crv": "Ed25519",
-                    "x": URL_SAFE_NO_PAD.encode(k.key.as_bytes()),
-                    "kid": k.kid,
-                    "alg": ALG,
-                    "use": "sig",
-                })
-            })
-            .collect();
+        let keys: Vec<serde_json::Value> =
+            set.published.iter().map(|k| jwk(&k.kid, &k.key)).collect();
         serde_json::json!({ "keys": keys })
     }
+
+    /// The JWK Set of the keys published in the database, read at most every [`JWKS_CACHE`]: a
+    /// key rotated by any process is served within that, whatever this node signs with. If the
+    /// database cannot answer, the keys this node loaded.
+    pub async fn published_jwks(&self, db: &Db, now: DateTime<Utc>) -> serde_json::Value {
+        let cache_for = chrono::TimeDelta::from_std(JWKS_CACHE).unwrap_or_default();
+        {
+            let cached = self
+                .inner
+                .jwks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((at, jwks)) = cached.as_ref()
+                && *at <= now
+                && now - *at < cache_for
+            {
+                return jwks.clone();
+            }
+        }
+        match keys::published_jwks(db, now).await {
+            Ok(jwks) => {
+                *self
+                    .inner
+                    .jwks
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((now, jwks.clone()));
+                jwks
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not read the signing keys; serving those loaded");
+                self.jwks()
+            }
+        }
+    }
+}
+
+/// One public key as a JWK.
+fn jwk(kid: &str, key: &VerifyingKey) -> serde_json::Value {
+    serde_json::json!({
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": URL_SAFE_NO_PAD.encode(key.as_bytes()),
+        "kid": kid,
+        "alg": ALG,
+        "use": "sig",
+    })
 }
 
 fn decode_b64(part: &str) -> Result<Vec<u8>, AssertionError> {

@@ -367,13 +367,18 @@ async fn rotation_publishes_old_keys_for_an_hour() {
     let before = a.issue(t1, "acme", "alice", None, Method::Totp).unwrap();
     assert_eq!(header_of(&before)["kid"], old_kid.as_str());
 
+    // Published at once, but it signs only once the JWKS has served it past its cache.
     a.refresh(&db, t1).await.unwrap();
-    let after = a.issue(t1, "acme", "alice", None, Method::Totp).unwrap();
-    assert_eq!(header_of(&after)["kid"], new_kid.as_str());
     assert_eq!(kids(&a), vec![new_kid.clone(), old_kid.clone()]);
-    assert!(a.verify(&old_token, t1 + TimeDelta::seconds(20)).is_ok());
-    assert!(a.verify(&before, t1 + TimeDelta::seconds(20)).is_ok());
-    assert!(a.verify(&after, t1 + TimeDelta::seconds(20)).is_ok());
+    let early = a.issue(t1, "acme", "alice", None, Method::Totp).unwrap();
+    assert_eq!(header_of(&early)["kid"], old_kid.as_str());
+    let t2 = t1 + TimeDelta::from_std(SIGN_AFTER_PUBLISHED).unwrap();
+    a.refresh(&db, t2).await.unwrap();
+    let after = a.issue(t2, "acme", "alice", None, Method::Totp).unwrap();
+    assert_eq!(header_of(&after)["kid"], new_kid.as_str());
+    assert!(a.verify(&old_token, t2 + TimeDelta::seconds(20)).is_ok());
+    assert!(a.verify(&before, t2 + TimeDelta::seconds(20)).is_ok());
+    assert!(a.verify(&after, t2 + TimeDelta::seconds(20)).is_ok());
 
     a.refresh(&db, t1 + TimeDelta::minutes(59)).await.unwrap();
     assert_eq!(kids(&a), vec![new_kid.clone(), old_kid.clone()]);
@@ -392,6 +397,7 @@ async fn verify_refreshing_learns_a_key_rotated_elsewhere() {
     let node_a = load(&db, now).await;
     let node_b = load(&db, now).await;
     let new_kid = rotate(&db, &keys(), now).await.unwrap();
+    let now = now + TimeDelta::from_std(SIGN_AFTER_PUBLISHED).unwrap();
     node_b.refresh(&db, now).await.unwrap();
     let token = node_b
         .issue(now, "acme", "alice", None, Method::Totp)
@@ -409,7 +415,8 @@ async fn refresher_follows_rotation_and_stops_with_its_owner() {
     let (_dir, db) = test_db().await;
     let now = Utc::now();
     let a = load(&db, now).await;
-    let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new(now));
+    let later = now + TimeDelta::from_std(SIGN_AFTER_PUBLISHED).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(crate::clock::ManualClock::new(later));
     let handle = spawn_refresher_every(a.clone(), db.clone(), clock, Duration::from_millis(20));
     let new_kid = rotate(&db, &keys(), now).await.unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -422,6 +429,38 @@ async fn refresher_follows_rotation_and_stops_with_its_owner() {
         .await
         .expect("the task ends once the keys are dropped")
         .unwrap();
+}
+
+/// Issue 16: the JWKS is read from the database, so a key rotated by another process is served
+/// within [`JWKS_CACHE`] — before any node signs with it.
+#[tokio::test]
+async fn the_jwks_serves_a_rotated_key_within_its_cache() {
+    let (_dir, db) = test_db().await;
+    let t0 = Utc::now();
+    let node = load(&db, t0).await;
+    let served = |v: serde_json::Value| -> Vec<String> {
+        v["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let old = served(node.published_jwks(&db, t0).await);
+    assert_eq!(old, kids(&node));
+    let new_kid = rotate(&db, &keys(), t0 + TimeDelta::seconds(1))
+        .await
+        .unwrap();
+    // Within the cache: the set read at t0.
+    let cached = t0 + TimeDelta::from_std(JWKS_CACHE).unwrap() - TimeDelta::milliseconds(1);
+    assert_eq!(served(node.published_jwks(&db, cached).await), old);
+    let t1 = t0 + TimeDelta::from_std(JWKS_CACHE).unwrap();
+    let now_served = served(node.published_jwks(&db, t1).await);
+    assert_eq!(now_served, vec![new_kid.clone(), old[0].clone()]);
+    // The node has not refreshed: it signs with the old key, which is served too.
+    let token = node.issue(t1, "acme", "alice", None, Method::Totp).unwrap();
+    assert_eq!(header_of(&token)["kid"], old[0].as_str());
+    assert!(JWKS_CACHE < SIGN_AFTER_PUBLISHED);
 }
 
 #[test]

@@ -83,7 +83,8 @@ pub async fn create(
     caller: &Caller,
     step_up: Option<&str>,
 ) -> Result<Vec<String>, Error> {
-    crate::app::step_up::require(state, subject, caller, step_up).await?;
+    let purpose = crate::app::step_up::Purpose::RecoveryCodes;
+    crate::app::step_up::require(state, subject, caller, step_up, purpose).await?;
     let (actor, ip) = (caller.actor.clone(), caller.ip.clone());
     let now = state.clock.now();
     let codes = (0..COUNT)

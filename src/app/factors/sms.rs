@@ -9,6 +9,7 @@ use crate::app::assertion::Method;
 use crate::app::devices::{self, Device, PENDING_FOR};
 use crate::app::sms_codes::{self, NOTICE};
 use crate::app::state::AppState;
+use crate::app::step_up::Purpose;
 use crate::app::users::{Caller, Subject};
 use crate::crypto;
 use crate::db::devices as q;
@@ -131,8 +132,16 @@ pub async fn enroll(
     let phone = parse_phone(state, &req.phone)?;
     let label = req.label.unwrap_or_else(|| phone.redacted());
     let now = state.clock.now();
-    let step_up =
-        devices::admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
+    let step_up = devices::admit(
+        state,
+        subject,
+        caller,
+        &label,
+        req.step_up.as_deref(),
+        Purpose::AddPhone,
+        now,
+    )
+    .await?;
     let row = DeviceRow {
         id: crypto::random_id().map_err(Error::internal)?,
         tenant: subject.tenant.clone(),
@@ -153,6 +162,7 @@ pub async fn enroll(
         confirmed_at: None,
         last_used_at: None,
         revoked_at: None,
+        account_name: None,
     };
     let detail = serde_json::json!({"kind": DeviceKind::Sms, "to": phone.redacted(), "country": phone.region()});
     devices::insert_pending(state, caller, &row, now, detail).await?;

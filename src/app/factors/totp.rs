@@ -10,6 +10,7 @@ use super::{Checked, Context, DeviceFactor, Factor};
 use crate::app::assertion::Method;
 use crate::app::devices::{self, Device, PENDING_FOR, aad};
 use crate::app::state::AppState;
+use crate::app::step_up::Purpose;
 use crate::app::users::{Caller, Subject};
 use crate::crypto;
 use crate::db::devices as q;
@@ -163,12 +164,32 @@ pub fn secret_of(state: &AppState, r: &DeviceRow) -> Result<Zeroizing<Vec<u8>>, 
 /// The Key URI of a TOTP device (for its QR code while it is pending).
 pub fn otpauth_uri(state: &AppState, r: &DeviceRow) -> Result<String, Error> {
     let secret = secret_of(state, r)?;
-    Ok(totp::otpauth_uri(
-        &state.config.totp.issuer,
-        &r.label,
-        &secret,
-        params_of(r)?,
-    ))
+    Ok(uri_of(state, r, &secret, params_of(r)?))
+}
+
+/// The Key URI: the tenant's issuer, and the account the relying party named at enrollment or
+/// else the user id. The label is twofold's name for the device, not the app's.
+fn uri_of(state: &AppState, r: &DeviceRow, secret: &[u8], params: Params) -> String {
+    let issuer = state.config.totp.issuer_for(&r.tenant);
+    let account = r.account_name.as_deref().unwrap_or(&r.user_id);
+    totp::otpauth_uri(issuer, account, secret, params)
+}
+
+/// The longest account name: apps show a line of it.
+pub const MAX_ACCOUNT_NAME_CHARS: usize = 128;
+
+/// An account name shows in the app as it is: 1–128 characters, no control or format
+/// character. A `:` may be in it (the URI percent-encodes it).
+pub fn validate_account_name(account: &str) -> Result<(), Error> {
+    let chars = account.chars().count();
+    if chars == 0 || chars > MAX_ACCOUNT_NAME_CHARS || !crate::factor::text::is_displayable(account)
+    {
+        return Err(Error::InvalidRequest(
+            "account_name is 1 to 128 printable characters, without control or format characters"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What an enrollment asks for; every field has a default.
@@ -178,6 +199,8 @@ pub struct Enrollment {
     pub algorithm: Option<Algorithm>,
     pub digits: Option<u8>,
     pub period: Option<u32>,
+    /// The Key URI's account name; `None`: the user id.
+    pub account_name: Option<String>,
     pub step_up: Option<String>,
 }
 
@@ -208,9 +231,20 @@ pub async fn enroll(
     )
     .map_err(Error::InvalidRequest)?;
     let label = req.label.unwrap_or_else(|| subject.user.clone());
+    if let Some(account) = &req.account_name {
+        validate_account_name(account)?;
+    }
     let now = state.clock.now();
-    let step_up =
-        devices::admit(state, subject, caller, &label, req.step_up.as_deref(), now).await?;
+    let step_up = devices::admit(
+        state,
+        subject,
+        caller,
+        &label,
+        req.step_up.as_deref(),
+        Purpose::AddTotp,
+        now,
+    )
+    .await?;
 
     let secret =
         Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(Error::internal)?);
@@ -240,11 +274,12 @@ pub async fn enroll(
         confirmed_at: None,
         last_used_at: None,
         revoked_at: None,
+        account_name: req.account_name,
     };
     let detail = serde_json::json!({"kind": DeviceKind::Totp, "algorithm": row.algorithm,
                                     "digits": row.digits, "period": row.period});
     devices::insert_pending(state, caller, &row, now, detail).await?;
-    let uri = totp::otpauth_uri(&state.config.totp.issuer, &row.label, &secret[..], params);
+    let uri = uri_of(state, &row, &secret[..], params);
     Ok(Enrolled {
         device: Device::try_from(&row)?,
         secret: totp::base32_secret(&secret[..]),

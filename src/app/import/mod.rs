@@ -227,5 +227,6 @@ fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRo
         confirmed_at: Some(now),
         last_used_at: None,
         revoked_at: None,
+        account_name: None,
     })
 }

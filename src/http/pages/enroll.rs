@@ -203,6 +203,7 @@ async fn app(
     for label in labels(&subject.user) {
         let want = totp::Enrollment {
             label: Some(label),
+            account_name: flow.claims.account_name.clone(),
             step_up: flow.step_up.clone(),
             ..totp::Enrollment::default()
         };
@@ -214,7 +215,7 @@ async fn app(
                 return again(&state, &token, &flow, None).await;
             }
             Err(Error::Conflict(_)) => continue,
-            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::StepUpRequired(_)) => return step_up_again(&state, &token, flow).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -251,11 +252,12 @@ async fn phone(
                 return again(&state, &token, &flow, None).await;
             }
             Err(Error::Conflict(_)) => continue,
-            Err(Error::StepUpRequired) => return step_up_again(&state, &token, flow).await,
+            Err(Error::StepUpRequired(_)) => return step_up_again(&state, &token, flow).await,
             Err(
                 e @ (Error::InvalidRequest(_)
                 | Error::PhoneNotAllowed
                 | Error::RateLimited { .. }
+                | Error::SmsResendTooSoon { .. }
                 | Error::SmsFailed(_)
                 | Error::SmsBudgetExhausted { .. }),
             ) => {

@@ -340,7 +340,12 @@ pub async fn send_text(
             );
             Ok((StatusCode::OK, None, Some(notice)))
         }
-        Err(Error::RateLimited { retry_after_secs }) => {
+        Err(
+            Error::RateLimited { retry_after_secs }
+            | Error::SmsResendTooSoon {
+                retry_after_secs, ..
+            },
+        ) => {
             let message = format!("{} {retry_after_secs}", t.resend_in);
             Ok((StatusCode::TOO_MANY_REQUESTS, Some(message), None))
         }
@@ -365,7 +370,7 @@ pub fn code_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), 
         Error::InvalidCode | Error::InvalidRequest(_) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, t.wrong_code.to_string()))
         }
-        Error::RateLimited { retry_after_secs } => Ok((
+        Error::RateLimited { retry_after_secs } | Error::UserLocked { retry_after_secs } => Ok((
             StatusCode::TOO_MANY_REQUESTS,
             format!("{} {}", t.locked, retry_after_secs.div_ceil(60)),
         )),

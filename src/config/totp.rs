@@ -1,0 +1,177 @@
+//! The per-tenant TOTP issuer: the name an authenticator app shows above a relying party's
+//! accounts (its product name), `twofold` unless configured.
+//!
+//! `TWOFOLD_TOTP_ISSUERS` is a list `tenant=Issuer,tenant=Issuer` (an environment variable holds
+//! no table); in `twofold.toml`, `totp_issuers` may also be a table `{ shop = "Shop Inc" }`, which
+//! takes issuers holding a `,`. A tenant not listed gets `TWOFOLD_TOTP_ISSUER`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(test)]
+use super::ConfigError;
+use super::RawConfig;
+use super::problems::Problem;
+
+/// `totp_issuers` as read: the list form or a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawIssuers {
+    List(String),
+    Table(BTreeMap<String, String>),
+}
+
+const KEY: &str = "totp_issuers";
+/// The longest issuer: it heads every account in the app, and the Key URI's label.
+pub const MAX_ISSUER_CHARS: usize = 64;
+
+/// An issuer as configured, trimmed: 1–64 characters, none of them `:` (it separates issuer and
+/// account in the Key URI's label) nor a control or format character.
+pub fn issuer(key: &'static str, value: &str) -> Result<String, Problem> {
+    let v = value.trim();
+    if v.is_empty()
+        || v.chars().count() > MAX_ISSUER_CHARS
+        || v.contains(':')
+        || !crate::factor::text::is_displayable(v)
+    {
+        return Err(Problem::refused(
+            key,
+            "an issuer is 1 to 64 printable characters without ':'",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+/// The tenant rule of the API (`[A-Za-z0-9._-]`, 1–64): a tenant that cannot exist is a typo.
+fn tenant(t: &str) -> Result<String, Problem> {
+    let ok = (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(Problem::refused(
+            KEY,
+            format!("`{t}` is not a tenant id (1 to 64 of A-Z a-z 0-9 . _ -)"),
+        ))
+    }
+}
+
+/// Parses `totp_issuers` into tenant → issuer.
+pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, Problem> {
+    let pairs: Vec<(String, String)> = match raw {
+        None => return Ok(BTreeMap::new()),
+        Some(RawIssuers::Table(t)) => t.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        Some(RawIssuers::List(list)) => list
+            .split(',')
+            .filter(|item| !item.trim().is_empty())
+            .map(|item| {
+                item.split_once('=')
+                    .map(|(t, i)| (t.trim().to_string(), i.to_string()))
+                    .ok_or_else(|| {
+                        Problem::refused(
+                            KEY,
+                            "a comma-separated list of tenant=Issuer (e.g. `shop=Shop Inc`)",
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let mut map = BTreeMap::new();
+    for (t, i) in pairs {
+        let t = tenant(&t)?;
+        let i = issuer(KEY, &i)?;
+        if map.insert(t.clone(), i).is_some() {
+            return Err(Problem::refused(
+                KEY,
+                format!("tenant `{t}` is listed twice"),
+            ));
+        }
+    }
+    Ok(map)
+}
+
+impl RawConfig {
+    pub(super) fn totp_issuers(&self) -> Result<BTreeMap<String, String>, Problem> {
+        parse(self.totp_issuers.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(s: &str) -> Result<BTreeMap<String, String>, Problem> {
+        parse(Some(&RawIssuers::List(s.into())))
+    }
+
+    #[test]
+    fn the_list_form_maps_tenants_to_issuers() {
+        let map = list("shop=Shop Inc, blog = My Blog ,").unwrap();
+        assert_eq!(map["shop"], "Shop Inc");
+        assert_eq!(map["blog"], "My Blog");
+        assert_eq!(map.len(), 2);
+        assert!(list("").unwrap().is_empty());
+        assert!(parse(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_table_form_takes_commas() {
+        let table = BTreeMap::from([("shop".to_string(), "Shop, Inc".to_string())]);
+        let map = parse(Some(&RawIssuers::Table(table))).unwrap();
+        assert_eq!(map["shop"], "Shop, Inc");
+    }
+
+    fn load(file: Option<&str>, env: &[(&str, &str)]) -> Result<super::super::Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("twofold.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        super::super::Config::load_from(file.map(|_| path.as_path()), env)
+    }
+
+    #[test]
+    fn issuers_come_from_the_environment_or_a_table_in_the_file() {
+        let c = load(
+            None,
+            &[("TWOFOLD_TOTP_ISSUERS", "shop=Shop Inc,blog=My Blog")],
+        )
+        .unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop Inc");
+        assert_eq!(c.totp.issuer_for("blog"), "My Blog");
+        assert_eq!(c.totp.issuer_for("default"), "twofold");
+        let c = load(None, &[("TWOFOLD_TOTP_ISSUER", "Acme")]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Acme");
+
+        let file = "[totp_issuers]\nshop = \"Shop, Inc\"\n";
+        let c = load(Some(file), &[]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop, Inc");
+        let c = load(Some("totp_issuers = \"shop=Shop Inc\"\n"), &[]).unwrap();
+        assert_eq!(c.totp.issuer_for("shop"), "Shop Inc");
+
+        let err = load(None, &[("TWOFOLD_TOTP_ISSUERS", "shop=A:B")]).unwrap_err();
+        assert!(err.to_string().contains("TWOFOLD_TOTP_ISSUERS"), "{err}");
+    }
+
+    #[test]
+    fn bad_entries_are_refused_naming_the_key() {
+        for bad in [
+            "shop",
+            "shop=",
+            "shop=  ",
+            "shop=Shop:Inc",
+            "shop=\u{202E}Shop",
+            "bad tenant=Shop",
+            "=Shop",
+            "shop=A,shop=B",
+        ] {
+            let err = list(bad).unwrap_err().to_string();
+            assert!(err.contains("TWOFOLD_TOTP_ISSUERS"), "{bad}: {err}");
+        }
+        assert!(list(&format!("shop={}", "x".repeat(65))).is_err());
+        assert!(list(&format!("shop={}", "x".repeat(64))).is_ok());
+    }
+}
