@@ -33,6 +33,7 @@ mod cli;
 mod cluster;
 mod console;
 mod console_login;
+mod deploy;
 mod enroll;
 mod errors;
 mod faults;
