@@ -62,3 +62,4 @@ mod step_up;
 mod store;
 mod ttl;
 mod verify;
+mod webhook_tls;
