@@ -12,7 +12,7 @@ use crate::helpers::base32_decode;
 use crate::nodes::{Cluster, code, post};
 
 /// A private CA and a server certificate for 127.0.0.1 it signed, made with the openssl CLI.
-fn certificates(dir: &Path) {
+pub(crate) fn certificates(dir: &Path) {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
