@@ -43,7 +43,9 @@ fi
 cp e2e/journeys.mjs "$NODE_DIR/"
 
 cargo build --quiet --bin twofold --example relying_party
-BIN=target/debug/twofold
+# Cargo puts binaries under CARGO_TARGET_DIR when a developer sets one.
+OUT="${CARGO_TARGET_DIR:-target}/debug"
+BIN=$OUT/twofold
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -58,7 +60,7 @@ KEY=$("$BIN" api-key create --name e2e --role client --return-url-prefix "$RP/" 
 "$BIN" 2>"$WORK/twofold.log" & PIDS+=($!)
 wait_for "http://127.0.0.1:$TF_PORT/healthz"
 RP_API_KEY=$KEY RP_TWOFOLD_URL=http://127.0.0.1:$TF_PORT RP_LISTEN=127.0.0.1:$RP_PORT RP_PUBLIC_URL=$RP \
-  target/debug/examples/relying_party >"$WORK/rp.log" 2>&1 & PIDS+=($!)
+  "$OUT"/examples/relying_party >"$WORK/rp.log" 2>&1 & PIDS+=($!)
 wait_for "http://127.0.0.1:$RP_PORT/"
 
 if ! RP_URL=$RP SHOTS=$SHOTS node "$NODE_DIR/journeys.mjs"; then
