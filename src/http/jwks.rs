@@ -4,6 +4,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app::assertion;
 use crate::app::state::AppState;
 
 pub fn register(cfg: &mut ServiceConfig) {
@@ -13,9 +14,9 @@ pub fn register(cfg: &mut ServiceConfig) {
 /// The public keys that sign assertions, as a JSON Web Key Set.
 ///
 /// RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-/// the last hour. A key `twofold keys rotate` makes is here within 5 seconds, and signs only 15
-/// seconds after it was made: a relying party that meets an unknown `kid` should fetch this again
-/// (past its own cache) before rejecting the assertion.
+/// the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
+/// seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
+/// cache lifetime always knows the `kid` of an assertion it is given.
 #[utoipa::path(tag = "assertions", responses(
     (status = 200, description = "JWK Set of the published signing keys",
      content_type = "application/json", body = Object),
@@ -23,12 +24,16 @@ pub fn register(cfg: &mut ServiceConfig) {
 #[get("/.well-known/jwks.json")]
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     // Public keys are meant to be cached, unlike every other answer (the default is no-store,
-    // added only where a header is absent). Five minutes keeps a rotation visible quickly.
+    // added only where a header is absent) — but not past the time a rotated key waits before it
+    // signs, or a relying party that obeys the header would meet a `kid` it cannot know yet.
     let jwks = state
         .assertions
         .published_jwks(&state.db, state.clock.now())
         .await;
     HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "public, max-age=300"))
+        .insert_header((
+            CACHE_CONTROL,
+            format!("public, max-age={}", assertion::JWKS_MAX_AGE.as_secs()),
+        ))
         .json(jwks)
 }

@@ -154,6 +154,13 @@ async fn jwks_publishes_public_ed25519_keys_and_may_be_cached(backend: Backend) 
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or_else(|| panic!("max-age in {cache}"));
     assert!(max_age > 0);
+    // A rotated key must be in every cached copy before it signs.
+    let held = std::time::Duration::from_secs(max_age) + twofold::app::assertion::JWKS_CACHE;
+    assert!(
+        held < twofold::app::assertion::SIGN_AFTER_PUBLISHED,
+        "a JWK Set may be held {held:?}, a new key signs after {:?}",
+        twofold::app::assertion::SIGN_AFTER_PUBLISHED
+    );
 
     let jwks: Value = res.json().await.unwrap();
     let keys = jwks["keys"].as_array().unwrap();

@@ -35,8 +35,11 @@ pub const PUBLISH_AFTER_RETIRE: Duration = Duration::from_secs(3600);
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a node serves the JWK Set it read from the database before reading it again.
 pub const JWKS_CACHE: Duration = Duration::from_secs(5);
-/// How long a new key is published before it signs: longer than [`JWKS_CACHE`], with room for
-/// nodes' clocks that differ by a few seconds.
+/// How long relying parties may cache the JWK Set (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5);
+/// How long a new key is published before it signs: longer than [`JWKS_CACHE`] plus
+/// [`JWKS_MAX_AGE`] (so a relying party that obeys the header has it before the first assertion it
+/// signs), with room for nodes' clocks that differ by a few seconds.
 pub const SIGN_AFTER_PUBLISHED: Duration = Duration::from_secs(15);
 
 const ALG: &str = "EdDSA";
