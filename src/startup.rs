@@ -18,7 +18,7 @@ use crate::config::{Config, StoreUrl};
 use crate::crypto::Keys;
 use crate::db::Db;
 use crate::http;
-use crate::http::error::{json_error_handler, path_error_handler, query_error_handler};
+use crate::http::error::path_error_handler;
 use crate::http::ops::OpenApiJson;
 use crate::http::telemetry::RequestSpan;
 use crate::metrics::Metrics;
@@ -140,12 +140,6 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(openapi.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(http::MAX_BODY)
-                        .error_handler(json_error_handler),
-                )
-                .app_data(web::QueryConfig::default().error_handler(query_error_handler))
                 .app_data(web::PathConfig::default().error_handler(path_error_handler))
                 .wrap(from_fn(http::middleware::observe))
                 .wrap(from_fn(http::middleware::opaque_500))

@@ -155,21 +155,8 @@ pub fn method_not_allowed(method: &actix_web::http::Method, allow: &str) -> Http
         })
 }
 
-/// Rejections of actix's own extractors (bad JSON, bad path) become `invalid_request`.
-pub fn json_error_handler(
-    err: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    Error::InvalidRequest(format!("invalid JSON body: {err}")).into()
-}
-
-pub fn query_error_handler(
-    err: actix_web::error::QueryPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    Error::InvalidRequest(format!("invalid query: {err}")).into()
-}
-
+/// A path actix could not parse (every body and query goes through `http::input`) becomes
+/// `invalid_request`.
 pub fn path_error_handler(
     err: actix_web::error::PathError,
     _req: &actix_web::HttpRequest,
