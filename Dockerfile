@@ -1,11 +1,14 @@
 # syntax=docker/dockerfile:1
 # twofold container image: `docker build -t twofold .`
-# The binary links OpenSSL, libpq and SQLite statically (vendored/bundled C builds), so the runtime
-# image needs nothing but CA certificates (for HTTPS SMS gateways and rediss://).
+# The binary links libpq and SQLite statically (bundled C builds) and the system OpenSSL (for libpq's
+# TLS), so the runtime image needs libssl3 and CA certificates (for HTTPS SMS gateways and rediss://).
 
 # ---- build ---------------------------------------------------------------------------------------
 FROM rust:1-bookworm AS builder
 WORKDIR /src
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends pkg-config libssl-dev \
+ && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, in their own layer: it is rebuilt only when Cargo.toml or Cargo.lock change,
 # which saves the ~6 minutes of C and Rust dependency builds on every source edit. The empty lib and
@@ -28,7 +31,7 @@ RUN touch src/main.rs src/lib.rs \
 # ---- runtime -------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 \
  && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid/gid, so that volume and secret file ownership can be set on the host, and

@@ -173,5 +173,8 @@ fn a_master_key_file_with_a_trailing_newline_is_the_same_key_and_not_both_ways()
     let both = Config::load_from(None, base.iter().cloned().chain([file_var, value_var]))
         .unwrap_err()
         .to_string();
-    assert!(both.contains("master_key"), "{both}");
+    assert!(
+        both.contains("TWOFOLD_MASTER_KEY: TWOFOLD_MASTER_KEY_FILE is set too"),
+        "{both}"
+    );
 }
