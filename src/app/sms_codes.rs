@@ -80,13 +80,15 @@ fn new_code() -> Result<String, Error> {
     }
 }
 
-fn render(state: &AppState, code: &str) -> String {
+/// The text: the tenant's issuer (the name its users know the relying party by), the host for
+/// WebOTP, the code.
+fn render(state: &AppState, tenant: &str, code: &str) -> String {
     let host = state.public_url.host_str().unwrap_or("localhost");
     state
         .config
         .sms
         .template
-        .replace("{issuer}", &state.config.totp.issuer)
+        .replace("{issuer}", state.config.totp.issuer_for(tenant))
         .replace("{host}", host)
         .replace("{code}", code)
 }
@@ -205,7 +207,7 @@ pub async fn send(
 
     let message = Message {
         to: phone.e164().to_string(),
-        body: render(state, &code),
+        body: render(state, &subject.tenant, &code),
         code,
     };
     let gateway = state.sms.name();

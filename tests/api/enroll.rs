@@ -137,8 +137,8 @@ async fn the_uri_names_the_account_not_the_label(backend: Backend) {
         (json!({"label": "Work phone: A"}), "bob%40example.com"),
         (json!({}), "bob%40example.com"),
         (
-            json!({"label": "tablet", "account_name": "Bob: B@example.com"}),
-            "Bob%3A%20B%40example.com",
+            json!({"label": "tablet", "account_name": "Bob B. <b@example.com>"}),
+            "Bob%20B.%20%3Cb%40example.com%3E",
         ),
     ] {
         let e = app.enroll(user, body).await;

@@ -157,9 +157,20 @@ async fn the_app_shows_the_account_and_the_tenants_issuer(backend: Backend) {
         .await;
     assert_eq!(decode_qr(&res.bytes().await.unwrap()), uri);
 
-    // An account name shows as it is: 1 to 128 characters, no control or format character.
+    // The tenant's issuer heads its SMS texts too.
+    let phone = json!({"phone": crate::sms::PHONE});
+    let res = app
+        .post("/v1/users/carol/devices/sms", Some(&shop), &phone)
+        .await;
+    assert_eq!(res.status(), 201);
+    let sent = crate::sms::outbox(&app);
+    let text = &sent.last().unwrap().body;
+    assert!(text.starts_with("Shop Inc code: "), "{text}");
+
+    // An account name shows as it is: 1 to 128 characters, no control or format character, no
+    // `:` (apps split `issuer:account` on it).
     let long = "a".repeat(129);
-    for bad in ["", long.as_str(), "a\nb", DISGUISED[0]] {
+    for bad in ["", long.as_str(), "a\nb", DISGUISED[0], "alice:admin"] {
         let body = json!({"label": "x", "account_name": bad});
         let res = app
             .post("/v1/users/alice/devices/totp", Some(&key), &body)

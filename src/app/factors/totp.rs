@@ -179,13 +179,18 @@ fn uri_of(state: &AppState, r: &DeviceRow, secret: &[u8], params: Params) -> Str
 pub const MAX_ACCOUNT_NAME_CHARS: usize = 128;
 
 /// An account name shows in the app as it is: 1–128 characters, no control or format
-/// character. A `:` may be in it (the URI percent-encodes it).
+/// character, and no `:` — the Key URI format forbids it even percent-encoded, since apps split
+/// the label `issuer:account` on it.
 pub fn validate_account_name(account: &str) -> Result<(), Error> {
     let chars = account.chars().count();
-    if chars == 0 || chars > MAX_ACCOUNT_NAME_CHARS || !crate::factor::text::is_displayable(account)
+    if chars == 0
+        || chars > MAX_ACCOUNT_NAME_CHARS
+        || account.contains(':')
+        || !crate::factor::text::is_displayable(account)
     {
         return Err(Error::InvalidRequest(
-            "account_name is 1 to 128 printable characters, without control or format characters"
+            "body field `account_name`: expected 1 to 128 printable characters, without `:` or \
+             control or format characters"
                 .into(),
         ));
     }
