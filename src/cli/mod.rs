@@ -21,7 +21,7 @@ use crate::startup::{self, Application};
 #[derive(Debug, Parser)]
 #[command(name = "twofold", version, about = "Self-hosted second-factor service")]
 struct Cli {
-    /// TOML configuration file (keys as in the README; environment variables override it).
+    /// TOML configuration file (keys as in docs/configuration.md; environment variables override it).
     #[arg(long, env = "TWOFOLD_CONFIG", global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]

@@ -1,7 +1,7 @@
 //! Configuration: defaults < `twofold.toml` < `TWOFOLD_*` environment, validated once at start.
 //!
 //! Every key is flat and named like its environment variable without the prefix, lowercased
-//! (`TWOFOLD_DATABASE_URL` ⇔ `database_url`), so the README's one table serves both sources.
+//! (`TWOFOLD_DATABASE_URL` ⇔ `database_url`), so the one table of docs/configuration.md serves both sources.
 //! Unknown keys are refused with the closest known one, and every problem of a configuration is
 //! reported at once, naming the variable as the operator wrote it (see `problems`).
 

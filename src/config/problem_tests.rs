@@ -94,7 +94,7 @@ fn an_unknown_key_far_from_any_gets_no_guess() {
     let err = Config::load_from(None, env(&[("TWOFOLD_FROBNICATE", "1")])).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown variable TWOFOLD_FROBNICATE (the README lists the settings)"
+        "unknown variable TWOFOLD_FROBNICATE (docs/configuration.md lists the settings)"
     );
 }
 
@@ -137,14 +137,9 @@ fn the_public_url_is_normalised_once() {
             "http://mfa.example:8080",
         ),
         (
-            "https://example.com/mfa",
-            "https://example.com/mfa/",
-            "https://example.com/mfa",
-        ),
-        (
-            "https://example.com/mfa//",
-            "https://example.com/mfa/",
-            "https://example.com/mfa",
+            "https://mfa.example//",
+            "https://mfa.example/",
+            "https://mfa.example",
         ),
     ] {
         let url = public_url(given).unwrap();
@@ -175,6 +170,14 @@ fn a_public_url_with_more_than_a_base_is_refused() {
             "must not carry a user name or password",
         ),
         ("https://mfa.example/?a=1", "must not carry a query"),
+        (
+            "https://example.com/mfa",
+            "must be the root of its host, without a path (`/mfa`)",
+        ),
+        (
+            "https://user:pw@/",
+            "expects an http:// or https:// URL like",
+        ),
         (
             "https://mfa.example/#top",
             "must not carry a query (`?…`) or a fragment",

@@ -87,7 +87,7 @@ impl fmt::Display for Problem {
                 write!(f, "unknown {what} {}", self.name)?;
                 match suggestion {
                     Some(s) => write!(f, " (did you mean {s}?)"),
-                    None => write!(f, " (the README lists the settings)"),
+                    None => write!(f, " (docs/configuration.md lists the settings)"),
                 }
             }
             What::Refused(message) => write!(f, "{}: {message}", self.name),

@@ -174,4 +174,13 @@ mod tests {
         assert!(list(&format!("shop={}", "x".repeat(65))).is_err());
         assert!(list(&format!("shop={}", "x".repeat(64))).is_ok());
     }
+
+    #[test]
+    fn a_value_of_another_shape_says_what_it_takes_not_our_type() {
+        let err = load(Some("totp_issuers = 5\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("expects tenant=Issuer pairs"), "{err}");
+        assert!(!err.contains("RawIssuers"), "{err}");
+    }
 }

@@ -255,9 +255,10 @@ impl RawConfig {
                     // A cluster has one database: a `/1` would be refused at every connect.
                     let path = n.split_once("://").map_or("", |(_, rest)| rest);
                     if path.split_once('/').is_some_and(|(_, db)| !db.is_empty()) {
+                        // The URL is not repeated: it may hold a password.
                         return Err(Problem::refused(
                             "redis_cluster",
-                            format!("`{n}`: a cluster node URL names no database"),
+                            "a cluster node URL names no database (no `/N` after the host)",
                         ));
                     }
                 }
@@ -278,15 +279,14 @@ impl RawConfig {
     }
 }
 
-/// The public URL, normalised once: http or https, nothing but scheme, host, port and path, the
-/// host lowercased (the URL parser does that for http and https), the path ending in `/` so that
-/// links join under it.
+/// The public URL, normalised once: http or https, nothing but scheme, host and port, the host
+/// lowercased (the URL parser does that for http and https). No path: the hosted pages' form
+/// actions, cookies and stylesheet live at the root, so a prefix would break them.
 fn check_public_url(text: &str, production: bool, allow_insecure: bool) -> Result<Url, Problem> {
     let refuse = |message: String| Problem::refused("public_url", message);
     let mut url = Url::parse(text.trim()).map_err(|_| {
-        refuse(format!(
-            "expects an http:// or https:// URL like https://mfa.example.com, not `{text}`"
-        ))
+        // Not repeated: it may hold a password.
+        refuse("expects an http:// or https:// URL like https://mfa.example.com".into())
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(refuse(format!(
@@ -310,8 +310,14 @@ fn check_public_url(text: &str, production: bool, allow_insecure: bool) -> Resul
                 .into(),
         ));
     }
-    let path = format!("{}/", url.path().trim_end_matches('/'));
-    url.set_path(&path);
+    if !url.path().trim_start_matches('/').is_empty() {
+        return Err(refuse(format!(
+            "must be the root of its host, without a path (`{}`): the hosted pages and the \
+             console are served at /",
+            url.path()
+        )));
+    }
+    url.set_path("/");
     Ok(url)
 }
 

@@ -15,8 +15,8 @@ use crate::pages_links::{RETURN_URL, request_link};
 
 /// As configured below, normalised: scheme and host lowercased, no default port, no trailing
 /// slash.
-const CONFIGURED: &str = "HTTPS://MFA.Example:443/base/";
-const SHOWN: &str = "https://mfa.example/base";
+const CONFIGURED: &str = "HTTPS://MFA.Example:443/";
+const SHOWN: &str = "https://mfa.example";
 
 /// The `twofold is serving` line of a real start, and whether any log line had colour codes.
 fn serving_line(env: &[(&str, &str)]) -> (String, bool) {
@@ -87,7 +87,7 @@ async fn the_issuer_is_the_public_url_as_shown(backend: Backend) {
     let claims = decode_assertion(&app, token, "default").await.unwrap();
     assert_eq!(claims["iss"], SHOWN);
 
-    // Links are built under the path of the public URL, with one slash between.
+    // Links are built under the public URL, with one slash between.
     let body = json!({"purpose": "verify", "return_url": RETURN_URL});
     let res = request_link(&app, "alice", Some(&app.client_key), &body).await;
     assert_eq!(res.status(), 201);
