@@ -97,7 +97,36 @@ pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
             "the body must be a JSON object".into(),
         ));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| refused(Place::Body, &e))
+    // From the text, not from `value`: a map keeps only the last of a repeated key, and
+    // `{"code":"1","code":"2"}` must be refused, not read as either.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let message = e.inner().to_string();
+        Error::InvalidRequest(describe(
+            Place::Body,
+            &path_of(e.path()),
+            without_position(&message),
+        ))
+    })
+}
+
+/// serde_json's message without the " at line 1 column 9" it ends with when read from text (the
+/// field is named instead).
+fn without_position(message: &str) -> &str {
+    match message.rsplit_once(" at line ") {
+        Some((head, tail))
+            if tail
+                .split_once(" column ")
+                .is_some_and(|(l, c)| is_number(l) && is_number(c)) =>
+        {
+            head
+        }
+        _ => message,
+    }
+}
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An optional JSON body: empty means the default; anything else must be a JSON object.

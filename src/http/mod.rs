@@ -103,7 +103,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn error_response() -> utoipa::openapi::Response {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     ResponseBuilder::new()
-        .description("An error: `{error, message}` with a stable code (see the README)")
+        .description("An error: `{error, message}` with a stable code (docs/errors.md lists them)")
         .content(
             "application/json",
             ContentBuilder::new()

@@ -27,7 +27,7 @@ pub struct VerifyBody {
     /// Check only this device.
     pub device_id: Option<String>,
     /// The end user's IP address, as the relying party saw it: failures are then limited per
-    /// (tenant, address) rather than per API key (see the README on limits). 400 if it is not an
+    /// (tenant, address) rather than per API key (see docs/verification.md, Limits). 400 if it is not an
     /// IPv4 or IPv6 address.
     #[schema(example = "203.0.113.7")]
     pub client_ip: Option<String>,

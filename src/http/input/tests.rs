@@ -57,6 +57,26 @@ fn body_messages_name_the_field() {
 }
 
 #[test]
+fn a_repeated_body_field_is_refused_not_read_as_either() {
+    assert_eq!(
+        body_error(r#"{"code": "111111", "code": "222222"}"#),
+        "body field `code` is given twice"
+    );
+}
+
+#[test]
+fn a_position_is_cut_only_where_serde_json_put_one() {
+    assert_eq!(
+        without_position("missing field `code` at line 1 column 2"),
+        "missing field `code`"
+    );
+    assert_eq!(
+        without_position("expected `at line 3`"),
+        "expected `at line 3`"
+    );
+}
+
+#[test]
 fn a_body_that_is_not_an_object_says_so() {
     assert_eq!(body_error("[]"), "the body must be a JSON object");
     assert_eq!(body_error("\"x\""), "the body must be a JSON object");
