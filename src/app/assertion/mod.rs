@@ -147,6 +147,9 @@ struct Inner {
     set: RwLock<Arc<KeySet>>,
     /// The JWK Set last read from the database, and when.
     jwks: Mutex<Option<(DateTime<Utc>, serde_json::Value)>>,
+    /// Held while one request reads the keys for everyone: the JWKS is public, and an expired
+    /// cache must not send every concurrent request to the database.
+    jwks_refresh: tokio::sync::Mutex<()>,
 }
 
 /// Issues and verifies assertions. Cheap to clone: every clone shares one key set.
@@ -201,6 +204,7 @@ impl Assertions {
                 ttl_secs,
                 set: RwLock::new(Arc::new(set)),
                 jwks: Mutex::new(None),
+                jwks_refresh: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -362,19 +366,13 @@ impl Assertions {
     /// key rotated by any process is served within that, whatever this node signs with. If the
     /// database cannot answer, the keys this node loaded.
     pub async fn published_jwks(&self, db: &Db, now: DateTime<Utc>) -> serde_json::Value {
-        let cache_for = chrono::TimeDelta::from_std(JWKS_CACHE).unwrap_or_default();
-        {
-            let cached = self
-                .inner
-                .jwks
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some((at, jwks)) = cached.as_ref()
-                && *at <= now
-                && now - *at < cache_for
-            {
-                return jwks.clone();
-            }
+        if let Some(jwks) = self.cached_jwks(now) {
+            return jwks;
+        }
+        let _refreshing = self.inner.jwks_refresh.lock().await;
+        // Whoever held the lock before may have just read them.
+        if let Some(jwks) = self.cached_jwks(now) {
+            return jwks;
         }
         match keys::published_jwks(db, now).await {
             Ok(jwks) => {
@@ -390,6 +388,19 @@ impl Assertions {
                 self.jwks()
             }
         }
+    }
+
+    fn cached_jwks(&self, now: DateTime<Utc>) -> Option<serde_json::Value> {
+        let cache_for = chrono::TimeDelta::from_std(JWKS_CACHE).unwrap_or_default();
+        let cached = self
+            .inner
+            .jwks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        cached
+            .as_ref()
+            .filter(|(at, _)| *at <= now && now - *at < cache_for)
+            .map(|(_, jwks)| jwks.clone())
     }
 }
 
