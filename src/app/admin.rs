@@ -2,7 +2,6 @@
 //! read the audit trail. No HTTP here: the admin API and the `/admin` console both call these.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::Connection;
 
 use crate::app::api_keys::ApiKey;
 use crate::app::devices::Device;
@@ -127,7 +126,7 @@ pub async fn unlock(
     let recorded = event.clone();
     state
         .db
-        .run(move |conn| conn.transaction(|c| stream.record(c, now, recorded)))
+        .run(move |conn| crate::db::write_transaction(conn, |c| stream.record(c, now, recorded)))
         .await?;
     if let Err(e) = state.limiter.unlock(subject).await {
         state
@@ -153,7 +152,7 @@ pub async fn revoke_all(
     let revoked = state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 // The row lock first: on SQLite, a write as the first statement takes the write
                 // lock up front instead of upgrading a read snapshot that may have gone stale.
                 db::devices::lock_user(c, &tenant, &user)?;
@@ -323,7 +322,7 @@ async fn record(state: &AppState, now: DateTime<Utc>, event: Event) -> Result<()
     let stream = state.audit.stream().clone();
     state
         .db
-        .run(move |conn| conn.transaction(|c| stream.record(c, now, event)))
+        .run(move |conn| crate::db::write_transaction(conn, |c| stream.record(c, now, event)))
         .await?;
     Ok(())
 }

@@ -5,7 +5,6 @@
 //! reveals nothing about other keys.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::Connection;
 use zeroize::Zeroizing;
 
 use crate::audit::{self, Action, Actor, Event};
@@ -226,7 +225,7 @@ pub async fn create(
     let stored = row.clone();
     let stream = stream.clone();
     db.run(move |conn| {
-        conn.transaction(|c| {
+        crate::db::write_transaction(conn, |c| {
             db::api_keys::insert(c, &stored)?;
             stream.record(c, now, event)
         })
@@ -300,7 +299,7 @@ pub async fn revoke(
     let stream = stream.clone();
     let revoked = db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 let Some(row) = db::api_keys::find(c, &id)? else {
                     return Ok(false);
                 };

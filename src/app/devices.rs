@@ -4,7 +4,6 @@
 //! and shown only while the device is pending (SEC-4).
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::app::state::AppState;
@@ -118,7 +117,7 @@ pub async fn insert_pending(
     let inserted = state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 q::ensure_user(c, &stored.tenant, &stored.user_id, stored.created_at)?;
                 q::delete_expired_pending(c, &stored.tenant, &stored.user_id, stored.created_at)?;
                 q::insert(c, &stored)?;
@@ -212,7 +211,7 @@ pub async fn revoke(
     let revoked = state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 if !q::revoke(c, &tenant, &user, &id, now.naive_utc())? {
                     return Ok(false);
                 }

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use diesel::Connection;
-
 use crate::app::assertion::{self, AssertionError};
 use crate::app::state::AppState;
 use crate::audit::{Action, Actor, Event};
@@ -57,7 +55,7 @@ async fn rewrap_devices(state: &AppState) -> Result<usize, RotationError> {
         let n = state
             .db
             .run(move |conn| {
-                Ok(conn.transaction(|c| {
+                Ok(crate::db::write_transaction(conn, |c| {
                     let rows = devices::sealed_under_other_keys(c, keys.key_id(), CHUNK)?;
                     for row in &rows {
                         let (Some(sealed), Some(old)) = (&row.secret_sealed, &row.key_id) else {
@@ -88,7 +86,7 @@ async fn rewrap_signing_keys(state: &AppState) -> Result<usize, RotationError> {
     state
         .db
         .run(move |conn| {
-            Ok(conn.transaction(|c| {
+            Ok(crate::db::write_transaction(conn, |c| {
                 let mut n = 0;
                 for row in signing_keys::list_all(c)? {
                     if row.key_id == keys.key_id() {
@@ -130,7 +128,7 @@ pub async fn rotate(state: &AppState, actor: Actor) -> Result<Rotated, RotationE
     let stream = state.audit.stream().clone();
     state
         .db
-        .run(move |conn| conn.transaction(|c| stream.record_all(c, now, events)))
+        .run(move |conn| crate::db::write_transaction(conn, |c| stream.record_all(c, now, events)))
         .await?;
     Ok(Rotated {
         kid,

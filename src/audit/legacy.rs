@@ -15,8 +15,6 @@
 
 use std::sync::Arc;
 
-use diesel::Connection;
-
 use super::chain::{GENESIS, link};
 use crate::crypto::Keys;
 use crate::db::audit::{self as q, LEGACY};
@@ -43,7 +41,7 @@ pub fn sealer(
     keys: Arc<Keys>,
 ) -> impl FnOnce(&mut DbConnection) -> Result<(), DbError> + Send + 'static {
     move |conn| {
-        let sealed = conn.transaction(|c| seal(c, &keys))?;
+        let sealed = crate::db::write_transaction(conn, |c| seal(c, &keys))?;
         match sealed {
             Sealed::Nothing => {}
             Sealed::Sealed { events, recorded } if events == recorded => tracing::info!(

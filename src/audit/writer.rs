@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -146,7 +145,9 @@ async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>, batches: &At
     for attempt in 1..=5u32 {
         let (rows, stream) = (batch.clone(), stream.clone());
         let result = db
-            .run_to_end(move |conn| conn.transaction(|c| stream.append(c, rows.to_vec())))
+            .run_to_end(move |conn| {
+                crate::db::write_transaction(conn, |c| stream.append(c, rows.to_vec()))
+            })
             .await;
         match result {
             Ok(()) => return,

@@ -58,6 +58,24 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// A transaction that writes. On SQLite it takes the write lock before anything is read, as
+/// `BEGIN IMMEDIATE` would: a transaction that reads and then writes meets SQLITE_BUSY, which no
+/// wait resolves, when another connection (the pool's next one, or the CLI beside a running
+/// server) wrote in between. PostgreSQL locks rows as it goes.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error> + From<DbError>,
+{
+    use diesel::Connection;
+    conn.transaction(|c| {
+        import::write_first(c)?;
+        f(c)
+    })
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database unavailable: {0}")]
@@ -100,8 +118,11 @@ impl DbError {
                 ) || {
                     // PostgreSQL cancelled a statement that waited past the deadline
                     // (lock_timeout, statement_timeout): the dependency was too slow, not a bug.
+                    // SQLite's busy_timeout ran out the same way.
                     let m = info.message();
-                    m.contains("lock timeout") || m.contains("statement timeout")
+                    m.contains("lock timeout")
+                        || m.contains("statement timeout")
+                        || m.contains("database is locked")
                 }
             }
             _ => false,
@@ -223,3 +244,6 @@ fn create_parent_dir(path: &Path) -> Result<(), DbError> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;

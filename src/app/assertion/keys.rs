@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
@@ -22,7 +21,7 @@ pub async fn rotate(db: &Db, keys: &Keys, now: DateTime<Utc>) -> Result<String, 
     let kid = row.kid.clone();
     let at = now.naive_utc();
     db.run(move |conn| {
-        conn.transaction(|c| {
+        crate::db::write_transaction(conn, |c| {
             queries::retire_all_active(c, at)?;
             queries::insert(c, &row)
         })

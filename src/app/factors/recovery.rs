@@ -4,7 +4,6 @@
 //! Each code is 12 characters of a 32-letter alphabet (60 bits), shown as `xxxx-xxxx-xxxx`, and
 //! stored only as a keyed hash bound to its tenant and user (SEC-26). A new set voids the old.
 
-use diesel::Connection;
 use futures_util::future::LocalBoxFuture;
 
 use super::{Checked, Context, Factor};
@@ -111,7 +110,7 @@ pub async fn create(
     state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 devices::ensure_user(c, &tenant, &user, now.naive_utc())?;
                 q::replace_set(c, &tenant, &user, &rows)?;
                 stream.record(c, now, event)
@@ -140,7 +139,7 @@ pub async fn redeem(
     Ok(state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 if !q::use_code(c, &tenant, &user, &hashes, now.naive_utc())? {
                     return Ok(false);
                 }

@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
 
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 
 use self::lines::{Checked, check, records};
 use crate::app::devices::aad;
@@ -106,8 +105,7 @@ pub fn run<R: BufRead + 'static>(
     format: Format,
     cx: &Context,
 ) -> Result<Imported, ImportError> {
-    conn.transaction(|c| {
-        db::write_first(c)?;
+    crate::db::write_transaction(conn, |c| {
         let mut bad = Vec::new();
         let mut bad_count = 0u64;
         let mut per_tenant: BTreeMap<String, u64> = BTreeMap::new();

@@ -2,8 +2,6 @@
 //! successful check of the new device, so the answer carries an assertion too: the relying party
 //! can use it as `step_up` (e.g. to make recovery codes right after enrollment).
 
-use diesel::Connection;
-
 use super::VerifyError;
 use super::attempt::{Outcome, attempt, rejected};
 use crate::app::devices::Device;
@@ -86,7 +84,7 @@ async fn evaluate(
     let confirmed = state
         .db
         .run(move |conn| {
-            conn.transaction(|c| {
+            crate::db::write_transaction(conn, |c| {
                 // SEC-7 at activation: a device enrolled without step-up (the user had no active
                 // device then) must not become a second factor beside one activated since.
                 q::lock_user(c, &tenant, &user)?;
