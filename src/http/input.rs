@@ -85,6 +85,15 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// A JSON object body into `T`.
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Error> {
+    // A good body (every verify) is read once; the checks below only run to word a refusal.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        if let Ok(value) = T::deserialize(&mut de)
+            && de.end().is_ok()
+        {
+            return Ok(value);
+        }
+    }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::InvalidRequest(
             "the body is empty; it must be a JSON object".into(),
