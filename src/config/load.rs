@@ -121,7 +121,7 @@ fn check(mut set: Dict) -> Result<Config, ConfigError> {
                     let Some(key) = e.path.first().cloned() else {
                         continue;
                     };
-                    problems.push(Problem::refused(&key, type_problem(&key, &e.kind)));
+                    problems.push(Problem::refused(&key, type_problem(&e.kind)));
                     set.remove(&key);
                 }
                 if set.len() == before {
@@ -142,14 +142,9 @@ fn check(mut set: Dict) -> Result<Config, ConfigError> {
     }
 }
 
-fn type_problem(key: &str, kind: &figment::error::Kind) -> String {
+fn type_problem(kind: &figment::error::Kind) -> String {
     use figment::error::Kind;
     match kind {
-        // The one setting of two shapes: serde's own words would name our enum.
-        _ if key == "totp_issuers" => {
-            "expects tenant=Issuer pairs separated by commas, or a table of tenant = \"Issuer\""
-                .into()
-        }
         Kind::InvalidType(actual, expects) | Kind::InvalidValue(actual, expects) => {
             format!("{}, not {}", expected(expects), written(actual))
         }

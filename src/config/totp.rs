@@ -6,8 +6,10 @@
 //! takes issuers holding a `,`. A tenant not listed gets `TWOFOLD_TOTP_ISSUER`.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 #[cfg(test)]
 use super::ConfigError;
@@ -15,11 +17,38 @@ use super::RawConfig;
 use super::problems::Problem;
 
 /// `totp_issuers` as read: the list form or a table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum RawIssuers {
     List(String),
     Table(BTreeMap<String, String>),
+}
+
+/// By hand rather than `untagged`, whose refusal names this enum: a value of another shape is
+/// then refused in the words of [`Visitor::expecting`], like any setting of the wrong type.
+impl<'de> Deserialize<'de> for RawIssuers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Shapes;
+        impl<'de> Visitor<'de> for Shapes {
+            type Value = RawIssuers;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "tenant=Issuer pairs separated by commas, or a table of tenant = \"Issuer\"",
+                )
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawIssuers, E> {
+                Ok(RawIssuers::List(v.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawIssuers, A::Error> {
+                BTreeMap::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawIssuers::Table)
+            }
+        }
+        deserializer.deserialize_any(Shapes)
+    }
 }
 
 const KEY: &str = "totp_issuers";
