@@ -1,13 +1,19 @@
-// Both hosted-page journeys in a real browser (Debian Chromium, driven by playwright-core):
-// enroll an authenticator app from the demo relying party, then sign in with it. Reads the secret
-// off the enroll page and computes codes the way an authenticator app does (RFC 6238).
-// Env: RP_URL (the demo relying party), SHOTS (where the screenshots go).
+// The hosted-page journeys in a real browser (Debian Chromium, driven by playwright-core):
+// enroll an authenticator app from the demo relying party, then sign in with it (JavaScript off:
+// the pages work without it), reading the secret off the enroll page and computing codes the way
+// an authenticator app does (RFC 6238); then, JavaScript on, enroll a security key and sign in
+// with it, twice: with an authenticator that verifies its user and with one that cannot. The
+// security key is Chromium's virtual authenticator (DevTools protocol, WebAuthn domain).
+// Env: RP_URL (the demo relying party), TWOFOLD_URL (twofold's public URL), SHOTS (where the
+// screenshots go).
 import { chromium } from "playwright-core";
 import { createHmac, randomBytes } from "node:crypto";
 
 const rp = process.env.RP_URL;
+const twofold = process.env.TWOFOLD_URL;
 const shots = process.env.SHOTS;
-const user = `e2e-${randomBytes(4).toString("hex")}`;
+const fresh = () => `e2e-${randomBytes(4).toString("hex")}`;
+const user = fresh();
 
 function base32(s) {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -36,9 +42,119 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"],
 });
+// A phone-sized window: the pages are meant for one.
+const viewport = { width: 420, height: 860 };
+
+// The HTML of a hosted page as served: its CSP must allow only twofold's own script, and the
+// page must have no inline script (which that CSP would block).
+async function checkScriptPolicy(res, what) {
+  const csp = res.headers()["content-security-policy"] ?? "";
+  check(csp.includes("script-src 'self'"), `${what} is served with CSP script-src 'self'`);
+  const scripts = (await res.text()).match(/<script\b[^>]*>/gi) ?? [];
+  check(scripts.length > 0 && scripts.every((t) => /\bsrc=/i.test(t)), `${what} has no inline script`);
+}
+
+// Journeys 3 and 4 (5 and 6): a security key, enrolled from the relying party through the hosted
+// enroll page, then used at the next sign-in. `uv`: whether the authenticator verifies its user
+// (with the default policy, UV preferred, one that cannot is accepted too).
+async function keyJourneys(uv, takeShots) {
+  const kind = uv ? "a key with user verification" : "a key without user verification";
+  const who = fresh();
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  // (twofold has no /favicon.ico: the browser's 404 for it is no error of the pages.)
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.location().url?.endsWith("/favicon.ico")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  // twofold's pages as served (the first opening of a link is a refresh that sets the flow
+  // cookie: the page itself is the last).
+  const served = [];
+  page.on("response", (r) => {
+    if (!r.url().startsWith(twofold)) return;
+    if (r.status() >= 400 && !r.url().endsWith("/favicon.ico")) problems.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+    if (r.request().resourceType() === "document" && r.request().method() === "GET") served.push(r);
+  });
+  // The page's script shows only a generic message when the browser refuses a ceremony: log the
+  // browser's own reason, so a failure says why.
+  await context.addInitScript(() => {
+    for (const name of ["create", "get"]) {
+      const run = navigator.credentials[name].bind(navigator.credentials);
+      navigator.credentials[name] = (options) => run(options).catch((e) => {
+        console.error(`navigator.credentials.${name}: ${e.name}: ${e.message}`);
+        throw e;
+      });
+    }
+  });
+  // After a click on the key's button: the next page, or the error the script shows.
+  const settled = async (next, what) => {
+    const refused = page.locator("#key-error:visible");
+    await next.or(refused).first().waitFor();
+    if (await refused.count()) {
+      throw new Error(`e2e: ${what}: the page says "${await refused.textContent()}"; the browser ` +
+                      `saw: ${problems.join("; ") || "nothing"}`);
+    }
+  };
+  try {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2", transport: "usb", hasResidentKey: false,
+        hasUserVerification: uv, isUserVerified: uv,
+      },
+    });
+
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Set up" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    await page.waitForURL(/\/enroll\//);
+    const choose = page.getByRole("button", { name: "Security key" });
+    await choose.waitFor();
+    await checkScriptPolicy(served.at(-1), "the enroll page offering a security key");
+    check(await page.locator("#key-form").isVisible(), "the script reveals the security-key option");
+    if (takeShots) await page.screenshot({ path: `${shots}/enroll-key.png`, fullPage: true });
+    await choose.click();
+    await settled(page.getByText("You're all set"), `enrolling ${kind}`);
+    const made = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+    check(made.length === 1 && made[0].rpId === new URL(twofold).hostname,
+          `${kind} holds one credential, for twofold's host`);
+    check(await page.getByRole("button", { name: "Show me recovery codes" }).count() === 1,
+          "recovery codes are offered after a security key");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(/\/back\?/);
+    check(await page.locator("#verified").textContent() === "Verified", `${kind} enrolled: back at the relying party, verified`);
+    check(await page.locator("#sub").textContent() === who, "the assertion names the user");
+
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Sign in" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Sign in with a second factor" }).click();
+    await page.waitForURL(/\/verify\//);
+    const use = page.getByRole("button", { name: "Use your security key" });
+    await use.waitFor();
+    await checkScriptPolicy(served.at(-1), "the verify page offering a security key");
+    const keyBox = await page.locator("#key-form").boundingBox();
+    const codeBox = await page.locator("form", { has: page.getByLabel("Code") }).boundingBox();
+    check(keyBox.y < codeBox.y, "the security key comes before the code form");
+    if (takeShots) await page.screenshot({ path: `${shots}/verify-key.png`, fullPage: true });
+    await use.click();
+    await settled(page.locator("#verified"), `signing in with ${kind}`);
+    check(await page.locator("#verified").textContent() === "Verified", `signed in with ${kind}`);
+    check(await page.locator("#sub").textContent() === who, "the assertion names the user");
+    const said = await page.locator("main").textContent();
+    check(said.includes('"hwk"') && said.includes('"user"') === uv,
+          `the assertion's amr is ${uv ? "hwk, user, pin" : "hwk alone"}`);
+    const used = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
+    check(used.length === 1 && used[0].signCount > made[0].signCount, "the key signed the sign-in");
+    check(problems.length === 0, `no errors in the browser (${problems.join("; ") || "none"})`);
+  } finally {
+    await context.close();
+  }
+}
+
 try {
-  // A phone-sized window: the pages are meant for one.
-  const page = await browser.newPage({ viewport: { width: 420, height: 860 }, javaScriptEnabled: false });
+  const page = await browser.newPage({ viewport, javaScriptEnabled: false });
 
   // Journey 1: the relying party sends its user to enroll an authenticator app.
   await page.goto(rp);
@@ -50,6 +166,11 @@ try {
   await page.reload();
   check(await page.getByRole("button", { name: "Authenticator app" }).count() === 1,
         "a reload of the page reached from the relying party keeps the flow");
+  // (Playwright turns scripts off through the DevTools protocol, under which Chromium still
+  // parses <noscript> as if they ran: its paragraph is in the page, not drawn.)
+  check(!(await page.locator("#key-form").isVisible())
+        && (await page.locator("noscript").textContent()).includes("Security keys need JavaScript"),
+        "without JavaScript, the security-key option stays hidden and a <noscript> says why");
   await page.getByRole("button", { name: "Authenticator app" }).click();
   await page.locator("#secret").waitFor();
   check(await page.locator(".qr svg").count() === 1, "the enroll page shows a QR code");
@@ -81,6 +202,10 @@ try {
   await page.waitForURL(/\/back\?/);
   check(await page.locator("#verified").textContent() === "Verified", "signed in with the app's code");
   check(await page.locator("#sub").textContent() === user, "the assertion names the user");
+  await page.close();
+
+  await keyJourneys(true, true);
+  await keyJourneys(false, false);
 } finally {
   await browser.close();
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The hosted-page journeys in a real browser: twofold (embedded storage) and the demo relying
 # party (examples/relying_party.rs) on free ports, Debian Chromium driven by playwright-core
-# (e2e/journeys.mjs). The relying party is reached as `localhost` and twofold as `127.0.0.1`:
-# two sites, as in most deployments (SameSite cookies behave accordingly). Screenshots of both
-# pages go to target/e2e-screenshots, or to the folder given with `--shots DIR` (the README's
-# come from `scripts/e2e.sh --shots docs/screenshots`). Run by scripts/test.sh.
+# (e2e/journeys.mjs). twofold is reached as `localhost` (its public URL, TWOFOLD_PUBLIC_URL:
+# browsers refuse security keys on an IP address, and `localhost` is a secure context over http)
+# and the relying party as `127.0.0.1`: two sites, as in most deployments (SameSite cookies
+# behave accordingly). Chromium's virtual authenticator (DevTools protocol) stands in for the
+# security key. Screenshots of the pages go to target/e2e-screenshots, or to the folder given
+# with `--shots DIR` (the README's come from `scripts/e2e.sh --shots docs/screenshots`). Run by
+# scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "e2e.sh: $*" >&2; }
@@ -54,18 +57,22 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 TF_PORT=$(free_port); RP_PORT=$(free_port)
 wait_for() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return; sleep 0.1; done; say "$1 never answered"; exit 1; }
 
-export TWOFOLD_DATA_DIR=$WORK/data TWOFOLD_LISTEN=127.0.0.1:$TF_PORT
-RP=http://localhost:$RP_PORT
+# twofold listens on 127.0.0.1 but is known as http://localhost:PORT: the hosted pages' RP ID
+# is then `localhost`, and the assertions' issuer (`iss`) is that URL, which is why the relying
+# party talks to twofold (links, JWKS) through it too.
+TF=http://localhost:$TF_PORT
+export TWOFOLD_DATA_DIR=$WORK/data TWOFOLD_LISTEN=127.0.0.1:$TF_PORT TWOFOLD_PUBLIC_URL=$TF
+RP=http://127.0.0.1:$RP_PORT
 KEY=$("$BIN" api-key create --name e2e --role client --return-url-prefix "$RP/" 2>/dev/null)
 "$BIN" 2>"$WORK/twofold.log" & PIDS+=($!)
 wait_for "http://127.0.0.1:$TF_PORT/healthz"
-RP_API_KEY=$KEY RP_TWOFOLD_URL=http://127.0.0.1:$TF_PORT RP_LISTEN=127.0.0.1:$RP_PORT RP_PUBLIC_URL=$RP \
+RP_API_KEY=$KEY RP_TWOFOLD_URL=$TF RP_LISTEN=127.0.0.1:$RP_PORT RP_PUBLIC_URL=$RP \
   "$OUT"/examples/relying_party >"$WORK/rp.log" 2>&1 & PIDS+=($!)
-wait_for "http://127.0.0.1:$RP_PORT/"
+wait_for "$RP/"
 
-if ! RP_URL=$RP SHOTS=$SHOTS node "$NODE_DIR/journeys.mjs"; then
+if ! RP_URL=$RP TWOFOLD_URL=$TF SHOTS=$SHOTS node "$NODE_DIR/journeys.mjs"; then
   say "failed; twofold's log:"; tail -n 30 "$WORK/twofold.log" >&2
   say "the relying party's log:"; tail -n 30 "$WORK/rp.log" >&2
   exit 1
 fi
-say "both journeys passed in Chromium (screenshots in $SHOTS)"
+say "all journeys passed in Chromium (screenshots in $SHOTS)"

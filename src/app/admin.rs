@@ -77,10 +77,11 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Adm
             ],
         )?;
         let left = db::recovery_codes::remaining(c, &tenant, &user)?;
-        Ok(Some((created, devices, left)))
+        let keys = crate::app::devices::keys_of(c, &devices)?;
+        Ok(Some((created, devices, left, keys)))
     });
     let (lock, rows) = tokio::join!(lock, rows);
-    let Some((created, rows, left)) = rows? else {
+    let Some((created, rows, left, keys)) = rows? else {
         return Err(AdminError::NoSuchUser);
     };
     let devices = rows
@@ -93,7 +94,9 @@ pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, Adm
             }
             Ok(d)
         })
-        .collect::<Result<_, Error>>()?;
+        .collect::<Result<Vec<_>, Error>>()?;
+    let mut devices = devices;
+    crate::app::devices::attach_keys(&mut devices, &keys);
     Ok(UserDetail {
         tenant: subject.tenant.clone(),
         user: subject.user.clone(),

@@ -12,6 +12,7 @@ use crate::crypto::{self, CryptoError, Keys};
 use crate::db::models::ApiKeyRow;
 use crate::db::{self, Db, DbError};
 use crate::error::Error;
+use crate::factor::webauthn;
 
 /// Every key starts with this, so leaked keys are easy to grep for in code and logs.
 pub const KEY_PREFIX: &str = "tfk_";
@@ -35,6 +36,8 @@ pub enum ApiKeyError {
     },
     #[error("return URL prefix `{0}` must be an http(s) URL with a host")]
     BadReturnUrl(String),
+    #[error("WebAuthn origin {0}")]
+    BadWebauthnOrigin(String),
     /// No such key in the caller's reach, or revoked already.
     #[error("not found")]
     NotFound,
@@ -84,6 +87,10 @@ pub struct ApiKey {
     /// `null` for an admin key that acts on every tenant.
     pub tenant: Option<String>,
     pub return_url_prefixes: Vec<String>,
+    /// Origins where the relying party runs security-key ceremonies on its own pages.
+    pub webauthn_origins: Vec<String>,
+    /// Their RP ID; `None`: each origin's host.
+    pub webauthn_rp_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -129,6 +136,13 @@ impl TryFrom<ApiKeyRow> for ApiKey {
                 .filter(|l| !l.is_empty())
                 .map(str::to_string)
                 .collect(),
+            webauthn_origins: row
+                .webauthn_origins
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            webauthn_rp_id: row.webauthn_rp_id,
             id: row.id,
             name: row.name,
             tenant: row.tenant,
@@ -145,6 +159,10 @@ pub struct NewApiKey {
     pub role: Role,
     pub tenant: Option<String>,
     pub return_url_prefixes: Vec<String>,
+    /// Origins of the relying party's own pages that run security-key ceremonies.
+    pub webauthn_origins: Vec<String>,
+    /// The RP ID for those origins: a parent domain of each; `None`: each origin's host.
+    pub webauthn_rp_id: Option<String>,
 }
 
 fn tenant_ok(t: &str) -> bool {
@@ -184,6 +202,25 @@ impl NewApiKey {
                 return Err(ApiKeyError::BadReturnUrl(p.clone()));
             }
         }
+        for o in &mut self.webauthn_origins {
+            *o = webauthn::parse_origin(o).map_err(ApiKeyError::BadWebauthnOrigin)?;
+        }
+        if let Some(rp_id) = &mut self.webauthn_rp_id {
+            *rp_id = rp_id.trim().to_ascii_lowercase();
+            if self.webauthn_origins.is_empty() {
+                return Err(ApiKeyError::BadWebauthnOrigin(
+                    "an RP ID is given with the origins it serves (--webauthn-origin)".into(),
+                ));
+            }
+            for o in &self.webauthn_origins {
+                let host = webauthn::origin_host(o).unwrap_or_default();
+                if !webauthn::rp_id_covers(rp_id, &host) {
+                    return Err(ApiKeyError::BadWebauthnOrigin(format!(
+                        "RP ID `{rp_id}` is not the host of {o} nor a parent domain of it"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -212,6 +249,8 @@ pub async fn create(
         role: new.role.as_str().to_string(),
         tenant: new.tenant,
         return_url_prefixes: new.return_url_prefixes.join("\n"),
+        webauthn_origins: new.webauthn_origins.join("\n"),
+        webauthn_rp_id: new.webauthn_rp_id,
         key_hash: keys.hash(HASH_DOMAIN, secret.as_bytes()),
         created_at: now.naive_utc(),
         revoked_at: None,

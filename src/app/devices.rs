@@ -12,7 +12,7 @@ use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Event};
 
 use crate::db::devices as q;
-use crate::db::models::DeviceRow;
+use crate::db::models::{DeviceRow, SecurityKeyRow};
 use crate::error::Error;
 use crate::factor::kind::{DeviceKind, DeviceStatus};
 use crate::factor::totp::Algorithm;
@@ -42,6 +42,59 @@ pub struct Device {
     pub confirmed_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Security keys, once confirmed: what the key is and whether it looked cloned.
+    pub security_key: Option<KeyDetails>,
+}
+
+/// What is known of a confirmed security key.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyDetails {
+    /// The authenticator model's id (lowercase UUID): attested, or else the authenticator's own
+    /// claim; `None` when it sent none.
+    pub aaguid: Option<String>,
+    /// The model's name, where the tenant's policy names its AAGUID.
+    pub model: Option<String>,
+    /// The RP ID the credential is scoped to.
+    pub rp_id: String,
+    /// The key verified its user (PIN or biometric) at registration.
+    pub user_verified: bool,
+    /// When a signature counter went backwards: a cloned or broken key.
+    pub clone_detected_at: Option<DateTime<Utc>>,
+}
+
+impl From<&SecurityKeyRow> for KeyDetails {
+    fn from(k: &SecurityKeyRow) -> KeyDetails {
+        KeyDetails {
+            aaguid: k.aaguid.clone(),
+            model: k.model.clone(),
+            rp_id: k.rp_id.clone(),
+            user_verified: k.user_verified,
+            clone_detected_at: k.clone_detected_at.map(utc),
+        }
+    }
+}
+
+/// Attaches each security key's details to its device.
+pub fn attach_keys(devices: &mut [Device], keys: &[SecurityKeyRow]) {
+    for d in devices {
+        d.security_key = keys
+            .iter()
+            .find(|k| k.device_id == d.id)
+            .map(KeyDetails::from);
+    }
+}
+
+/// Loads the security-key rows of these device rows (none when no row is a key).
+pub fn keys_of(
+    c: &mut crate::db::DbConnection,
+    rows: &[DeviceRow],
+) -> Result<Vec<SecurityKeyRow>, crate::db::DbError> {
+    let ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.is(DeviceKind::Webauthn))
+        .map(|r| r.id.clone())
+        .collect();
+    crate::db::security_keys::of_devices(c, &ids)
 }
 
 /// A row whose kind or status is unknown to this version is a bug or a newer node's: an error,
@@ -74,6 +127,7 @@ impl TryFrom<&DeviceRow> for Device {
             confirmed_at: r.confirmed_at.map(utc),
             last_used_at: r.last_used_at.map(utc),
             revoked_at: r.revoked_at.map(utc),
+            security_key: None,
         })
     }
 }
@@ -164,13 +218,22 @@ pub async fn admit(
 pub async fn list(state: &AppState, subject: &Subject) -> Result<Vec<Device>, Error> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now().naive_utc();
-    let mut rows = state
+    let (mut rows, keys) = state
         .db
-        .run(move |c| q::list(c, &tenant, &user, &[q::PENDING, q::ACTIVE]))
+        .run(move |c| {
+            let rows = q::list(c, &tenant, &user, &[q::PENDING, q::ACTIVE])?;
+            let keys = keys_of(c, &rows)?;
+            Ok((rows, keys))
+        })
         .await?;
     rows.retain(|r| !r.is_in(DeviceStatus::Pending) || r.expires_at.is_some_and(|e| e > now));
     rows.sort_by_key(|r| !r.is(DeviceKind::Totp));
-    rows.iter().map(Device::try_from).collect()
+    let mut devices = rows
+        .iter()
+        .map(Device::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_keys(&mut devices, &keys);
+    Ok(devices)
 }
 
 /// Revokes a device at once (SEC-21); it stays in the table for the audit trail.

@@ -24,6 +24,8 @@ pub enum Purpose {
     AddTotp,
     /// `POST …/devices/sms`
     AddPhone,
+    /// `POST …/devices/webauthn`
+    AddSecurityKey,
     /// `DELETE …/devices/{id}`
     Revoke,
     /// `POST …/recovery-codes`
@@ -36,6 +38,7 @@ impl Purpose {
         match self {
             Purpose::AddTotp => "adding another authenticator app",
             Purpose::AddPhone => "adding another phone",
+            Purpose::AddSecurityKey => "adding a security key",
             Purpose::Revoke => "revoking a device",
             Purpose::RecoveryCodes => "making a new set of recovery codes",
         }

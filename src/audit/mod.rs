@@ -80,6 +80,8 @@ pub enum Action {
     /// TOTP seeds brought from another server (`twofold import`, `POST /v1/admin/import`): one
     /// event per tenant and import, with the count.
     DevicesImported,
+    /// A security key's signature counter did not increase: a cloned key, or a broken one.
+    SecurityKeyCloneDetected,
 }
 
 impl Action {
@@ -106,11 +108,12 @@ impl Action {
             Action::AdminLogin => "admin_login",
             Action::AdminLogout => "admin_logout",
             Action::DevicesImported => "devices_imported",
+            Action::SecurityKeyCloneDetected => "security_key_clone_detected",
         }
     }
 
     /// Every action, for filters and their validation.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
         Action::DeviceEnrolled,
@@ -132,6 +135,7 @@ impl Action {
         Action::AdminLogin,
         Action::AdminLogout,
         Action::DevicesImported,
+        Action::SecurityKeyCloneDetected,
     ];
 }
 

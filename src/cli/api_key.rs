@@ -23,6 +23,14 @@ pub(super) enum ApiKeyCommand {
         /// A URL prefix that hosted-page links of this key may return to (repeatable).
         #[arg(long = "return-url-prefix")]
         return_url_prefix: Vec<String>,
+        /// An origin of the relying party's own pages that runs security-key ceremonies,
+        /// e.g. https://shop.example (repeatable).
+        #[arg(long = "webauthn-origin")]
+        webauthn_origin: Vec<String>,
+        /// The RP ID of those ceremonies: a parent domain of every origin (default: each
+        /// origin's host).
+        #[arg(long = "webauthn-rp-id")]
+        webauthn_rp_id: Option<String>,
     },
     /// List keys (never the keys themselves); nothing on stdout when there is none.
     List,
@@ -38,6 +46,8 @@ pub(super) async fn run(cmd: ApiKeyCommand, state: AppState) -> CliResult {
             role,
             tenant,
             return_url_prefix,
+            webauthn_origin,
+            webauthn_rp_id,
         } => {
             let role: Role = role.parse()?;
             let new = NewApiKey {
@@ -45,6 +55,8 @@ pub(super) async fn run(cmd: ApiKeyCommand, state: AppState) -> CliResult {
                 role,
                 tenant,
                 return_url_prefixes: return_url_prefix,
+                webauthn_origins: webauthn_origin,
+                webauthn_rp_id,
             };
             let (key, secret) = api_keys::create(
                 &state.db,

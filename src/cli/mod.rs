@@ -161,6 +161,8 @@ async fn bootstrap_admin_key(state: &AppState) -> CliResult {
             role: Role::Admin,
             tenant: None,
             return_url_prefixes: vec![],
+            webauthn_origins: vec![],
+            webauthn_rp_id: None,
         },
         Actor::System,
     )

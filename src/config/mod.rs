@@ -112,6 +112,8 @@ pub struct Config {
     pub log: String,
     pub log_format: LogFormat,
     pub sms: SmsConfig,
+    /// Security keys: the hosted pages' RP ID and the policy per tenant.
+    pub webauthn: WebauthnSettings,
 }
 
 /// SMS: which gateway, how to reach it, what to say, where, and how much.
@@ -155,10 +157,12 @@ mod raw;
 mod sms;
 mod totp;
 mod validate;
+mod webauthn;
 pub use self::problems::{ConfigError, Problem, env_name};
 pub use self::raw::RawConfig;
 pub use self::sms::SmsLimits;
 pub use self::totp::RawIssuers;
+pub use self::webauthn::{RawWebauthnPolicy, WebauthnPolicy, WebauthnSettings};
 // The value types of the adapters they configure live with those adapters (which import no
 // config); they are named here too, where the settings are.
 pub use crate::crypto::MasterKeySource;

@@ -91,6 +91,16 @@ pub struct RawConfig {
     pub sms_per_country_hour: u64,
     pub sms_daily_budget: u64,
     pub sms_tenant_daily_budget: u64,
+    /// The hosted pages' WebAuthn RP ID (a parent domain of the public host); unset: the host.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub webauthn_rp_id: Option<String>,
+    /// `preferred` or `required`, for tenants without a policy of their own.
+    #[serde(deserialize_with = "text")]
+    pub webauthn_user_verification: String,
+    /// Per-tenant security-key policies: a table in `twofold.toml`.
+    #[serde(default)]
+    pub webauthn_policies:
+        Option<std::collections::BTreeMap<String, super::webauthn::RawWebauthnPolicy>>,
 }
 
 /// Environment values are parsed like TOML scalars, so `TWOFOLD_REDIS_PREFIX=true` or
@@ -203,6 +213,9 @@ impl Default for RawConfig {
             sms_per_country_hour: 500,
             sms_daily_budget: 10_000,
             sms_tenant_daily_budget: 1_000,
+            webauthn_rp_id: None,
+            webauthn_user_verification: "preferred".into(),
+            webauthn_policies: None,
         }
     }
 }

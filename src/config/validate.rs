@@ -89,6 +89,11 @@ impl RawConfig {
         let issuer = problems.take(super::totp::issuer("totp_issuer", &self.totp_issuer));
         let issuers = problems.take(self.totp_issuers());
         self.check_ranges(&mut problems);
+        let public_host = public_url
+            .as_ref()
+            .and_then(|u| u.as_ref())
+            .and_then(|u| u.host_str().map(str::to_string));
+        let webauthn = self.webauthn(public_host.as_deref(), &mut problems);
         let sms = match self.sms_config() {
             Ok(sms) => Some(sms),
             Err(e) => {
@@ -148,6 +153,7 @@ impl RawConfig {
             log: self.log,
             log_format: self.log_format,
             sms,
+            webauthn,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod models;
 mod pool;
 pub mod recovery_codes;
 pub mod schema;
+pub mod security_keys;
 pub mod signing_keys;
 pub mod users;
 

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::factor::kind::{DeviceKind, DeviceStatus, UnknownValue};
 
-use super::schema::{api_keys, audit_events, devices, recovery_codes};
+use super::schema::{api_keys, audit_events, devices, recovery_codes, security_keys};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -18,6 +18,27 @@ pub struct ApiKeyRow {
     pub key_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// Newline-separated origins where the relying party runs WebAuthn ceremonies itself.
+    pub webauthn_origins: String,
+    /// The RP ID of those ceremonies; `None`: each origin's host.
+    pub webauthn_rp_id: Option<String>,
+}
+
+/// A security key's credential, beside its device row.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_keys, treat_none_as_default_value = false)]
+pub struct SecurityKeyRow {
+    pub device_id: String,
+    pub tenant: String,
+    /// base64url.
+    pub credential_id: String,
+    pub rp_id: String,
+    /// webauthn-rs's `Credential`, as JSON.
+    pub credential: String,
+    pub aaguid: Option<String>,
+    pub model: Option<String>,
+    pub user_verified: bool,
+    pub clone_detected_at: Option<NaiveDateTime>,
 }
 
 /// `None` is written as NULL (no column of it has a default), which lets SQLite take a batch in

@@ -54,8 +54,26 @@ diesel::table! {
         key_hash -> Binary,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        webauthn_origins -> Text,
+        webauthn_rp_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    security_keys (device_id) {
+        device_id -> Text,
+        tenant -> Text,
+        credential_id -> Text,
+        rp_id -> Text,
+        credential -> Text,
+        aaguid -> Nullable<Text>,
+        model -> Nullable<Text>,
+        user_verified -> Bool,
+        clone_detected_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(security_keys -> devices (device_id));
 
 diesel::table! {
     audit_events (id) {
@@ -105,4 +123,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     audit_streams,
     signing_keys,
+    security_keys,
 );

@@ -12,6 +12,8 @@ pub enum DeviceKind {
     Totp,
     /// A phone that codes are texted to.
     Sms,
+    /// A security key (FIDO2/WebAuthn): a key pair on the authenticator, scoped to an RP ID.
+    Webauthn,
 }
 
 /// Where a device is in its life: pending until its first code, active, revoked for good.
@@ -35,12 +37,13 @@ pub struct UnknownValue {
 }
 
 impl DeviceKind {
-    pub const ALL: [DeviceKind; 2] = [DeviceKind::Totp, DeviceKind::Sms];
+    pub const ALL: [DeviceKind; 3] = [DeviceKind::Totp, DeviceKind::Sms, DeviceKind::Webauthn];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             DeviceKind::Totp => "totp",
             DeviceKind::Sms => "sms",
+            DeviceKind::Webauthn => "webauthn",
         }
     }
 }
@@ -126,7 +129,7 @@ mod tests {
     #[test]
     fn unknown_text_is_an_error_not_a_default() {
         assert!("TOTP".parse::<DeviceKind>().is_err());
-        assert!("webauthn".parse::<DeviceKind>().is_err());
+        assert!("hotp".parse::<DeviceKind>().is_err());
         assert!("".parse::<DeviceStatus>().is_err());
     }
 }

@@ -8,3 +8,4 @@ pub mod qr;
 pub mod recovery_code;
 pub mod text;
 pub mod totp;
+pub mod webauthn;

@@ -49,6 +49,10 @@ pub struct ApiKey {
     /// `null` for an admin key that acts on every tenant.
     pub tenant: Option<String>,
     pub return_url_prefixes: Vec<String>,
+    /// Origins of the relying party's pages that run security-key ceremonies.
+    pub webauthn_origins: Vec<String>,
+    /// Their RP ID; `null`: each origin's host.
+    pub webauthn_rp_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -61,6 +65,8 @@ impl From<api_keys::ApiKey> for ApiKey {
             role: k.role.into(),
             tenant: k.tenant,
             return_url_prefixes: k.return_url_prefixes,
+            webauthn_origins: k.webauthn_origins,
+            webauthn_rp_id: k.webauthn_rp_id,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
         }

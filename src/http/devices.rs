@@ -32,7 +32,7 @@ pub fn register(cfg: &mut ServiceConfig) {
 #[schema(as = Device)]
 pub struct DeviceBody {
     pub id: String,
-    /// `totp` or `sms`.
+    /// `totp`, `sms` or `webauthn`.
     pub kind: DeviceKind,
     pub label: String,
     /// `pending`, `active` or `revoked`.
@@ -48,6 +48,28 @@ pub struct DeviceBody {
     pub confirmed_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Security keys, once confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_key: Option<SecurityKeyBody>,
+}
+
+/// What is known of a confirmed security key.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SecurityKey)]
+pub struct SecurityKeyBody {
+    /// The authenticator model's id (lowercase UUID): attested, or else the authenticator's own
+    /// claim; `null` when it sent none.
+    #[schema(example = "cb69481e-8ff7-4039-93ec-0a2729a154a8")]
+    pub aaguid: Option<String>,
+    /// The model's name, where the tenant's policy names its AAGUID.
+    pub model: Option<String>,
+    /// The RP ID the credential is scoped to.
+    pub rp_id: String,
+    /// The key verified its user (PIN or biometric) at registration.
+    pub user_verified: bool,
+    /// Set when a signature counter went backwards: a cloned or broken key. The check that saw
+    /// it was refused; revoke the key unless its owner explains it.
+    pub clone_detected_at: Option<DateTime<Utc>>,
 }
 
 impl From<Device> for DeviceBody {
@@ -66,6 +88,13 @@ impl From<Device> for DeviceBody {
             confirmed_at: d.confirmed_at,
             last_used_at: d.last_used_at,
             revoked_at: d.revoked_at,
+            security_key: d.security_key.map(|k| SecurityKeyBody {
+                aaguid: k.aaguid,
+                model: k.model,
+                rp_id: k.rp_id,
+                user_verified: k.user_verified,
+                clone_detected_at: k.clone_detected_at,
+            }),
         }
     }
 }
@@ -122,8 +151,15 @@ impl From<Enrolled> for EnrolledBody {
 #[schema(as = ConfirmRequest)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
-    #[schema(value_type = String)]
-    pub code: serde_json::Value,
+    /// The first code of an authenticator app or phone.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "crate::http::verify::present")]
+    pub code: Option<serde_json::Value>,
+    /// A security key: the browser's answer to the registration options, as
+    /// `PublicKeyCredential.toJSON()` gives it (binary fields base64url).
+    #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "crate::http::verify::present")]
+    pub credential: Option<serde_json::Value>,
     /// The end user's IP address, as the relying party saw it: failures are then limited per
     /// (tenant, address) rather than per API key (see docs/verification.md, Limits). 400 if it is not an
     /// IPv4 or IPv6 address.
@@ -229,7 +265,8 @@ async fn qr_svg(
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }
 
-/// Activates a pending device with its first code; that code counts as used.
+/// Activates a pending device with its first code (a security key: with its registration
+/// response); that code counts as used.
 #[utoipa::path(
     tag = "devices",
     security(("api_key" = [])),
@@ -251,7 +288,7 @@ async fn confirm(
 ) -> Result<HttpResponse, Error> {
     let body = body.into_inner();
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;
-    let code = body.code.as_str().map(str::to_string);
+    let code = crate::http::verify::presented(body.code, body.credential)?;
     let id = crate::http::id(path.into_inner().id)?;
     let confirmed = verify::confirm(&state, &scope.subject, &scope.caller, id, code).await?;
     Ok(HttpResponse::Ok().json(Confirmed {

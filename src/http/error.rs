@@ -197,7 +197,8 @@ impl From<ApiKeyError> for Error {
             ApiKeyError::BadName
             | ApiKeyError::BadTenant
             | ApiKeyError::UnparsableReturnUrl { .. }
-            | ApiKeyError::BadReturnUrl(_) => Error::InvalidRequest(e.to_string()),
+            | ApiKeyError::BadReturnUrl(_)
+            | ApiKeyError::BadWebauthnOrigin(_) => Error::InvalidRequest(e.to_string()),
             ApiKeyError::NotFound => Error::NotFound,
             ApiKeyError::Db(e) => e.into(),
             ApiKeyError::BadRow { .. } | ApiKeyError::Random(_) => Error::internal(e),

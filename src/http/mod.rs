@@ -20,6 +20,7 @@ pub mod pages;
 pub mod phones;
 pub mod recovery;
 pub mod schemas;
+pub mod security_keys;
 pub mod sms_breaker;
 pub mod telemetry;
 pub mod verify;
@@ -42,6 +43,8 @@ pub fn register(cfg: &mut ServiceConfig) {
     // Phones first: their literal paths (`devices/sms`) before the `devices/{id}` ones, so route
     // patterns (metrics, logs) name the right route.
     phones::register(cfg);
+    // Before `devices`: `devices/webauthn` is a literal path beside `devices/{id}`.
+    security_keys::register(cfg);
     devices::register(cfg);
     recovery::register(cfg);
     links::register(cfg);

@@ -22,8 +22,14 @@ pub fn register(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     /// The code as typed: a string of 6 or 8 digits, or a recovery code `xxxx-xxxx-xxxx`.
-    #[schema(value_type = String)]
-    pub code: serde_json::Value,
+    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "present")]
+    pub code: Option<serde_json::Value>,
+    /// A security key: the browser's answer to the options of `…/webauthn/challenge`, as
+    /// `PublicKeyCredential.toJSON()` gives it (binary fields base64url). Give `code` or this.
+    #[schema(value_type = Option<Object>)]
+    #[serde(default, deserialize_with = "present")]
+    pub credential: Option<serde_json::Value>,
     /// Check only this device.
     pub device_id: Option<String>,
     /// The end user's IP address, as the relying party saw it: failures are then limited per
@@ -31,6 +37,30 @@ pub struct VerifyBody {
     /// IPv4 or IPv6 address.
     #[schema(example = "203.0.113.7")]
     pub client_ip: Option<String>,
+}
+
+/// A field that was sent, `null` included (a `null` code is a malformed code, counted; only an
+/// absent one is a request without a code).
+pub fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// The value a verify or confirm presents: a code (`None` when it is not a string: malformed,
+/// counted) or a security key's response as JSON text, which no code can be mistaken for.
+pub fn presented(
+    code: Option<serde_json::Value>,
+    credential: Option<serde_json::Value>,
+) -> Result<Option<String>, Error> {
+    match (code, credential) {
+        (Some(code), None) => Ok(code.as_str().map(str::to_string)),
+        (None, Some(cred)) => Ok(cred.is_object().then(|| cred.to_string())),
+        (None, None) => Err(Error::InvalidRequest("missing body field `code`".into())),
+        (Some(_), Some(_)) => Err(Error::InvalidRequest(
+            "give `code` or `credential`, not both".into(),
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -43,8 +73,9 @@ pub struct Verified {
     pub assertion: String,
 }
 
-/// Checks a TOTP code (against the user's active devices, or the one named), a texted code or a
-/// recovery code. Every kind of failure is the same 422 `invalid_code`.
+/// Checks a TOTP code (against the user's active devices, or the one named), a texted code, a
+/// recovery code, or a security key's response to a challenge. Every kind of failure is the same
+/// 422 `invalid_code`.
 #[utoipa::path(
     tag = "verify",
     security(("api_key" = [])),
@@ -66,7 +97,7 @@ async fn verify_code(
     let body = body.into_inner();
     scope.caller.pass_client_ip(body.client_ip.as_deref())?;
     let presented = Presented {
-        code: body.code.as_str().map(str::to_string),
+        code: presented(body.code, body.credential)?,
         device_id: body.device_id,
     };
     let v = verify::verify(&state, &scope.subject, &scope.caller, presented).await?;

@@ -127,7 +127,8 @@ async fn body_fields_are_named(backend: Backend) {
         .await;
     assert_eq!(
         refusal(res).await,
-        "unknown body field `devcie_id`; expected one of `code`, `device_id`, `client_ip`"
+        "unknown body field `devcie_id`; expected one of `code`, `credential`, `device_id`, \
+         `client_ip`"
     );
     let res = app.post(TOTP, key, &json!({"lable": "x"})).await;
     let message = refusal(res).await;

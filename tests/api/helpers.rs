@@ -194,6 +194,8 @@ pub async fn make_key(state: &AppState, role: Role, tenant: Option<&str>) -> Str
             role,
             tenant: tenant.map(str::to_string),
             return_url_prefixes: vec!["https://rp.example/".into()],
+            webauthn_origins: vec![],
+            webauthn_rp_id: None,
         },
         Actor::System,
     )

@@ -51,6 +51,8 @@ async fn labels_and_key_names_refuse_format_characters(backend: Backend) {
             role: Role::Client,
             tenant: Some("default".into()),
             return_url_prefixes: vec![],
+            webauthn_origins: vec![],
+            webauthn_rp_id: None,
         };
         let made = api_keys::create(
             &state.db,

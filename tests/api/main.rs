@@ -14,6 +14,7 @@ mod helpers;
 mod import;
 mod labels;
 mod proxy;
+mod soft_key;
 
 mod admin;
 mod admin_access;
@@ -67,4 +68,6 @@ mod step_up;
 mod store;
 mod ttl;
 mod verify;
+mod webauthn;
+mod webauthn_policy;
 mod webhook_tls;

@@ -234,6 +234,8 @@ async fn key_with_prefix(app: &TestApp, prefix: &str) -> String {
         role: Role::Client,
         tenant: Some("default".into()),
         return_url_prefixes: vec![prefix.into()],
+        webauthn_origins: vec![],
+        webauthn_rp_id: None,
     };
     let now = state.clock.now();
     let created = api_keys::create(

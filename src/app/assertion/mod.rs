@@ -58,25 +58,34 @@ pub enum Method {
     Totp,
     Sms,
     Recovery,
+    Webauthn,
 }
 
 impl Method {
-    pub const ALL: [Method; 3] = [Method::Totp, Method::Sms, Method::Recovery];
+    pub const ALL: [Method; 4] = [
+        Method::Totp,
+        Method::Sms,
+        Method::Recovery,
+        Method::Webauthn,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Totp => "totp",
             Method::Sms => "sms",
             Method::Recovery => "recovery",
+            Method::Webauthn => "webauthn",
         }
     }
 
-    /// The `amr` value (RFC 8176 where one exists; recovery codes have none registered).
-    pub fn amr(self) -> &'static str {
+    /// The `amr` values (RFC 8176 where one exists; recovery codes have none registered). A
+    /// security key adds `user` and `pin` when the authenticator verified the user.
+    pub fn amr(self, user_verified: bool) -> &'static [&'static str] {
         match self {
-            Method::Totp => "otp",
-            Method::Sms => "sms",
-            Method::Recovery => "recovery",
+            Method::Totp => &["otp"],
+            Method::Sms => &["sms"],
+            Method::Recovery => &["recovery"],
+            Method::Webauthn => crate::factor::webauthn::amr(user_verified),
         }
     }
 }
@@ -248,13 +257,30 @@ impl Assertions {
         device_id: Option<&str>,
         method: Method,
     ) -> Result<String, AssertionError> {
+        self.issue_verified(now, tenant, user, device_id, method, false)
+    }
+
+    /// [`Assertions::issue`], saying whether the authenticator verified the user (security keys).
+    pub fn issue_verified(
+        &self,
+        now: DateTime<Utc>,
+        tenant: &str,
+        user: &str,
+        device_id: Option<&str>,
+        method: Method,
+        user_verified: bool,
+    ) -> Result<String, AssertionError> {
         let set = self.current();
         let iat = now.timestamp();
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             sub: user.to_string(),
             aud: tenant.to_string(),
-            amr: vec![method.amr().to_string()],
+            amr: method
+                .amr(user_verified)
+                .iter()
+                .map(|a| (*a).to_string())
+                .collect(),
             device_id: device_id.map(str::to_string),
             iat,
             exp: iat + self.inner.ttl_secs,

@@ -8,6 +8,7 @@
 pub mod recovery;
 pub mod sms;
 pub mod totp;
+pub mod webauthn;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
@@ -15,7 +16,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::app::assertion::Method;
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
-use crate::db::models::DeviceRow;
+use crate::db::models::{DeviceRow, SecurityKeyRow};
 use crate::error::Error;
 use crate::factor::kind::DeviceKind;
 
@@ -31,7 +32,11 @@ pub struct Context<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Checked {
     /// The value was right and is now used up; `None` for a factor that is not a device.
-    Accepted { device_id: Option<String> },
+    Accepted {
+        device_id: Option<String>,
+        /// A security key verified its user (PIN or biometric): the assertion says so.
+        user_verified: bool,
+    },
     /// The value was right once and was already used (a replay): other factors may still take it.
     /// `latest` when it is the device's last accepted value (a relying party's retry, no guess).
     Replayed { device_id: String, latest: bool },
@@ -59,27 +64,53 @@ pub trait Factor: Sync {
     ) -> LocalBoxFuture<'a, Result<Checked, Error>>;
 }
 
+/// What a pending device's right first value yields, for its activation.
+#[derive(Debug)]
+pub struct FirstUse {
+    /// The accepted time step or counter (0 for a factor without either).
+    pub step: i64,
+    /// A security key's credential, stored as the device is activated.
+    pub key: Option<SecurityKeyRow>,
+    pub user_verified: bool,
+}
+
+impl FirstUse {
+    pub fn step(step: i64) -> FirstUse {
+        FirstUse {
+            step,
+            key: None,
+            user_verified: false,
+        }
+    }
+}
+
 /// A factor that is a device: confirmed by its first value (SEC-6, SEC-28).
 pub trait DeviceFactor: Factor {
-    /// Checks the first value of a pending device of this kind. Returns the accepted time step
-    /// (0 for a factor without steps), or `None` if the value is wrong.
+    /// Checks the first value of a pending device of this kind: `None` if it is wrong.
     fn first_use<'a>(
         &'a self,
         cx: &'a Context<'a>,
         device: &'a DeviceRow,
         value: &'a str,
-    ) -> LocalBoxFuture<'a, Result<Option<i64>, Error>>;
+    ) -> LocalBoxFuture<'a, Result<Option<FirstUse>, Error>>;
 }
 
-/// Every factor, in the order verify tries them: the authenticator app first (the stronger
-/// factor), then texted codes, then recovery codes.
-pub static FACTORS: [&dyn Factor; 3] = [&totp::Totp, &sms::Sms, &recovery::Recovery];
+/// Every factor, in the order verify tries them: security keys (whose responses no code can be
+/// taken for), the authenticator app (the stronger code), then texted codes, then recovery
+/// codes.
+pub static FACTORS: [&dyn Factor; 4] = [
+    &webauthn::SecurityKey,
+    &totp::Totp,
+    &sms::Sms,
+    &recovery::Recovery,
+];
 
 /// The factor of a device kind.
 pub fn for_device(kind: DeviceKind) -> &'static dyn DeviceFactor {
     match kind {
         DeviceKind::Totp => &totp::Totp,
         DeviceKind::Sms => &sms::Sms,
+        DeviceKind::Webauthn => &webauthn::SecurityKey,
     }
 }
 

@@ -42,7 +42,10 @@ impl Factor for Recovery {
         Box::pin(async move {
             let (actor, ip) = (cx.caller.actor.clone(), cx.caller.ip.clone());
             Ok(if redeem(cx.state, cx.subject, code, actor, ip).await? {
-                Checked::Accepted { device_id: None }
+                Checked::Accepted {
+                    device_id: None,
+                    user_verified: false,
+                }
             } else {
                 Checked::NoMatch
             })

@@ -4,7 +4,7 @@
 
 use futures_util::future::LocalBoxFuture;
 
-use super::{Checked, Context, DeviceFactor, Factor};
+use super::{Checked, Context, DeviceFactor, Factor, FirstUse};
 use crate::app::assertion::Method;
 use crate::app::devices::{self, Device, PENDING_FOR};
 use crate::app::sms_codes::{self, NOTICE};
@@ -56,6 +56,7 @@ impl Factor for Sms {
                     }
                     return Ok(Checked::Accepted {
                         device_id: Some(row.id.clone()),
+                        user_verified: false,
                     });
                 }
             }
@@ -71,10 +72,10 @@ impl DeviceFactor for Sms {
         cx: &'a Context<'a>,
         device: &'a DeviceRow,
         code: &'a str,
-    ) -> LocalBoxFuture<'a, Result<Option<i64>, Error>> {
+    ) -> LocalBoxFuture<'a, Result<Option<FirstUse>, Error>> {
         Box::pin(async move {
             let sent = sms_codes::check(cx.state, cx.subject, &device.id, code).await?;
-            Ok(sent.then_some(0))
+            Ok(sent.then(|| FirstUse::step(0)))
         })
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
 use zeroize::Zeroizing;
 
-use super::{Checked, Context, DeviceFactor, Factor};
+use super::{Checked, Context, DeviceFactor, Factor, FirstUse};
 use crate::app::assertion::Method;
 use crate::app::devices::{self, Device, PENDING_FOR, aad};
 use crate::app::state::AppState;
@@ -58,6 +58,7 @@ impl Factor for Totp {
                 {
                     return Ok(Checked::Accepted {
                         device_id: Some(id),
+                        user_verified: false,
                     });
                 }
                 // An older step of any device makes the whole value a counted replay.
@@ -80,10 +81,12 @@ impl DeviceFactor for Totp {
         cx: &'a Context<'a>,
         device: &'a DeviceRow,
         code: &'a str,
-    ) -> LocalBoxFuture<'a, Result<Option<i64>, Error>> {
+    ) -> LocalBoxFuture<'a, Result<Option<FirstUse>, Error>> {
         Box::pin(async move {
             match matches(cx.state, std::slice::from_ref(device), code).first() {
-                Some(&(_, step)) => Ok(Some(i64::try_from(step).map_err(Error::internal)?)),
+                Some(&(_, step)) => Ok(Some(FirstUse::step(
+                    i64::try_from(step).map_err(Error::internal)?,
+                ))),
                 None => Ok(None),
             }
         })

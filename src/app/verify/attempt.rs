@@ -23,6 +23,8 @@ pub(super) enum Outcome {
         method: Method,
         /// For confirm: the activated device.
         device: Option<Box<DeviceRow>>,
+        /// A security key verified its user.
+        user_verified: bool,
     },
     Rejected {
         action: Action,
@@ -49,6 +51,7 @@ pub(super) struct Accepted {
     pub device_id: Option<String>,
     pub method: Method,
     pub device: Option<Box<DeviceRow>>,
+    pub user_verified: bool,
 }
 
 /// A cached key found revoked: forgotten here, and the caller gets what any revoked key gets.
@@ -96,12 +99,14 @@ pub(super) async fn attempt(
             device_id,
             method,
             device,
+            user_verified,
         } => {
             state.limiter.succeeded(ticket).await?;
             Ok(Accepted {
                 device_id,
                 method,
                 device,
+                user_verified,
             })
         }
         Outcome::Rejected {

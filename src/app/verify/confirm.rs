@@ -9,10 +9,14 @@ use crate::app::factors::{self, Context};
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::audit::{Action, Event};
+use crate::db::DbError;
 use crate::db::devices as q;
 use crate::db::models::DeviceRow;
 use crate::error::Error;
 use crate::factor::kind::DeviceStatus;
+
+/// Why an activation rolled back: the security key is registered in the tenant already.
+const KEY_TAKEN: &str = "the credential is registered already";
 
 #[derive(Debug)]
 pub struct Confirmed {
@@ -63,9 +67,10 @@ async fn evaluate(
     };
     // The value goes to the device's factor as typed: a value of another factor's shape is that
     // factor's wrong guess (for a phone, one of the texted code's tries).
-    let Some(step) = factor.first_use(&cx, &row, &code).await? else {
+    let Some(first) = factor.first_use(&cx, &row, &code).await? else {
         return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
     };
+    let (step, key, user_verified) = (first.step, first.key, first.user_verified);
     let authorized = row.step_up;
     let event = Event::new(
         &subject.tenant,
@@ -94,16 +99,28 @@ async fn evaluate(
                 if !q::confirm(c, &id, step, now.naive_utc())? {
                     return Ok(None);
                 }
+                // A credential the tenant holds on another device that still counts refuses the
+                // activation, which rolls back.
+                if let Some(key) = &key
+                    && !crate::db::security_keys::insert(c, key)?
+                {
+                    return Err(DbError::Aborted(KEY_TAKEN.into()));
+                }
                 stream.record(c, now, event)?;
                 q::find_by_id(c, &id)
             })
         })
-        .await?;
+        .await;
+    let confirmed = match confirmed {
+        Err(DbError::Aborted(reason)) if reason == KEY_TAKEN => None,
+        other => other?,
+    };
     Ok(match confirmed {
         Some(row) => Outcome::Accepted {
             device_id: Some(row.id.clone()),
             method: factor.method(),
             device: Some(Box::new(row)),
+            user_verified,
         },
         None => rejected(Action::DeviceConfirmed, Some(device_id)),
     })
@@ -129,12 +146,13 @@ pub async fn confirm(
         .ok_or_else(|| Error::internal("confirm accepted without a device"))?;
     let assertion = state
         .assertions
-        .issue(
+        .issue_verified(
             state.clock.now(),
             &subject.tenant,
             &subject.user,
             Some(&row.id),
             accepted.method,
+            accepted.user_verified,
         )
         .map_err(Error::from)?;
     Ok(Confirmed {

@@ -124,11 +124,15 @@ async fn evaluate(
             None => Vec::new(),
         };
         match factor.check(&cx, &mine, &value).await? {
-            Checked::Accepted { device_id } => {
+            Checked::Accepted {
+                device_id,
+                user_verified,
+            } => {
                 return Ok(Outcome::Accepted {
                     device_id,
                     method: factor.method(),
                     device: None,
+                    user_verified,
                 });
             }
             Checked::Refused { device_id } => {
@@ -159,7 +163,7 @@ pub async fn verify(
         evaluate(state, subject, caller, presented),
     )
     .await?;
-    let (device_id, method) = (accepted.device_id, accepted.method);
+    let (device_id, method, uv) = (accepted.device_id, accepted.method, accepted.user_verified);
     let now = state.clock.now();
     let mut event = Event::new(
         &subject.tenant,
@@ -175,12 +179,13 @@ pub async fn verify(
     state.audit.send(now, event).await;
     let assertion = state
         .assertions
-        .issue(
+        .issue_verified(
             now,
             &subject.tenant,
             &subject.user,
             device_id.as_deref(),
             method,
+            uv,
         )
         .map_err(Error::from)?;
     Ok(Verified {

@@ -102,6 +102,9 @@ struct ShowQuery {
 }
 
 struct DeviceView {
+    /// Security keys: the model (or AAGUID), and a warning when the key looked cloned.
+    key: Option<String>,
+    clone_warning: Option<String>,
     id: String,
     kind: String,
     label: String,
@@ -188,6 +191,21 @@ async fn show(
         .devices
         .into_iter()
         .map(|d| DeviceView {
+            key: d.security_key.as_ref().map(|k| {
+                let model = k.model.clone().or_else(|| k.aaguid.clone());
+                let model = model.unwrap_or_else(|| "model not given".into());
+                let uv = if k.user_verified {
+                    "PIN or biometric"
+                } else {
+                    "presence only"
+                };
+                format!("{model} · {} · {uv}", k.rp_id)
+            }),
+            clone_warning: d
+                .security_key
+                .as_ref()
+                .and_then(|k| k.clone_detected_at)
+                .map(|t| format!("Possibly cloned: its counter went backwards on {}", when(t))),
             revocable: matches!(d.status, DeviceStatus::Active | DeviceStatus::Pending),
             created: when(d.created_at),
             last_used: d.last_used_at.map(when).unwrap_or_else(|| "never".into()),

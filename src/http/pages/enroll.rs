@@ -7,8 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::text::{EN, Text};
-use super::{Flow, PageError, code_problem, flow, posted, render, see_other};
+use super::{Flow, KeyOption, PageError, code_problem, flow, posted, render_with_key, see_other};
 use crate::app::assertion::Method;
+use crate::app::factors::webauthn::{self, rp};
 use crate::app::factors::{sms, totp};
 use crate::app::links::{self, Purpose};
 use crate::app::state::AppState;
@@ -25,6 +26,12 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .service(page("/enroll/{token}/app").post(app).finish())
         .service(page("/enroll/{token}/phone").post(phone).finish())
         .service(page("/enroll/{token}/confirm").post(confirm).finish())
+        .service(
+            page("/enroll/{token}/webauthn/options")
+                .post(key_options)
+                .finish(),
+        )
+        .service(page("/enroll/{token}/webauthn").post(key_confirm).finish())
         .service(page("/enroll/{token}/recovery").post(recovery).finish())
         .service(page("/enroll/{token}/finish").post(finish).finish());
 }
@@ -58,6 +65,10 @@ struct EnrollPage {
     stage: Stage,
     message: Option<String>,
     notice: Option<String>,
+    /// "Security key" among the choices, when twofold's public host can be an RP ID.
+    key: Option<KeyOption>,
+    /// The device set up is a security key (the done stage says so).
+    key_done: bool,
 }
 
 /// The secret in groups of four, as people type it.
@@ -89,6 +100,11 @@ async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
                 otpauth_uri: uri,
             })
         }
+        // A security key is confirmed in the post that made it: nothing waits on this page.
+        Some((_, kind)) if kind == DeviceKind::Webauthn.as_str() => Ok(Stage::Done {
+            codes: vec![],
+            offer: !flow.codes_made,
+        }),
         Some(_) => Ok(Stage::Phone),
         None => {
             let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
@@ -108,15 +124,38 @@ async fn stage_of(state: &AppState, flow: &Flow) -> Result<Stage, PageError> {
     }
 }
 
-fn page(token: &str, flow: &Flow, stage: Stage, message: Option<String>) -> EnrollPage {
+fn page(
+    state: &AppState,
+    token: &str,
+    flow: &Flow,
+    stage: Stage,
+    message: Option<String>,
+) -> EnrollPage {
+    let base = format!("/enroll/{token}");
+    let key = (matches!(stage, Stage::Choose) && rp::hosted(state).is_some()).then(|| KeyOption {
+        action: format!("{base}/webauthn"),
+        options: format!("{base}/webauthn/options"),
+        ceremony: "create",
+        intro: EN.choose_key_help,
+        button: EN.choose_key,
+    });
     EnrollPage {
         t: &EN,
-        base: format!("/enroll/{token}"),
+        base,
         csrf: flow.csrf.clone(),
         stage,
         message,
         notice: None,
+        key,
+        key_done: flow
+            .device
+            .as_ref()
+            .is_some_and(|(_, kind)| kind == DeviceKind::Webauthn.as_str()),
     }
+}
+
+fn show_page(status: StatusCode, p: &EnrollPage) -> Result<HttpResponse, PageError> {
+    render_with_key(status, p, p.key.is_some())
 }
 
 async fn show(
@@ -129,7 +168,7 @@ async fn show(
         return super::claimed(Purpose::Enroll, &token, c);
     }
     let stage = stage_of(&state, &flow).await?;
-    render(StatusCode::OK, &page(&token, &flow, stage, None), cookie)
+    show_page(StatusCode::OK, &page(&state, &token, &flow, stage, None))
 }
 
 /// Back to the page after a step, or the page again with what went wrong.
@@ -143,7 +182,7 @@ async fn again(
         None => Ok(see_other(&format!("/enroll/{token}"))),
         Some((status, message)) => {
             let stage = stage_of(state, flow).await?;
-            render(status, &page(token, flow, stage, Some(message)), None)
+            show_page(status, &page(state, token, flow, stage, Some(message)))
         }
     }
 }
@@ -330,6 +369,7 @@ async fn recovery(
     // unused (it may want it as a step-up of its own).
     let (device, method) = match &flow.device {
         Some((id, kind)) if kind == DeviceKind::Sms.as_str() => (id.clone(), Method::Sms),
+        Some((id, kind)) if kind == DeviceKind::Webauthn.as_str() => (id.clone(), Method::Webauthn),
         Some((id, _)) => (id.clone(), Method::Totp),
         None => return again(&state, &token, &flow, None).await,
     };
@@ -347,9 +387,10 @@ async fn recovery(
         crate::app::factors::recovery::create(&state, &subject, &caller, Some(&step_up)).await?;
     flow.codes_made = true;
     flow.save(&state).await?;
-    render(
+    show_page(
         StatusCode::OK,
         &page(
+            &state,
             &token,
             &flow,
             Stage::Done {
@@ -358,7 +399,6 @@ async fn recovery(
             },
             None,
         ),
-        None,
     )
 }
 
@@ -372,9 +412,9 @@ async fn text_me(
     let (flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     let (status, message, notice) = super::send_text(&req, &state, &flow, form.device).await?;
     let stage = stage_of(&state, &flow).await?;
-    let mut p = page(&token, &flow, stage, message);
+    let mut p = page(&state, &token, &flow, stage, message);
     p.notice = notice;
-    render(status, &p, None)
+    show_page(status, &p)
 }
 
 async fn finish(
@@ -389,4 +429,65 @@ async fn finish(
     };
     flow.end(&state).await?;
     Ok(see_other(&links::back_to(&flow.claims, &assertion)?))
+}
+
+/// Starts registering a security key for the page's script: the pending device and the
+/// creation options. The device is the flow's once its answer is confirmed.
+async fn key_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
+    if flow.device.is_some() {
+        return Err(Error::Conflict("a device is being set up already".into()).into());
+    }
+    let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
+    let rp = rp::hosted(&state).ok_or(Error::NotFound)?;
+    let want = webauthn::Enrollment {
+        label: None,
+        display_name: flow.claims.account_name.clone(),
+        step_up: flow.step_up.clone(),
+        rp,
+    };
+    let enrolled = webauthn::enroll(&state, &subject, &caller, want).await?;
+    // The step-up was used by the enrollment.
+    if flow.step_up.take().is_some() {
+        flow.save(&state).await?;
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "options": enrolled.options,
+        "device_id": enrolled.device.id,
+    })))
+}
+
+/// The key's answer to the creation options: confirms the pending device it names.
+async fn key_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
+    if flow.device.is_some() {
+        return again(&state, &token, &flow, None).await;
+    }
+    let Some(id) = form.device.filter(|d| crate::crypto::is_random_id(d)) else {
+        return again(&state, &token, &flow, None).await;
+    };
+    let caller = flow.caller(&req, &state);
+    let credential = Some(form.credential.unwrap_or_default());
+    match verify::confirm(&state, &flow.subject()?, &caller, id.clone(), credential).await {
+        Ok(confirmed) => {
+            flow.device = Some((id, DeviceKind::Webauthn.as_str().into()));
+            flow.assertion = Some(confirmed.assertion);
+            flow.save(&state).await?;
+            again(&state, &token, &flow, None).await
+        }
+        Err(e) => {
+            let (status, message) = super::key_problem(e.into(), &EN)?;
+            again(&state, &token, &flow, Some((status, message))).await
+        }
+    }
 }

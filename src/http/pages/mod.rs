@@ -32,6 +32,11 @@ const COOKIE: &str = "twofold_flow";
 const HASH_DOMAIN: &str = "page-flow";
 
 pub fn register(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        crate::http::methods::Page::new("/static/webauthn.js", refuse)
+            .get(webauthn_js)
+            .finish(),
+    );
     verify::register(cfg);
     enroll::register(cfg);
 }
@@ -237,6 +242,51 @@ pub fn refuse(req: &HttpRequest, allow: &str) -> HttpResponse {
 const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The CSP of a page that offers a security key: our one script, which may call back to us
+/// for the ceremony's options. No inline script, no other origin.
+const CSP_WITH_SCRIPT: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+                               style-src 'self'; img-src 'self'; frame-ancestors 'none'; \
+                               base-uri 'none'";
+
+/// The script of the security-key option.
+const WEBAUTHN_JS: &str = include_str!("../../../templates/webauthn.js");
+
+/// A page's security-key option: where its form posts, where the script gets the options.
+pub struct KeyOption {
+    pub action: String,
+    pub options: String,
+    /// `create` (registration) or `get` (sign-in).
+    pub ceremony: &'static str,
+    pub intro: &'static str,
+    pub button: &'static str,
+}
+
+async fn webauthn_js() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=3600",
+        ))
+        .body(WEBAUTHN_JS)
+}
+
+/// [`render`] for a page that may offer a security key: the script is allowed only then.
+pub fn render_with_key(
+    status: StatusCode,
+    t: &impl Template,
+    scripted: bool,
+) -> Result<HttpResponse, PageError> {
+    let mut res = render(status, t, None)?;
+    if scripted {
+        res.headers_mut().insert(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            actix_web::http::header::HeaderValue::from_static(CSP_WITH_SCRIPT),
+        );
+    }
+    Ok(res)
+}
+
 /// A page answer with the given status (pages that show a secret are never cached: every answer
 /// of the service carries `Cache-Control: no-store`).
 pub fn render(
@@ -296,6 +346,8 @@ pub struct PageForm {
     pub code: String,
     pub phone: Option<String>,
     pub device: Option<String>,
+    /// A security key's answer (`PublicKeyCredential.toJSON()` as text).
+    pub credential: Option<String>,
 }
 
 /// The flow behind a form post, its CSRF token checked, and the form (a urlencoded body, read
@@ -376,6 +428,17 @@ pub fn code_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), 
         )),
         other => Err(other.into()),
     }
+}
+
+/// [`code_problem`] for a security key's answer: a lock says when, any other refusal that the
+/// key was not accepted (a code's "wrong code" would puzzle someone who typed none).
+pub fn key_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), PageError> {
+    let (status, message) = code_problem(e, t)?;
+    Ok(if status == StatusCode::TOO_MANY_REQUESTS {
+        (status, message)
+    } else {
+        (status, t.key_refused.to_string())
+    })
 }
 
 /// 303 to `location`.

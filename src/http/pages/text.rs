@@ -45,6 +45,16 @@ pub struct Text {
     pub link_used: &'static str,
     pub form_stale: &'static str,
     pub unavailable: &'static str,
+    pub done_intro_key: &'static str,
+    pub use_key: &'static str,
+    pub key_intro: &'static str,
+    pub or_code: &'static str,
+    pub choose_key: &'static str,
+    pub choose_key_help: &'static str,
+    pub key_needs_script: &'static str,
+    pub key_unsupported: &'static str,
+    pub key_failed: &'static str,
+    pub key_refused: &'static str,
 }
 
 pub const EN: Text = Text {
@@ -93,4 +103,16 @@ pub const EN: Text = Text {
     link_used: "This link was already used. Go back to the site you came from and try again.",
     form_stale: "This form is stale. Reload the page and try again.",
     unavailable: "Something is not working on our side. Please try again in a minute.",
+    done_intro_key: "Your security key is ready. Next time you sign in, you'll be asked for it.",
+    use_key: "Use your security key",
+    key_intro: "Insert or tap your security key when your browser asks.",
+    or_code: "Or enter a code from your authenticator app or phone instead.",
+    choose_key: "Security key",
+    choose_key_help: "A physical key such as a YubiKey: the strongest choice. Your browser will \
+                      ask you to insert or tap it.",
+    key_needs_script: "Security keys need JavaScript, which is off in this browser. You can use \
+                       a code instead.",
+    key_unsupported: "This browser cannot use security keys. You can use a code instead.",
+    key_failed: "The security key did not answer, or the request was cancelled. Try again.",
+    key_refused: "That security key was not accepted. Try again, or use a code.",
 };

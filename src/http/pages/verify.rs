@@ -6,18 +6,28 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::text::{EN, Text};
-use super::{Flow, PageError, code_problem, flow, posted, render, see_other, send_text};
+use super::{
+    Flow, KeyOption, PageError, code_problem, flow, posted, render_with_key, see_other, send_text,
+};
 use crate::app::devices::{self, Device};
+use crate::app::factors::webauthn::{self, rp};
 use crate::app::links::{self, Purpose};
 use crate::app::state::AppState;
 use crate::app::verify::{self, Presented};
+use crate::error::Error;
 use crate::factor::kind::{DeviceKind, DeviceStatus};
 use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     let page = |path| Page::new(path, super::refuse);
     cfg.service(page("/verify/{token}").get(show).post(check).finish())
-        .service(page("/verify/{token}/sms").post(text_me).finish());
+        .service(page("/verify/{token}/sms").post(text_me).finish())
+        .service(
+            page("/verify/{token}/webauthn/options")
+                .post(key_options)
+                .finish(),
+        )
+        .service(page("/verify/{token}/webauthn").post(key_check).finish());
 }
 
 #[derive(Template)]
@@ -33,6 +43,8 @@ struct VerifyPage {
     switch_href: String,
     message: Option<String>,
     notice: Option<String>,
+    /// "Use your security key", when the user has one for the hosted pages' RP ID.
+    key: Option<KeyOption>,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +63,21 @@ async fn page(
     let mut devices = devices::list(state, &flow.subject()?).await?;
     devices.retain(|d| d.status == DeviceStatus::Active);
     let action = format!("/verify/{token}");
+    let hosted = rp::hosted(state);
+    let has_key = devices.iter().any(|d| {
+        d.security_key
+            .as_ref()
+            .is_some_and(|k| hosted.as_ref().is_some_and(|rp| rp.id == k.rp_id))
+    });
+    let key = has_key.then(|| KeyOption {
+        action: format!("{action}/webauthn"),
+        options: format!("{action}/webauthn/options"),
+        ceremony: "get",
+        intro: EN.key_intro,
+        button: EN.use_key,
+    });
     Ok(VerifyPage {
+        key,
         t: &EN,
         phone: devices.iter().find(|d| d.kind == DeviceKind::Sms).cloned(),
         switch_href: if recovery {
@@ -80,7 +106,11 @@ async fn show(
     }
     let recovery = query.recovery.is_some();
     let p = page(&state, &flow, &token, recovery, None, None).await?;
-    render(StatusCode::OK, &p, cookie)
+    show_page(StatusCode::OK, &p)
+}
+
+fn show_page(status: StatusCode, p: &VerifyPage) -> Result<HttpResponse, PageError> {
+    render_with_key(status, p, p.key.is_some() && !p.recovery)
 }
 
 async fn check(
@@ -110,7 +140,7 @@ async fn check(
         Err(e) => {
             let (status, message) = code_problem(e.into(), &EN)?;
             let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
-            render(status, &p, None)
+            show_page(status, &p)
         }
     }
 }
@@ -124,5 +154,44 @@ async fn text_me(
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let (status, message, notice) = send_text(&req, &state, &flow, form.device).await?;
     let p = page(&state, &flow, &token, false, message, notice).await?;
-    render(status, &p, None)
+    show_page(status, &p)
+}
+
+/// The options of a security-key sign-in, for the page's script.
+async fn key_options(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (flow, _) = posted(&req, &state, &token, Purpose::Verify, body).await?;
+    let rp = rp::hosted(&state).ok_or(Error::NotFound)?;
+    let options = webauthn::challenge(&state, &flow.subject()?, rp, None).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "options": options })))
+}
+
+/// A security key's answer, posted by the page's script: checked as verify checks any value.
+async fn key_check(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
+    let attempt = Presented {
+        code: Some(form.credential.unwrap_or_default()),
+        device_id: None,
+    };
+    let caller = flow.caller(&req, &state);
+    match verify::verify(&state, &flow.subject()?, &caller, attempt).await {
+        Ok(v) => {
+            flow.end(&state).await?;
+            Ok(see_other(&links::back_to(&flow.claims, &v.assertion)?))
+        }
+        Err(e) => {
+            let (status, message) = super::key_problem(e.into(), &EN)?;
+            let p = page(&state, &flow, &token, false, Some(message), None).await?;
+            show_page(status, &p)
+        }
+    }
 }
