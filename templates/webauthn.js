@@ -73,6 +73,11 @@
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ csrf: form.elements.csrf.value }),
       });
+      // 403: a code of the user's other device is wanted first (or again): the page asks for it.
+      if (res.status === 403) {
+        window.location.reload();
+        return;
+      }
       if (!res.ok) throw new Error("options: " + res.status);
       const answer = await res.json();
       const publicKey = decodeOptions(answer.options.publicKey);

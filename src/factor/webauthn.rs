@@ -59,13 +59,15 @@ pub fn origin_host(origin: &str) -> Option<String> {
 }
 
 /// The `amr` values (RFC 8176) of a security-key check: `hwk`, a proof of possession of a
-/// hardware-bound key; and when the authenticator verified the user, `user` and `pin` (WebAuthn
-/// does not say whether by PIN or biometric; `pin` is the conservative reading).
-pub fn amr(user_verified: bool) -> &'static [&'static str] {
-    if user_verified {
-        &["hwk", "user", "pin"]
-    } else {
-        &["hwk"]
+/// hardware-bound key, or `swk` for a backup-eligible (synced) passkey, whose private key leaves
+/// the device; and when the authenticator verified the user, `user` and `pin` (WebAuthn does not
+/// say whether by PIN or biometric; `pin` is the conservative reading).
+pub fn amr(hardware: bool, user_verified: bool) -> &'static [&'static str] {
+    match (hardware, user_verified) {
+        (true, true) => &["hwk", "user", "pin"],
+        (true, false) => &["hwk"],
+        (false, true) => &["swk", "user", "pin"],
+        (false, false) => &["swk"],
     }
 }
 
@@ -156,8 +158,9 @@ mod tests {
 
     #[test]
     fn user_verification_adds_user_and_pin() {
-        assert_eq!(amr(false), ["hwk"]);
-        assert_eq!(amr(true), ["hwk", "user", "pin"]);
+        assert_eq!(amr(true, false), ["hwk"]);
+        assert_eq!(amr(true, true), ["hwk", "user", "pin"]);
+        assert_eq!(amr(false, false), ["swk"]);
     }
 
     #[test]

@@ -257,17 +257,67 @@ async fn a_challenge_is_bound_to_its_user_and_tenant(backend: Backend) {
     // Alice's own response, sent as bob.
     let signed = alice.sign(&options(&app, "alice").await, ORIGIN).unwrap();
     assert_error(verify(&app, "bob", &signed).await, 422, "invalid_code").await;
-    // Another tenant's key cannot answer for the same user id there.
+    // The same key registered for alice of another tenant too: a response to one tenant's
+    // challenge does not pass in the other.
     let other = crate::helpers::make_key(&app.state, Role::Client, Some("other")).await;
+    let started = start(&app, &other, "alice", json!({})).await;
+    let cred = alice.register(&started["options"], ORIGIN).unwrap();
+    let id = started["device"]["id"].as_str().unwrap();
+    assert_eq!(
+        confirm(&app, &other, "alice", id, &cred).await.status(),
+        200
+    );
+    let verify_other = |signed: Value| {
+        let other = other.clone();
+        let app = &app;
+        async move {
+            app.post(
+                "/v1/users/alice/verify",
+                Some(&other),
+                &json!({"credential": signed}),
+            )
+            .await
+        }
+    };
     let signed = alice.sign(&options(&app, "alice").await, ORIGIN).unwrap();
-    let res = app
-        .post(
-            "/v1/users/alice/verify",
-            Some(&other),
-            &json!({"credential": signed}),
-        )
-        .await;
-    assert_error(res, 422, "invalid_code").await;
+    assert_error(verify_other(signed).await, 422, "invalid_code").await;
+    let res = challenge(&app, &other, "alice", json!({})).await;
+    let opts = res.json::<Value>().await.unwrap()["options"].clone();
+    let signed = alice.sign(&opts, ORIGIN).unwrap();
+    assert_error(verify(&app, "alice", &signed).await, 422, "invalid_code").await;
+    let res = challenge(&app, &other, "alice", json!({})).await;
+    let opts = res.json::<Value>().await.unwrap()["options"].clone();
+    let signed = alice.sign(&opts, ORIGIN).unwrap();
+    assert_eq!(
+        verify_other(signed).await.status(),
+        200,
+        "in its own tenant the key works"
+    );
+}
+
+/// Two challenges answered out of order: the later answer passes, the earlier one is stale —
+/// refused, but no clone.
+async fn a_stale_response_is_refused_without_a_clone_mark(backend: Backend) {
+    let app = app(backend).await;
+    let mut soft = SoftKey::new();
+    register(&app, "alice", &mut soft).await;
+    let (first, second) = (options(&app, "alice").await, options(&app, "alice").await);
+    let early = soft.sign(&first, ORIGIN).unwrap();
+    let late = soft.sign(&second, ORIGIN).unwrap();
+    assert_eq!(verify(&app, "alice", &late).await.status(), 200);
+    assert_error(verify(&app, "alice", &early).await, 422, "invalid_code").await;
+    let listed: Value = app
+        .get("/v1/users/alice/devices", Some(&app.client_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["devices"][0]["security_key"]["clone_detected_at"],
+        Value::Null
+    );
+    let signed = soft.sign(&options(&app, "alice").await, ORIGIN).unwrap();
+    assert_eq!(verify(&app, "alice", &signed).await.status(), 200);
 }
 
 async fn a_revoked_key_and_a_reused_credential_are_refused(backend: Backend) {
@@ -359,6 +409,10 @@ async fn a_counter_going_backwards_marks_a_clone(backend: Backend) {
     let events = events["events"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["device"], id.as_str());
+    // Which copy answers is unknown: the key is refused from now on, even ahead of the counter.
+    soft.set_counter(now + 10);
+    let signed = soft.sign(&options(&app, "alice").await, ORIGIN).unwrap();
+    assert_error(verify(&app, "alice", &signed).await, 422, "invalid_code").await;
 
     let mut synced = SoftKey::new().with_zero_counter();
     register(&app, "carol", &mut synced).await;
@@ -518,6 +572,7 @@ async fn challenges_are_limited_per_user(backend: Backend) {
 
 crate::both_backends!(
     challenges_are_limited_per_user,
+    a_stale_response_is_refused_without_a_clone_mark,
     a_key_registers_and_signs_in,
     forgeries_are_invalid_codes,
     a_challenge_is_bound_to_its_user_and_tenant,

@@ -80,14 +80,23 @@ impl Method {
 
     /// The `amr` values (RFC 8176 where one exists; recovery codes have none registered). A
     /// security key adds `user` and `pin` when the authenticator verified the user.
-    pub fn amr(self, user_verified: bool) -> &'static [&'static str] {
+    pub fn amr(self, proof: Proof) -> &'static [&'static str] {
         match self {
             Method::Totp => &["otp"],
             Method::Sms => &["sms"],
             Method::Recovery => &["recovery"],
-            Method::Webauthn => crate::factor::webauthn::amr(user_verified),
+            Method::Webauthn => crate::factor::webauthn::amr(proof.hardware, proof.user_verified),
         }
     }
+}
+
+/// How a value was proven, beyond its method: what the assertion's `amr` adds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Proof {
+    /// A security key verified its user (PIN or biometric).
+    pub user_verified: bool,
+    /// The key is device-bound (a security key not backup-eligible), not a synced passkey.
+    pub hardware: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -257,10 +266,11 @@ impl Assertions {
         device_id: Option<&str>,
         method: Method,
     ) -> Result<String, AssertionError> {
-        self.issue_verified(now, tenant, user, device_id, method, false)
+        self.issue_verified(now, tenant, user, device_id, method, Proof::default())
     }
 
-    /// [`Assertions::issue`], saying whether the authenticator verified the user (security keys).
+    /// [`Assertions::issue`], with how the value was proven (a hardware token, a key that verified
+    /// its user).
     pub fn issue_verified(
         &self,
         now: DateTime<Utc>,
@@ -268,7 +278,7 @@ impl Assertions {
         user: &str,
         device_id: Option<&str>,
         method: Method,
-        user_verified: bool,
+        proof: Proof,
     ) -> Result<String, AssertionError> {
         let set = self.current();
         let iat = now.timestamp();
@@ -276,11 +286,7 @@ impl Assertions {
             iss: self.inner.issuer.clone(),
             sub: user.to_string(),
             aud: tenant.to_string(),
-            amr: method
-                .amr(user_verified)
-                .iter()
-                .map(|a| (*a).to_string())
-                .collect(),
+            amr: method.amr(proof).iter().map(|a| (*a).to_string()).collect(),
             device_id: device_id.map(str::to_string),
             iat,
             exp: iat + self.inner.ttl_secs,

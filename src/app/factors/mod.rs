@@ -13,7 +13,7 @@ pub mod webauthn;
 use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
 
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
 use crate::db::models::{DeviceRow, SecurityKeyRow};
@@ -34,8 +34,8 @@ pub enum Checked {
     /// The value was right and is now used up; `None` for a factor that is not a device.
     Accepted {
         device_id: Option<String>,
-        /// A security key verified its user (PIN or biometric): the assertion says so.
-        user_verified: bool,
+        /// What the assertion says of how the value was proven.
+        proof: Proof,
     },
     /// The value was right once and was already used (a replay): other factors may still take it.
     /// `latest` when it is the device's last accepted value (a relying party's retry, no guess).
@@ -71,7 +71,7 @@ pub struct FirstUse {
     pub step: i64,
     /// A security key's credential, stored as the device is activated.
     pub key: Option<SecurityKeyRow>,
-    pub user_verified: bool,
+    pub proof: Proof,
 }
 
 impl FirstUse {
@@ -79,7 +79,7 @@ impl FirstUse {
         FirstUse {
             step,
             key: None,
-            user_verified: false,
+            proof: Proof::default(),
         }
     }
 }

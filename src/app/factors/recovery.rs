@@ -7,7 +7,7 @@
 use futures_util::future::LocalBoxFuture;
 
 use super::{Checked, Context, Factor};
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 
 use crate::app::state::AppState;
 use crate::app::users::{Caller, Subject};
@@ -44,7 +44,7 @@ impl Factor for Recovery {
             Ok(if redeem(cx.state, cx.subject, code, actor, ip).await? {
                 Checked::Accepted {
                     device_id: None,
-                    user_verified: false,
+                    proof: Proof::default(),
                 }
             } else {
                 Checked::NoMatch

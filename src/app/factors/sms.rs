@@ -5,7 +5,7 @@
 use futures_util::future::LocalBoxFuture;
 
 use super::{Checked, Context, DeviceFactor, Factor, FirstUse};
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 use crate::app::devices::{self, Device, PENDING_FOR};
 use crate::app::sms_codes::{self, NOTICE};
 use crate::app::state::AppState;
@@ -56,7 +56,7 @@ impl Factor for Sms {
                     }
                     return Ok(Checked::Accepted {
                         device_id: Some(row.id.clone()),
-                        user_verified: false,
+                        proof: Proof::default(),
                     });
                 }
             }

@@ -7,7 +7,7 @@ use futures_util::future::LocalBoxFuture;
 use zeroize::Zeroizing;
 
 use super::{Checked, Context, DeviceFactor, Factor, FirstUse};
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 use crate::app::devices::{self, Device, PENDING_FOR, aad};
 use crate::app::state::AppState;
 use crate::app::step_up::Purpose;
@@ -58,7 +58,7 @@ impl Factor for Totp {
                 {
                     return Ok(Checked::Accepted {
                         device_id: Some(id),
-                        user_verified: false,
+                        proof: Proof::default(),
                     });
                 }
                 // An older step of any device makes the whole value a counted replay.

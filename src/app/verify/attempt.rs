@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 use crate::app::limiter::{AfterFailure, Refusal, Ticket};
 use crate::app::state::AppState;
 use crate::app::users::Origin;
@@ -23,8 +23,8 @@ pub(super) enum Outcome {
         method: Method,
         /// For confirm: the activated device.
         device: Option<Box<DeviceRow>>,
-        /// A security key verified its user.
-        user_verified: bool,
+        /// How it was proven (for the assertion's `amr`).
+        proof: Proof,
     },
     Rejected {
         action: Action,
@@ -51,7 +51,7 @@ pub(super) struct Accepted {
     pub device_id: Option<String>,
     pub method: Method,
     pub device: Option<Box<DeviceRow>>,
-    pub user_verified: bool,
+    pub proof: Proof,
 }
 
 /// A cached key found revoked: forgotten here, and the caller gets what any revoked key gets.
@@ -99,14 +99,14 @@ pub(super) async fn attempt(
             device_id,
             method,
             device,
-            user_verified,
+            proof,
         } => {
             state.limiter.succeeded(ticket).await?;
             Ok(Accepted {
                 device_id,
                 method,
                 device,
-                user_verified,
+                proof,
             })
         }
         Outcome::Rejected {

@@ -70,7 +70,7 @@ async fn evaluate(
     let Some(first) = factor.first_use(&cx, &row, &code).await? else {
         return Ok(rejected(Action::DeviceConfirmed, Some(device_id)));
     };
-    let (step, key, user_verified) = (first.step, first.key, first.user_verified);
+    let (step, key, proof) = (first.step, first.key, first.proof);
     let authorized = row.step_up;
     let event = Event::new(
         &subject.tenant,
@@ -120,7 +120,7 @@ async fn evaluate(
             device_id: Some(row.id.clone()),
             method: factor.method(),
             device: Some(Box::new(row)),
-            user_verified,
+            proof,
         },
         None => rejected(Action::DeviceConfirmed, Some(device_id)),
     })
@@ -152,7 +152,7 @@ pub async fn confirm(
             &subject.user,
             Some(&row.id),
             accepted.method,
-            accepted.user_verified,
+            accepted.proof,
         )
         .map_err(Error::from)?;
     Ok(Confirmed {

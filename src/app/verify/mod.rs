@@ -124,15 +124,12 @@ async fn evaluate(
             None => Vec::new(),
         };
         match factor.check(&cx, &mine, &value).await? {
-            Checked::Accepted {
-                device_id,
-                user_verified,
-            } => {
+            Checked::Accepted { device_id, proof } => {
                 return Ok(Outcome::Accepted {
                     device_id,
                     method: factor.method(),
                     device: None,
-                    user_verified,
+                    proof,
                 });
             }
             Checked::Refused { device_id } => {
@@ -163,7 +160,7 @@ pub async fn verify(
         evaluate(state, subject, caller, presented),
     )
     .await?;
-    let (device_id, method, uv) = (accepted.device_id, accepted.method, accepted.user_verified);
+    let (device_id, method, proof) = (accepted.device_id, accepted.method, accepted.proof);
     let now = state.clock.now();
     let mut event = Event::new(
         &subject.tenant,
@@ -185,7 +182,7 @@ pub async fn verify(
             &subject.user,
             device_id.as_deref(),
             method,
-            uv,
+            proof,
         )
         .map_err(Error::from)?;
     Ok(Verified {

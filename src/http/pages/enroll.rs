@@ -445,17 +445,29 @@ async fn key_options(
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
     let rp = rp::hosted(&state).ok_or(Error::NotFound)?;
+    // A second try (a cancelled prompt) replaces the first pending key: one per flow.
+    if let Some(old) = flow.key_pending.take() {
+        let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+        state
+            .db
+            .run(move |c| crate::db::devices::delete_pending(c, &tenant, &user, &old))
+            .await
+            .map_err(Error::from)?;
+    }
     let want = webauthn::Enrollment {
         label: None,
         display_name: flow.claims.account_name.clone(),
-        step_up: flow.step_up.clone(),
+        step_up: flow.step_up.take(),
         rp,
     };
-    let enrolled = webauthn::enroll(&state, &subject, &caller, want).await?;
-    // The step-up was used by the enrollment.
-    if flow.step_up.take().is_some() {
-        flow.save(&state).await?;
+    // The step-up is used by the attempt, whatever its outcome.
+    let enrolled = webauthn::enroll(&state, &subject, &caller, want).await;
+    if let Ok(e) = &enrolled {
+        flow.key_pending = Some(e.device.id.clone());
     }
+    flow.save(&state).await?;
+    // A refused step-up answers 403: the script reloads the page, which asks for a code first.
+    let enrolled = enrolled?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "options": enrolled.options,
         "device_id": enrolled.device.id,
@@ -473,13 +485,15 @@ async fn key_confirm(
     if flow.device.is_some() {
         return again(&state, &token, &flow, None).await;
     }
-    let Some(id) = form.device.filter(|d| crate::crypto::is_random_id(d)) else {
+    // Only the key this flow started: never another pending device of the user.
+    let Some(id) = form.device.filter(|d| flow.key_pending.as_ref() == Some(d)) else {
         return again(&state, &token, &flow, None).await;
     };
     let caller = flow.caller(&req, &state);
     let credential = Some(form.credential.unwrap_or_default());
     match verify::confirm(&state, &flow.subject()?, &caller, id.clone(), credential).await {
         Ok(confirmed) => {
+            flow.key_pending = None;
             flow.device = Some((id, DeviceKind::Webauthn.as_str().into()));
             flow.assertion = Some(confirmed.assertion);
             flow.save(&state).await?;

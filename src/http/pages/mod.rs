@@ -55,6 +55,9 @@ pub struct Flow {
     /// Enroll: recovery codes were made (and shown, once).
     #[serde(default)]
     pub codes_made: bool,
+    /// Enroll: the security key being registered (pending until the browser's answer).
+    #[serde(default)]
+    pub key_pending: Option<String>,
     #[serde(skip)]
     store_key: String,
 }
@@ -160,6 +163,7 @@ pub async fn flow(
         device: None,
         assertion: None,
         codes_made: false,
+        key_pending: None,
         store_key: store_key(state, &session),
     };
     flow.save(state).await?;

@@ -121,7 +121,10 @@ pub async fn enroll(
     caller: &Caller,
     req: Enrollment,
 ) -> Result<Enrolled, Error> {
-    let display = req.display_name.unwrap_or_else(|| subject.user.clone());
+    // A user id may hold up to 128 characters, all printable: its first 64 stand in.
+    let display = req
+        .display_name
+        .unwrap_or_else(|| subject.user.chars().take(MAX_DISPLAY_NAME_CHARS).collect());
     let chars = display.chars().count();
     if chars == 0
         || chars > MAX_DISPLAY_NAME_CHARS
@@ -188,6 +191,12 @@ pub async fn enroll(
     {
         ext.cred_protect = None;
     }
+    let mut options = serde_json::to_value(&options).map_err(Error::internal)?;
+    // An AAGUID allow-list without CAs judges the model the authenticator states: ask for its
+    // attestation, or browsers blank the AAGUID and every registration would be refused.
+    if !policy.aaguids.is_empty() && policy.attestation_cas.is_empty() {
+        options["publicKey"]["attestation"] = serde_json::json!("direct");
+    }
 
     let id = crypto::random_id().map_err(Error::internal)?;
     let row = DeviceRow {
@@ -219,7 +228,7 @@ pub async fn enroll(
     ceremony::put_registration(state, subject, &row.id, &req.rp, registration, ttl).await?;
     Ok(Enrolled {
         device: Device::try_from(&row)?,
-        options: serde_json::to_value(&options).map_err(Error::internal)?,
+        options,
         expires_at: now + PENDING_FOR,
     })
 }

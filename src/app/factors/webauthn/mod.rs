@@ -23,7 +23,7 @@ use webauthn_rs::prelude::{
 
 use self::ceremony::{Authentication, Registration};
 use super::{Checked, Context, DeviceFactor, Factor, FirstUse};
-use crate::app::assertion::Method;
+use crate::app::assertion::{Method, Proof};
 use crate::audit::{self, Action, Event};
 use crate::db::models::{DeviceRow, SecurityKeyRow};
 use crate::db::security_keys as sk;
@@ -100,9 +100,19 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
         .run(move |c| sk::find_active(c, &tenant, &credential_id))
         .await?;
     // Only a key among the active devices verify loaded: the user's own (or the one named).
-    let Some(device) = key.and_then(|k| devices.iter().find(|d| d.id == k.device_id)) else {
+    let Some((key, device)) =
+        key.and_then(|k| devices.iter().find(|d| d.id == k.device_id).map(|d| (k, d)))
+    else {
         return Ok(Checked::NoMatch);
     };
+    let refused = Checked::Refused {
+        device_id: device.id.clone(),
+    };
+    // A key seen cloned stays refused until an admin revokes it: which copy answers is unknown,
+    // and the one that moved the counter ahead may be the attacker's.
+    if key.clone_detected_at.is_some() {
+        return Ok(refused);
+    }
     let seen = device.last_step;
     let wa = rp::webauthn(
         &stored.rp,
@@ -112,13 +122,10 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
         Authentication::Key(s) => wa.finish_securitykey_authentication(&response, s),
         Authentication::Passkey(s) => wa.finish_passkey_authentication(&response, s),
     };
-    let refused = Checked::Refused {
-        device_id: device.id.clone(),
-    };
     let result = match result {
         Ok(r) => r,
         Err(WebauthnError::CredentialPossibleCompromise) => {
-            cloned(cx, &device.id, seen, None).await?;
+            cloned(cx, &device.id, seen).await?;
             return Ok(refused);
         }
         Err(e) => {
@@ -127,10 +134,11 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
         }
     };
     let counter = i64::from(result.counter());
-    // Judged against the counter stored now, not the one the challenge was made with: a use
-    // since then has moved it.
+    // webauthn-rs judged the counter against the one stored when the challenge was made (and
+    // called a regression a clone above). A use accepted since then may have moved it past this
+    // one: two challenges answered out of order. That response is stale, not a clone; refused,
+    // not marked.
     if (counter > 0 || seen > 0) && counter <= seen {
-        cloned(cx, &device.id, seen, Some(counter)).await?;
         return Ok(refused);
     }
     let (id, at) = (device.id.clone(), cx.now.naive_utc());
@@ -142,7 +150,11 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
     Ok(if accepted {
         Checked::Accepted {
             device_id: Some(device.id.clone()),
-            user_verified: result.user_verified(),
+            proof: Proof {
+                user_verified: result.user_verified(),
+                // A backup-eligible (synced) credential is a software-secured key.
+                hardware: !result.backup_eligible(),
+            },
         }
     } else {
         refused
@@ -151,12 +163,7 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
 
 /// A signature counter that did not increase: the key was copied, or is broken. The check is
 /// refused, the key marked for admins, and the event audited.
-async fn cloned(
-    cx: &Context<'_>,
-    device: &str,
-    stored: i64,
-    presented: Option<i64>,
-) -> Result<(), Error> {
+async fn cloned(cx: &Context<'_>, device: &str, stored: i64) -> Result<(), Error> {
     let (id, at) = (device.to_string(), cx.now.naive_utc());
     let first = cx.state.db.run(move |c| sk::mark_clone(c, &id, at)).await?;
     tracing::warn!(tenant = %cx.subject.tenant, device, first, "security key counter went backwards: possibly cloned");
@@ -169,7 +176,7 @@ async fn cloned(
     .device(device)
     .outcome(audit::Outcome::Failure)
     .ip(cx.caller.ip.clone())
-    .detail(serde_json::json!({"stored_counter": stored, "presented_counter": presented}));
+    .detail(serde_json::json!({"stored_counter": stored}));
     cx.state.audit.send(cx.now, event).await;
     Ok(())
 }
@@ -241,7 +248,10 @@ async fn register(
     };
     Ok(Some(FirstUse {
         step: i64::from(credential.counter),
-        user_verified: credential.user_verified,
+        proof: Proof {
+            user_verified: credential.user_verified,
+            hardware: !credential.backup_eligible,
+        },
         key: Some(key),
     }))
 }
