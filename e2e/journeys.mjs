@@ -3,7 +3,10 @@
 // the pages work without it), reading the secret off the enroll page and computing codes the way
 // an authenticator app does (RFC 6238); then, JavaScript on, enroll a security key and sign in
 // with it, twice: with an authenticator that verifies its user and with one that cannot. The
-// security key is Chromium's virtual authenticator (DevTools protocol, WebAuthn domain).
+// security key is Chromium's virtual authenticator (DevTools protocol, WebAuthn domain). Last, a
+// hardware HOTP token from the inventory (scripts/e2e.sh imports tests/data/pskc/pypskc-plain.xml
+// first) is claimed on the enroll page, then, pressed too often, brought back in step on the
+// verify page.
 // Env: RP_URL (the demo relying party), TWOFOLD_URL (twofold's public URL), SHOTS (where the
 // screenshots go).
 import { chromium } from "playwright-core";
@@ -24,13 +27,15 @@ function base32(s) {
   return Buffer.from(bytes);
 }
 
-function totp(secret, step) {
+// An HOTP code (RFC 4226); a TOTP code is the one of the time step (RFC 6238).
+function hotp(secret, count) {
   const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
+  counter.writeBigUInt64BE(BigInt(count));
   const mac = createHmac("sha1", base32(secret)).update(counter).digest();
   const at = mac[mac.length - 1] & 0xf;
   return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, "0");
 }
+const totp = hotp;
 
 function check(ok, what) {
   if (!ok) throw new Error(`e2e: ${what}`);
@@ -153,6 +158,74 @@ async function keyJourneys(uv, takeShots) {
   }
 }
 
+// Journey 7: a hardware HOTP token of the inventory (serial PP-0001, the RFC 4226 test seed,
+// next counter 7, in tests/data/pskc/pypskc-plain.xml), claimed by its user on the enroll page
+// (JavaScript off); then, its button pressed far beyond the look-ahead window, brought back in
+// step with two consecutive codes on the verify page, and used to sign in.
+async function tokenJourney() {
+  const who = fresh();
+  const seed = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+  const context = await browser.newContext({ viewport, javaScriptEnabled: false });
+  const page = await context.newPage();
+  try {
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Set up" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    await page.waitForURL(/\/enroll\//);
+    const card = page.locator("form#token");
+    await card.waitFor();
+    check(await card.getByRole("button", { name: "Use this token" }).count() === 1,
+          "the enroll page offers a hardware token");
+    await card.getByLabel("Serial number (printed on the back)").fill("PP-0001");
+    await card.getByLabel("A code it shows now").fill(hotp(seed, 7));
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/enroll-token.png` });
+    await card.getByRole("button", { name: "Use this token" }).click();
+    await page.getByText("You're all set").waitFor();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(/\/back\?/);
+    check(await page.locator("#verified").textContent() === "Verified", "a hardware token claimed: back at the relying party, verified");
+    check(await page.locator("#sub").textContent() === who, "the assertion names the user");
+
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Sign in" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Sign in with a second factor" }).click();
+    await page.waitForURL(/\/verify\//);
+    const code = page.getByLabel("Code", { exact: true });
+    await code.waitFor();
+    check(await page.locator("#resync").count() === 0, "no resynchronisation form before a failure");
+    // The button pressed many times since: counter 600, past the look-ahead window.
+    await code.fill(hotp(seed, 600));
+    await page.getByRole("button", { name: "Continue" }).click();
+    const resync = page.locator("form#resync");
+    await resync.waitFor();
+    check((await page.getByRole("alert").textContent()).includes("That code is not right"),
+          "a code far ahead of the token's counter is refused");
+    check(await resync.getByRole("heading", { name: "Code not accepted from your key fob?" }).count() === 1,
+          "the verify page offers to bring the token back in step");
+    await resync.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${shots}/verify-resync.png` });
+    await resync.getByLabel("First code").fill(hotp(seed, 600));
+    await resync.getByLabel("Next code").fill(hotp(seed, 601));
+    await resync.getByRole("button", { name: "Bring my token back in step" }).click();
+    await page.getByText("Your token is back in step.").waitFor();
+    check(await page.getByRole("status").textContent()
+          === "Your token is back in step. Press it once more and enter the new code.",
+          "two consecutive codes bring the token back in step");
+    await page.getByLabel("Code", { exact: true }).fill(hotp(seed, 602));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForURL(/\/back\?/);
+    check(await page.locator("#verified").textContent() === "Verified", "signed in with the token's next code");
+    check(await page.locator("#sub").textContent() === who, "the assertion names the user");
+    const said = await page.locator("main").textContent();
+    const amr = JSON.parse(said.match(/method (\[[^\]]*\])/)?.[1] ?? "null");
+    check(JSON.stringify(amr?.toSorted()) === JSON.stringify(["hwk", "otp"]),
+          `the assertion's amr is hwk, otp (${JSON.stringify(amr)})`);
+  } finally {
+    await context.close();
+  }
+}
+
 try {
   const page = await browser.newPage({ viewport, javaScriptEnabled: false });
 
@@ -206,6 +279,7 @@ try {
 
   await keyJourneys(true, true);
   await keyJourneys(false, false);
+  await tokenJourney();
 } finally {
   await browser.close();
 }

@@ -5,9 +5,10 @@
 # browsers refuse security keys on an IP address, and `localhost` is a secure context over http)
 # and the relying party as `127.0.0.1`: two sites, as in most deployments (SameSite cookies
 # behave accordingly). Chromium's virtual authenticator (DevTools protocol) stands in for the
-# security key. Screenshots of the pages go to target/e2e-screenshots, or to the folder given
-# with `--shots DIR` (the README's come from `scripts/e2e.sh --shots docs/screenshots`). Run by
-# scripts/test.sh.
+# security key; a hardware HOTP token, imported beforehand through the admin API (from
+# tests/data/pskc/pypskc-plain.xml), is claimed and brought back in step. Screenshots of the
+# pages go to target/e2e-screenshots, or to the folder given with `--shots DIR` (the README's
+# come from `scripts/e2e.sh --shots docs/screenshots`). Run by scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { echo "e2e.sh: $*" >&2; }
@@ -64,8 +65,17 @@ TF=http://localhost:$TF_PORT
 export TWOFOLD_DATA_DIR=$WORK/data TWOFOLD_LISTEN=127.0.0.1:$TF_PORT TWOFOLD_PUBLIC_URL=$TF
 RP=http://127.0.0.1:$RP_PORT
 KEY=$("$BIN" api-key create --name e2e --role client --return-url-prefix "$RP/" 2>/dev/null)
+ADMIN_KEY=$("$BIN" api-key create --name e2e-admin --role admin 2>/dev/null)
 "$BIN" 2>"$WORK/twofold.log" & PIDS+=($!)
 wait_for "http://127.0.0.1:$TF_PORT/healthz"
+# The hardware-token journey's key fob: an admin imports the inventory (a plaintext PSKC file;
+# its HOTP token PP-0001 is the one the journey claims and brings back in step).
+status=$(curl -s -o "$WORK/import.json" -w '%{http_code}' -X POST "$TF/v1/admin/tokens/import" \
+  -H "Authorization: Bearer $ADMIN_KEY" -H 'Content-Type: application/pskc+xml' \
+  --data-binary @tests/data/pskc/pypskc-plain.xml)
+if [[ $status != 201 ]]; then
+  say "importing the tokens answered $status: $(cat "$WORK/import.json")"; exit 1
+fi
 RP_API_KEY=$KEY RP_TWOFOLD_URL=$TF RP_LISTEN=127.0.0.1:$RP_PORT RP_PUBLIC_URL=$RP \
   "$OUT"/examples/relying_party >"$WORK/rp.log" 2>&1 & PIDS+=($!)
 wait_for "$RP/"

@@ -18,15 +18,17 @@
 //!    console (askama templates under `templates/`).
 //! 3. [`app`], the use cases, each a function over [`app::state::AppState`]:
 //!    [`app::verify`] (verify and confirm, through the one [`app::limiter`]),
-//!    [`app::factors`] (one module per factor — TOTP, SMS, recovery codes, security keys
-//!    (WebAuthn, with their ceremony state in the store) — with its enrollment and its checks,
-//!    behind the `Factor` trait that verify dispatches over), [`app::devices`]
+//!    [`app::factors`] (one module per factor — TOTP, HOTP, Yubico OTP, SMS, recovery codes,
+//!    security keys (WebAuthn, with their ceremony state in the store) — with its enrollment and
+//!    its checks, behind the `Factor` trait that verify dispatches over), [`app::tokens`] (the
+//!    hardware-token inventory and its PSKC and YubiKey imports), [`app::devices`]
 //!    (what every kind of device shares), [`app::step_up`] (SEC-7), [`app::sms_codes`],
 //!    [`app::sms_limits`] and [`app::sms_budget`] (texted codes, their anti-pumping limits and the
 //!    daily budgets per tenant and overall), [`app::assertion`] (signed
 //!    JWTs and their keys), [`app::admin`], [`app::import`], [`app::links`], [`app::rotation`],
 //!    [`app::api_keys`] (with this node's [`app::key_cache`]), [`app::users`].
-//! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, phone
+//! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, Yubico
+//!    OTP decryption and the personalization log, phone
 //!    numbers, recovery-code shape, QR drawing, the lockout arithmetic, device kinds and statuses,
 //!    the RP ID and origin rules of security keys,
 //!    the characters a label shown to people may hold.

@@ -44,6 +44,8 @@ pub struct Device {
     pub revoked_at: Option<DateTime<Utc>>,
     /// Security keys, once confirmed: what the key is and whether it looked cloned.
     pub security_key: Option<KeyDetails>,
+    /// A hardware token of the inventory: its serial.
+    pub token_serial: Option<String>,
 }
 
 /// What is known of a confirmed security key.
@@ -105,13 +107,14 @@ impl TryFrom<&DeviceRow> for Device {
     fn try_from(r: &DeviceRow) -> Result<Device, Error> {
         let kind: DeviceKind = r.kind.parse().map_err(Error::internal)?;
         let totp = kind == DeviceKind::Totp;
+        let codes = totp || kind == DeviceKind::Hotp;
         Ok(Device {
             id: r.id.clone(),
             kind,
             label: r.label.clone(),
             status: r.status.parse().map_err(Error::internal)?,
-            algorithm: totp.then(|| r.algorithm.parse().ok()).flatten(),
-            digits: totp.then(|| u8::try_from(r.digits).ok()).flatten(),
+            algorithm: codes.then(|| r.algorithm.parse().ok()).flatten(),
+            digits: codes.then(|| u8::try_from(r.digits).ok()).flatten(),
             period: totp.then(|| u32::try_from(r.period).ok()).flatten(),
             phone_last_digits: r.phone.as_deref().map(|p| {
                 p.chars()
@@ -128,6 +131,7 @@ impl TryFrom<&DeviceRow> for Device {
             last_used_at: r.last_used_at.map(utc),
             revoked_at: r.revoked_at.map(utc),
             security_key: None,
+            token_serial: r.token_serial.clone(),
         })
     }
 }

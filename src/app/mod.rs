@@ -15,5 +15,6 @@ pub mod sms_codes;
 pub mod sms_limits;
 pub mod state;
 pub mod step_up;
+pub mod tokens;
 pub mod users;
 pub mod verify;

@@ -82,6 +82,15 @@ pub enum Action {
     DevicesImported,
     /// A security key's signature counter did not increase: a cloned key, or a broken one.
     SecurityKeyCloneDetected,
+    /// Hardware tokens brought into the inventory (one event per file, with the batch).
+    TokensImported,
+    TokenAssigned,
+    /// A user proved a code of an unassigned token and took it.
+    TokenClaimed,
+    TokenUnassigned,
+    TokenRevoked,
+    /// A HOTP token brought back in step with two consecutive codes.
+    DeviceResynced,
 }
 
 impl Action {
@@ -109,11 +118,17 @@ impl Action {
             Action::AdminLogout => "admin_logout",
             Action::DevicesImported => "devices_imported",
             Action::SecurityKeyCloneDetected => "security_key_clone_detected",
+            Action::TokensImported => "tokens_imported",
+            Action::TokenAssigned => "token_assigned",
+            Action::TokenClaimed => "token_claimed",
+            Action::TokenUnassigned => "token_unassigned",
+            Action::TokenRevoked => "token_revoked",
+            Action::DeviceResynced => "device_resynced",
         }
     }
 
     /// Every action, for filters and their validation.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 28] = [
         Action::ApiKeyCreated,
         Action::ApiKeyRevoked,
         Action::DeviceEnrolled,
@@ -136,6 +151,12 @@ impl Action {
         Action::AdminLogout,
         Action::DevicesImported,
         Action::SecurityKeyCloneDetected,
+        Action::TokensImported,
+        Action::TokenAssigned,
+        Action::TokenClaimed,
+        Action::TokenUnassigned,
+        Action::TokenRevoked,
+        Action::DeviceResynced,
     ];
 }
 

@@ -41,6 +41,10 @@ pub struct TotpPolicy {
     pub issuers: std::collections::BTreeMap<String, String>,
     /// Steps accepted either side of the current one (SEC-8: 0..=2).
     pub window: u8,
+    /// HOTP: counters accepted ahead of the next expected one.
+    pub hotp_window: u32,
+    /// HOTP: how far a resync (two consecutive codes) looks ahead.
+    pub hotp_resync_window: u32,
 }
 
 impl TotpPolicy {

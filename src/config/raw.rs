@@ -41,6 +41,10 @@ pub struct RawConfig {
     #[serde(deserialize_with = "text")]
     pub totp_issuer: String,
     pub totp_window: u8,
+    /// HOTP look-ahead: codes accepted past the next expected counter.
+    pub hotp_window: u32,
+    /// HOTP resync look-ahead (two consecutive codes).
+    pub hotp_resync_window: u32,
     /// Issuers per tenant: `tenant=Issuer,…`, or a table in `twofold.toml`.
     #[serde(default)]
     pub totp_issuers: Option<super::totp::RawIssuers>,
@@ -180,6 +184,8 @@ impl Default for RawConfig {
             dependency_timeout_ms: 2000,
             totp_issuer: "twofold".into(),
             totp_window: 1,
+            hotp_window: crate::factor::hotp::DEFAULT_WINDOW,
+            hotp_resync_window: crate::factor::hotp::DEFAULT_RESYNC_WINDOW,
             totp_issuers: None,
             lockout_threshold: 10,
             lockout_minutes: 15,

@@ -140,6 +140,8 @@ impl RawConfig {
                 issuer,
                 issuers,
                 window: self.totp_window,
+                hotp_window: self.hotp_window,
+                hotp_resync_window: self.hotp_resync_window,
             },
             lockout: LockoutPolicy {
                 threshold: self.lockout_threshold,
@@ -159,8 +161,22 @@ impl RawConfig {
 
     /// The numeric settings that only have to lie in a range.
     fn check_ranges(&self, problems: &mut Problems) {
-        let ranges: [(&str, u64, u64, u64, &str); 9] = [
+        let ranges: [(&str, u64, u64, u64, &str); 11] = [
             ("totp_window", self.totp_window.into(), 0, 2, " steps"),
+            (
+                "hotp_window",
+                self.hotp_window.into(),
+                1,
+                crate::factor::hotp::MAX_WINDOW.into(),
+                " counters",
+            ),
+            (
+                "hotp_resync_window",
+                self.hotp_resync_window.into(),
+                10,
+                crate::factor::hotp::MAX_RESYNC_WINDOW.into(),
+                " counters",
+            ),
             (
                 "lockout_threshold",
                 self.lockout_threshold.into(),

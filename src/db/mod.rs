@@ -14,6 +14,7 @@ pub mod recovery_codes;
 pub mod schema;
 pub mod security_keys;
 pub mod signing_keys;
+pub mod tokens;
 pub mod users;
 
 use std::path::{Path, PathBuf};

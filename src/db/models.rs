@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::factor::kind::{DeviceKind, DeviceStatus, UnknownValue};
 
-use super::schema::{api_keys, audit_events, devices, recovery_codes, security_keys};
+use super::schema::{api_keys, audit_events, devices, recovery_codes, security_keys, tokens};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
@@ -125,6 +125,37 @@ pub struct DeviceRow {
     pub revoked_at: Option<NaiveDateTime>,
     /// TOTP: the account name of the Key URI, as passed at enrollment; `None`: the user id.
     pub account_name: Option<String>,
+    /// The serial of the inventory token behind the device; `None`: a soft device.
+    pub token_serial: Option<String>,
+    /// Yubico OTP: the public id its OTPs begin with.
+    pub public_id: Option<String>,
+}
+
+/// A hardware token of the inventory, assigned or not.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tokens, treat_none_as_default_value = false)]
+pub struct TokenRow {
+    pub id: String,
+    pub tenant: String,
+    pub serial: String,
+    pub kind: String,
+    pub manufacturer: Option<String>,
+    pub batch: String,
+    pub secret_sealed: Vec<u8>,
+    pub key_id: String,
+    pub algorithm: String,
+    pub digits: i32,
+    pub period: i32,
+    pub last_step: i64,
+    pub public_id: Option<String>,
+    pub not_before: Option<NaiveDateTime>,
+    pub not_after: Option<NaiveDateTime>,
+    pub status: String,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub assigned_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
 impl DeviceRow {

@@ -30,6 +30,34 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         account_name -> Nullable<Text>,
+        token_serial -> Nullable<Text>,
+        public_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tokens (id) {
+        id -> Text,
+        tenant -> Text,
+        serial -> Text,
+        kind -> Text,
+        manufacturer -> Nullable<Text>,
+        batch -> Text,
+        secret_sealed -> Binary,
+        key_id -> Text,
+        algorithm -> Text,
+        digits -> Integer,
+        period -> Integer,
+        last_step -> BigInt,
+        public_id -> Nullable<Text>,
+        not_before -> Nullable<Timestamp>,
+        not_after -> Nullable<Timestamp>,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        device_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        assigned_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -124,4 +152,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_streams,
     signing_keys,
     security_keys,
+    tokens,
 );

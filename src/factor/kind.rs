@@ -14,6 +14,10 @@ pub enum DeviceKind {
     Sms,
     /// A security key (FIDO2/WebAuthn): a key pair on the authenticator, scoped to an RP ID.
     Webauthn,
+    /// An event-based code generator (RFC 4226): a key fob's button, or an app in HOTP mode.
+    Hotp,
+    /// A YubiKey in Yubico OTP mode: 44 modhex characters, AES-encrypted counters.
+    Yubico,
 }
 
 /// Where a device is in its life: pending until its first code, active, revoked for good.
@@ -37,13 +41,21 @@ pub struct UnknownValue {
 }
 
 impl DeviceKind {
-    pub const ALL: [DeviceKind; 3] = [DeviceKind::Totp, DeviceKind::Sms, DeviceKind::Webauthn];
+    pub const ALL: [DeviceKind; 5] = [
+        DeviceKind::Totp,
+        DeviceKind::Sms,
+        DeviceKind::Webauthn,
+        DeviceKind::Hotp,
+        DeviceKind::Yubico,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             DeviceKind::Totp => "totp",
             DeviceKind::Sms => "sms",
             DeviceKind::Webauthn => "webauthn",
+            DeviceKind::Hotp => "hotp",
+            DeviceKind::Yubico => "yubico",
         }
     }
 }
@@ -129,7 +141,7 @@ mod tests {
     #[test]
     fn unknown_text_is_an_error_not_a_default() {
         assert!("TOTP".parse::<DeviceKind>().is_err());
-        assert!("hotp".parse::<DeviceKind>().is_err());
+        assert!("u2f".parse::<DeviceKind>().is_err());
         assert!("".parse::<DeviceStatus>().is_err());
     }
 }

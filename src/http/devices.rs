@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app::devices::{self, Device};
+use crate::app::factors::hotp;
 use crate::app::factors::totp::{self, Enrolled, Enrollment};
 use crate::app::state::AppState;
 use crate::app::verify;
@@ -20,6 +21,7 @@ use crate::http::extract::Scoped;
 pub fn register(cfg: &mut ServiceConfig) {
     // Literal paths before `{id}` ones, so route patterns (metrics, logs) name the right route.
     cfg.service(enroll_totp)
+        .service(enroll_hotp)
         .service(qr_png)
         .service(qr_svg)
         .service(confirm)
@@ -32,7 +34,7 @@ pub fn register(cfg: &mut ServiceConfig) {
 #[schema(as = Device)]
 pub struct DeviceBody {
     pub id: String,
-    /// `totp`, `sms` or `webauthn`.
+    /// `totp`, `sms`, `webauthn`, `hotp` or `yubico`.
     pub kind: DeviceKind,
     pub label: String,
     /// `pending`, `active` or `revoked`.
@@ -51,6 +53,9 @@ pub struct DeviceBody {
     /// Security keys, once confirmed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security_key: Option<SecurityKeyBody>,
+    /// A hardware token of the inventory: its serial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_serial: Option<String>,
 }
 
 /// What is known of a confirmed security key.
@@ -88,6 +93,7 @@ impl From<Device> for DeviceBody {
             confirmed_at: d.confirmed_at,
             last_used_at: d.last_used_at,
             revoked_at: d.revoked_at,
+            token_serial: d.token_serial,
             security_key: d.security_key.map(|k| SecurityKeyBody {
                 aaguid: k.aaguid,
                 model: k.model,
@@ -115,6 +121,24 @@ pub struct EnrollTotpBody {
     /// The account the authenticator app shows under the issuer (e.g. an e-mail address): 1–128
     /// characters, no control or format character; default the user id. The `label` stays
     /// twofold's own name for the device.
+    #[schema(max_length = 128, example = "alice@example.com")]
+    pub account_name: Option<String>,
+    /// An assertion of this user from a verify at most 5 minutes old: needed when the user
+    /// already has an active device, unless the caller is an admin key (SEC-7).
+    pub step_up: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = EnrollHotp)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollHotpBody {
+    /// twofold's name for the device; unique per user; default: the user id.
+    pub label: Option<String>,
+    /// `SHA1` (default), `SHA256` or `SHA512`.
+    pub algorithm: Option<Algorithm>,
+    /// 6 (default) or 8.
+    pub digits: Option<u8>,
+    /// The account the app shows under the issuer; default the user id.
     #[schema(max_length = 128, example = "alice@example.com")]
     pub account_name: Option<String>,
     /// An assertion of this user from a verify at most 5 minutes old: needed when the user
@@ -215,6 +239,37 @@ async fn enroll_totp(
         step_up: b.step_up,
     };
     let enrolled = totp::enroll(&state, &scope.subject, &scope.caller, want).await?;
+    Ok(HttpResponse::Created().json(EnrolledBody::from(enrolled)))
+}
+
+/// Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
+/// secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
+#[utoipa::path(
+    tag = "devices",
+    security(("api_key" = [])),
+    params(("user" = String, Path), TenantQuery),
+    request_body = EnrollHotpBody,
+    responses(
+        (status = 201, body = EnrolledBody),
+        (status = 403, description = "`step_up_required`", body = ErrorBody),
+        (status = 409, description = "label in use", body = ErrorBody),
+    )
+)]
+#[post("/v1/users/{user}/devices/hotp")]
+async fn enroll_hotp(
+    state: web::Data<AppState>,
+    scope: Scoped,
+    body: crate::http::input::Json<EnrollHotpBody>,
+) -> Result<HttpResponse, Error> {
+    let b = body.into_inner();
+    let want = hotp::Enrollment {
+        label: b.label,
+        algorithm: b.algorithm,
+        digits: b.digits,
+        account_name: b.account_name,
+        step_up: b.step_up,
+    };
+    let enrolled = hotp::enroll(&state, &scope.subject, &scope.caller, want).await?;
     Ok(HttpResponse::Created().json(EnrolledBody::from(enrolled)))
 }
 

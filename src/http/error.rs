@@ -191,6 +191,17 @@ impl From<AdminError> for Error {
     }
 }
 
+impl From<crate::app::tokens::TokenError> for Error {
+    fn from(e: crate::app::tokens::TokenError) -> Error {
+        use crate::app::tokens::TokenError;
+        match e {
+            TokenError::NotFound => Error::NotFound,
+            TokenError::WrongState(_) => Error::Conflict(e.to_string()),
+            TokenError::Other(e) => e,
+        }
+    }
+}
+
 impl From<ApiKeyError> for Error {
     fn from(e: ApiKeyError) -> Error {
         match e {

@@ -23,6 +23,7 @@ pub mod schemas;
 pub mod security_keys;
 pub mod sms_breaker;
 pub mod telemetry;
+pub mod tokens;
 pub mod verify;
 
 use actix_web::HttpRequest;
@@ -46,6 +47,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     // Before `devices`: `devices/webauthn` is a literal path beside `devices/{id}`.
     security_keys::register(cfg);
     devices::register(cfg);
+    tokens::register(cfg);
     recovery::register(cfg);
     links::register(cfg);
     admin_users::register(cfg);

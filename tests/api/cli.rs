@@ -237,3 +237,57 @@ fn api_key_create_refuses_bad_input() {
     );
     assert!(!out.status.success());
 }
+
+/// `twofold import --format pskc`: a password-protected file written by python-pskc, into a
+/// tenant's inventory; a wrong password imports nothing.
+#[test]
+fn import_pskc_tokens_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pskc/pypskc-pbkdf2.xml"
+    );
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not it\n").unwrap();
+    let args = |pw: &str| {
+        vec![
+            "import".to_string(),
+            "--format".into(),
+            "pskc".into(),
+            "--tenant".into(),
+            "shop".into(),
+            "--password-file".into(),
+            pw.to_string(),
+            data.to_string(),
+        ]
+    };
+    let run = |pw: &std::path::Path| {
+        let a = args(pw.to_str().unwrap());
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        twofold(dir.path(), &a, &[])
+    };
+    let out = run(&wrong);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("does not open this file"),
+        "{}",
+        stderr(&out)
+    );
+    let right = dir.path().join("right");
+    std::fs::write(&right, "correct horse battery staple\n").unwrap();
+    let out = run(&right);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.starts_with("imported 3 tokens into tenant shop"),
+        "{said}"
+    );
+    // The same file again: every serial named, nothing added.
+    let out = run(&right);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("PP-0001") && err.contains("nothing was imported"),
+        "{err}"
+    );
+}

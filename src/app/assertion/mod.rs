@@ -53,20 +53,24 @@ pub const EXPIRED: &str = "expired";
 
 /// How the second factor was proven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Method {
     Totp,
     Sms,
     Recovery,
     Webauthn,
+    Hotp,
+    YubicoOtp,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [
+    pub const ALL: [Method; 6] = [
         Method::Totp,
         Method::Sms,
         Method::Recovery,
         Method::Webauthn,
+        Method::Hotp,
+        Method::YubicoOtp,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,14 +79,19 @@ impl Method {
             Method::Sms => "sms",
             Method::Recovery => "recovery",
             Method::Webauthn => "webauthn",
+            Method::Hotp => "hotp",
+            Method::YubicoOtp => "yubico_otp",
         }
     }
 
     /// The `amr` values (RFC 8176 where one exists; recovery codes have none registered). A
-    /// security key adds `user` and `pin` when the authenticator verified the user.
+    /// security key adds `user` and `pin` when the authenticator verified the user; a code from
+    /// a hardware token of the inventory adds `hwk`.
     pub fn amr(self, proof: Proof) -> &'static [&'static str] {
         match self {
-            Method::Totp => &["otp"],
+            Method::Totp | Method::Hotp if proof.hardware => &["hwk", "otp"],
+            Method::Totp | Method::Hotp => &["otp"],
+            Method::YubicoOtp => &["hwk", "otp"],
             Method::Sms => &["sms"],
             Method::Recovery => &["recovery"],
             Method::Webauthn => crate::factor::webauthn::amr(proof.hardware, proof.user_verified),
@@ -95,7 +104,8 @@ impl Method {
 pub struct Proof {
     /// A security key verified its user (PIN or biometric).
     pub user_verified: bool,
-    /// The key is device-bound (a security key not backup-eligible), not a synced passkey.
+    /// A hardware device: a hardware token of the inventory, or a device-bound security key
+    /// (not a backup-eligible, synced passkey).
     pub hardware: bool,
 }
 

@@ -5,10 +5,12 @@
 //! factor is a new file here and there, a [`DeviceKind`] variant if it is a device (the compiler
 //! then points at [`for_device`]), and its place in [`FACTORS`].
 
+pub mod hotp;
 pub mod recovery;
 pub mod sms;
 pub mod totp;
 pub mod webauthn;
+pub mod yubico;
 
 use chrono::{DateTime, Utc};
 use futures_util::future::LocalBoxFuture;
@@ -95,12 +97,14 @@ pub trait DeviceFactor: Factor {
     ) -> LocalBoxFuture<'a, Result<Option<FirstUse>, Error>>;
 }
 
-/// Every factor, in the order verify tries them: security keys (whose responses no code can be
-/// taken for), the authenticator app (the stronger code), then texted codes, then recovery
-/// codes.
-pub static FACTORS: [&dyn Factor; 4] = [
+/// Every factor, in the order verify tries them: security keys and Yubico OTPs (whose shapes no
+/// code has), the authenticator app and HOTP tokens (the stronger codes), then texted codes, then
+/// recovery codes.
+pub static FACTORS: [&dyn Factor; 6] = [
     &webauthn::SecurityKey,
+    &yubico::YubicoOtp,
     &totp::Totp,
+    &hotp::HotpFactor,
     &sms::Sms,
     &recovery::Recovery,
 ];
@@ -111,6 +115,8 @@ pub fn for_device(kind: DeviceKind) -> &'static dyn DeviceFactor {
         DeviceKind::Totp => &totp::Totp,
         DeviceKind::Sms => &sms::Sms,
         DeviceKind::Webauthn => &webauthn::SecurityKey,
+        DeviceKind::Hotp => &hotp::HotpFactor,
+        DeviceKind::Yubico => &yubico::YubicoOtp,
     }
 }
 
@@ -142,8 +148,12 @@ mod tests {
                 .map(|f| f.method())
                 .collect()
         };
-        assert_eq!(takers("123456"), [Method::Totp, Method::Sms]);
-        assert_eq!(takers("12345678"), [Method::Totp]);
+        assert_eq!(takers("123456"), [Method::Totp, Method::Hotp, Method::Sms]);
+        assert_eq!(takers("12345678"), [Method::Totp, Method::Hotp]);
+        assert_eq!(
+            takers("vvcijgklnrbfhjlutgicnjhcndtnrtuvvgveejrkhttj"),
+            [Method::YubicoOtp]
+        );
         assert_eq!(takers("ABCD-efgh-jkmn"), [Method::Recovery]);
         assert!(takers("12345").is_empty());
         assert!(device_shaped("12345678"));

@@ -164,6 +164,8 @@ pub async fn enroll(
         last_used_at: None,
         revoked_at: None,
         account_name: None,
+        token_serial: None,
+        public_id: None,
     };
     let detail = serde_json::json!({"kind": DeviceKind::Sms, "to": phone.redacted(), "country": phone.region()});
     devices::insert_pending(state, caller, &row, now, detail).await?;

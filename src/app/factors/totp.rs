@@ -58,7 +58,11 @@ impl Factor for Totp {
                 {
                     return Ok(Checked::Accepted {
                         device_id: Some(id),
-                        proof: Proof::default(),
+                        // A TOTP token of the inventory is hardware; an app is not.
+                        proof: Proof {
+                            hardware: devices[i].token_serial.is_some(),
+                            ..Proof::default()
+                        },
                     });
                 }
                 // An older step of any device makes the whole value a counted replay.
@@ -224,22 +228,29 @@ pub struct Enrolled {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Starts a TOTP enrollment: a pending device with a fresh 160-bit secret (SEC-3).
-pub async fn enroll(
+/// An authenticator app's device as enrollment asks for it (TOTP, or HOTP in counter mode).
+pub(super) struct AppDevice {
+    pub kind: DeviceKind,
+    pub algorithm: Algorithm,
+    pub digits: u8,
+    /// 0 for HOTP.
+    pub period: u32,
+    pub label: Option<String>,
+    pub account_name: Option<String>,
+    pub step_up: Option<String>,
+}
+
+/// A pending app device with a fresh 160-bit secret (SEC-3): its label and step-up admitted,
+/// the secret sealed under its id, inserted and audited. Returns the row, the secret (shown once)
+/// and the time it was made.
+pub(super) async fn pending_app(
     state: &AppState,
     subject: &Subject,
     caller: &Caller,
-    req: Enrollment,
-) -> Result<Enrolled, Error> {
-    let defaults = Params::default();
-    let params = Params::new(
-        req.algorithm.unwrap_or(defaults.algorithm),
-        req.digits.unwrap_or(defaults.digits),
-        req.period.unwrap_or(defaults.period),
-    )
-    .map_err(Error::InvalidRequest)?;
-    let label = req.label.unwrap_or_else(|| subject.user.clone());
-    if let Some(account) = &req.account_name {
+    spec: AppDevice,
+) -> Result<(DeviceRow, Zeroizing<[u8; totp::SECRET_LEN]>, DateTime<Utc>), Error> {
+    let label = spec.label.unwrap_or_else(|| subject.user.clone());
+    if let Some(account) = &spec.account_name {
         validate_account_name(account)?;
     }
     let now = state.clock.now();
@@ -248,12 +259,11 @@ pub async fn enroll(
         subject,
         caller,
         &label,
-        req.step_up.as_deref(),
+        spec.step_up.as_deref(),
         Purpose::AddTotp,
         now,
     )
     .await?;
-
     let secret =
         Zeroizing::new(crypto::random_bytes::<{ totp::SECRET_LEN }>().map_err(Error::internal)?);
     let id = crypto::random_id().map_err(Error::internal)?;
@@ -268,12 +278,12 @@ pub async fn enroll(
         id,
         tenant: subject.tenant.clone(),
         user_id: subject.user.clone(),
-        kind: DeviceKind::Totp.as_str().into(),
+        kind: spec.kind.as_str().into(),
         label,
         status: q::PENDING.into(),
-        algorithm: params.algorithm.as_str().into(),
-        digits: i32::from(params.digits),
-        period: i32::try_from(params.period).map_err(Error::internal)?,
+        algorithm: spec.algorithm.as_str().into(),
+        digits: i32::from(spec.digits),
+        period: i32::try_from(spec.period).map_err(Error::internal)?,
         phone: None,
         last_step: -1,
         step_up,
@@ -282,11 +292,43 @@ pub async fn enroll(
         confirmed_at: None,
         last_used_at: None,
         revoked_at: None,
-        account_name: req.account_name,
+        account_name: spec.account_name,
+        token_serial: None,
+        public_id: None,
     };
-    let detail = serde_json::json!({"kind": DeviceKind::Totp, "algorithm": row.algorithm,
-                                    "digits": row.digits, "period": row.period});
+    let mut detail = serde_json::json!({"kind": spec.kind, "algorithm": row.algorithm,
+                                        "digits": row.digits});
+    if spec.period > 0 {
+        detail["period"] = serde_json::json!(row.period);
+    }
     devices::insert_pending(state, caller, &row, now, detail).await?;
+    Ok((row, secret, now))
+}
+
+/// Starts a TOTP enrollment: a pending device with a fresh 160-bit secret (SEC-3).
+pub async fn enroll(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    req: Enrollment,
+) -> Result<Enrolled, Error> {
+    let defaults = Params::default();
+    let params = Params::new(
+        req.algorithm.unwrap_or(defaults.algorithm),
+        req.digits.unwrap_or(defaults.digits),
+        req.period.unwrap_or(defaults.period),
+    )
+    .map_err(Error::InvalidRequest)?;
+    let spec = AppDevice {
+        kind: DeviceKind::Totp,
+        algorithm: params.algorithm,
+        digits: params.digits,
+        period: params.period,
+        label: req.label,
+        account_name: req.account_name,
+        step_up: req.step_up,
+    };
+    let (row, secret, now) = pending_app(state, subject, caller, spec).await?;
     let uri = uri_of(state, &row, &secret[..], params);
     Ok(Enrolled {
         device: Device::try_from(&row)?,

@@ -8,6 +8,7 @@
 //! seeds never reach a log or an answer. One audit event per tenant records the import.
 
 mod lines;
+pub mod pskc;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::BufRead;
@@ -226,5 +227,7 @@ fn row(cx: &Context, d: &Checked, now: chrono::NaiveDateTime) -> Result<DeviceRo
         last_used_at: None,
         revoked_at: None,
         account_name: None,
+        token_serial: None,
+        public_id: None,
     })
 }

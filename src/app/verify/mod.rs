@@ -8,7 +8,9 @@
 //! order ([`FACTORS`]), never by a branch per factor here.
 
 mod attempt;
+mod claim;
 mod confirm;
+mod resync;
 
 use crate::app::api_keys;
 use crate::app::assertion::Method;
@@ -20,7 +22,9 @@ use crate::db::devices as q;
 use crate::error::Error;
 
 use self::attempt::{Outcome, attempt, key_gone, rejected};
+pub use self::claim::{Claimed, claim};
 pub use self::confirm::{Confirmed, confirm};
+pub use self::resync::resync;
 
 /// What a verify or confirm refused, in the words of this use case.
 #[derive(Debug, thiserror::Error)]

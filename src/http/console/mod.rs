@@ -6,6 +6,7 @@ mod api_keys;
 mod audit;
 mod login;
 pub mod session;
+mod tokens;
 mod users;
 
 use actix_web::http::StatusCode;
@@ -34,6 +35,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     users::register(cfg);
     audit::register(cfg);
     api_keys::register(cfg);
+    tokens::register(cfg);
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -25,7 +25,8 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .service(page("/admin/user").get(show).finish())
         .service(page("/admin/user/revoke").post(revoke).finish())
         .service(page("/admin/user/revoke-all").post(revoke_all).finish())
-        .service(page("/admin/user/unlock").post(unlock).finish());
+        .service(page("/admin/user/unlock").post(unlock).finish())
+        .service(page("/admin/user/resync").post(resync).finish());
 }
 
 /// The page of `user` in `tenant`.
@@ -102,6 +103,8 @@ struct ShowQuery {
 }
 
 struct DeviceView {
+    /// A HOTP device: the resync form is offered.
+    hotp: bool,
     /// Security keys: the model (or AAGUID), and a warning when the key looked cloned.
     key: Option<String>,
     clone_warning: Option<String>,
@@ -168,6 +171,7 @@ fn notice(done: Option<&str>) -> Option<&'static str> {
         "revoked" => Some("The device was revoked."),
         "revoked_all" => Some("Every device of this user was revoked."),
         "unlocked" => Some("The user was unlocked; failures start again from zero."),
+        "resynced" => Some("The token is back in step: its next code signs in."),
         _ => None,
     }
 }
@@ -191,6 +195,8 @@ async fn show(
         .devices
         .into_iter()
         .map(|d| DeviceView {
+            hotp: d.kind == crate::factor::kind::DeviceKind::Hotp
+                && d.status == DeviceStatus::Active,
             key: d.security_key.as_ref().map(|k| {
                 let model = k.model.clone().or_else(|| k.aaguid.clone());
                 let model = model.unwrap_or_else(|| "model not given".into());
@@ -244,6 +250,9 @@ struct UserForm {
     user: String,
     /// For revoking one device.
     device: Option<String>,
+    /// Resync: two consecutive codes of a HOTP token.
+    first: Option<String>,
+    second: Option<String>,
 }
 
 /// Checks the form's CSRF token, then names the user it acts on.
@@ -295,4 +304,29 @@ async fn unlock(
     let (subject, _) = read(&console, &crate::http::body(body).await?)?;
     admin::unlock(&state, &subject, &console.caller()).await?;
     Ok(back(&subject, "unlocked"))
+}
+
+/// Two consecutive codes of a HOTP token, read off it by the user (on the phone to the help
+/// desk): the token back in step. Through the user's limiter, like any code.
+async fn resync(
+    state: web::Data<AppState>,
+    console: Console,
+    body: web::Payload,
+) -> Result<HttpResponse, ConsoleError> {
+    let body = crate::http::body(body).await?;
+    let f: UserForm = super::form(&body)?;
+    let (subject, device) = read(&console, &body)?;
+    let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
+    let device = crate::http::id(device)?;
+    crate::app::verify::resync(
+        &state,
+        &subject,
+        &console.caller(),
+        device,
+        f.first,
+        f.second,
+    )
+    .await
+    .map_err(Error::from)?;
+    Ok(back(&subject, "resynced"))
 }

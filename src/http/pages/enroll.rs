@@ -32,6 +32,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
                 .finish(),
         )
         .service(page("/enroll/{token}/webauthn").post(key_confirm).finish())
+        .service(page("/enroll/{token}/token").post(claim_token).finish())
         .service(page("/enroll/{token}/recovery").post(recovery).finish())
         .service(page("/enroll/{token}/finish").post(finish).finish());
 }
@@ -502,6 +503,46 @@ async fn key_confirm(
         Err(e) => {
             let (status, message) = super::key_problem(e.into(), &EN)?;
             again(&state, &token, &flow, Some((status, message))).await
+        }
+    }
+}
+
+/// "Use this token": a hardware token of the inventory, claimed with its serial and a code.
+async fn claim_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
+    if flow.device.is_some() {
+        return again(&state, &token, &flow, None).await;
+    }
+    let caller = flow.caller(&req, &state);
+    // People copy serials with spaces; the inventory's have none.
+    let serial: String = form
+        .serial
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let code = Some(form.code.trim().to_string());
+    // The step-up is used by the attempt, whatever its outcome.
+    let step_up = flow.step_up.take();
+    let claimed = verify::claim(&state, &flow.subject()?, &caller, serial, code, step_up).await;
+    match claimed {
+        Ok(c) => {
+            flow.device = Some((c.device.id.clone(), c.device.kind.as_str().into()));
+            flow.assertion = Some(c.assertion);
+            flow.save(&state).await?;
+            again(&state, &token, &flow, None).await
+        }
+        Err(verify::VerifyError::Refused(Error::StepUpRequired(_))) => {
+            step_up_again(&state, &token, flow).await
+        }
+        Err(e) => {
+            flow.save(&state).await?;
+            again(&state, &token, &flow, Some(code_problem(e.into(), &EN)?)).await
         }
     }
 }

@@ -352,6 +352,11 @@ pub struct PageForm {
     pub device: Option<String>,
     /// A security key's answer (`PublicKeyCredential.toJSON()` as text).
     pub credential: Option<String>,
+    /// A hardware token's serial (claim).
+    pub serial: Option<String>,
+    /// Two consecutive codes of a HOTP token (resync).
+    pub first: Option<String>,
+    pub second: Option<String>,
 }
 
 /// The flow behind a form post, its CSRF token checked, and the form (a urlencoded body, read

@@ -27,7 +27,8 @@ pub fn register(cfg: &mut web::ServiceConfig) {
                 .post(key_options)
                 .finish(),
         )
-        .service(page("/verify/{token}/webauthn").post(key_check).finish());
+        .service(page("/verify/{token}/webauthn").post(key_check).finish())
+        .service(page("/verify/{token}/resync").post(resync).finish());
 }
 
 #[derive(Template)]
@@ -45,6 +46,8 @@ struct VerifyPage {
     notice: Option<String>,
     /// "Use your security key", when the user has one for the hosted pages' RP ID.
     key: Option<KeyOption>,
+    /// After a failed code: a hardware HOTP token of the user's to resynchronise.
+    resync: Option<Device>,
 }
 
 #[derive(Deserialize)]
@@ -76,8 +79,17 @@ async fn page(
         intro: EN.key_intro,
         button: EN.use_key,
     });
+    let resync = message
+        .as_ref()
+        .and_then(|_| {
+            devices
+                .iter()
+                .find(|d| d.kind == DeviceKind::Hotp && d.token_serial.is_some())
+        })
+        .cloned();
     Ok(VerifyPage {
         key,
+        resync,
         t: &EN,
         phone: devices.iter().find(|d| d.kind == DeviceKind::Sms).cloned(),
         switch_href: if recovery {
@@ -190,6 +202,35 @@ async fn key_check(
         }
         Err(e) => {
             let (status, message) = super::key_problem(e.into(), &EN)?;
+            let p = page(&state, &flow, &token, false, Some(message), None).await?;
+            show_page(status, &p)
+        }
+    }
+}
+
+/// Two consecutive codes of a hardware HOTP token, after a failure: the token back in step.
+async fn resync(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
+    let Some(device) = form.device.filter(|d| crate::crypto::is_random_id(d)) else {
+        let p = page(&state, &flow, &token, false, None, None).await?;
+        return show_page(StatusCode::BAD_REQUEST, &p);
+    };
+    let caller = flow.caller(&req, &state);
+    let subject = flow.subject()?;
+    let done = verify::resync(&state, &subject, &caller, device, form.first, form.second);
+    match done.await {
+        Ok(_) => {
+            let notice = Some(EN.resync_done.to_string());
+            let p = page(&state, &flow, &token, false, None, notice).await?;
+            show_page(StatusCode::OK, &p)
+        }
+        Err(e) => {
+            let (status, message) = code_problem(e.into(), &EN)?;
             let p = page(&state, &flow, &token, false, Some(message), None).await?;
             show_page(status, &p)
         }

@@ -220,6 +220,8 @@ pub async fn enroll(
         last_used_at: None,
         revoked_at: None,
         account_name: None,
+        token_serial: None,
+        public_id: None,
     };
     let detail = serde_json::json!({"kind": DeviceKind::Webauthn, "rp_id": req.rp.id,
                                     "user_verification_required": policy.user_verification_required});
