@@ -26,6 +26,8 @@ pub enum Purpose {
     AddPhone,
     /// `POST …/devices/webauthn`
     AddSecurityKey,
+    /// `POST …/tokens/claim`
+    ClaimToken,
     /// `DELETE …/devices/{id}`
     Revoke,
     /// `POST …/recovery-codes`
@@ -39,6 +41,7 @@ impl Purpose {
             Purpose::AddTotp => "adding another authenticator app",
             Purpose::AddPhone => "adding another phone",
             Purpose::AddSecurityKey => "adding a security key",
+            Purpose::ClaimToken => "adding a hardware token",
             Purpose::Revoke => "revoking a device",
             Purpose::RecoveryCodes => "making a new set of recovery codes",
         }

@@ -117,6 +117,15 @@ pub fn list(
     Ok(q.load(conn)?)
 }
 
+/// Takes the token's row lock for the rest of the transaction (a no-op write: the portable way
+/// to lock a row on both backends; SQLite's write lock is already held).
+pub fn lock(conn: &mut DbConnection, id: &str) -> Result<(), DbError> {
+    diesel::update(t::tokens.filter(t::id.eq(id)))
+        .set(t::status.eq(t::status))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Marks an unassigned token as the device's. False if it is not unassigned any more.
 pub fn assign(
     conn: &mut DbConnection,

@@ -87,21 +87,27 @@ impl Hotp {
         if !totp::is_well_formed(second, self.digits) {
             return None;
         }
-        let window = window.clamp(1, MAX_RESYNC_WINDOW);
-        let mut start = next;
-        // Each match of the first code is tried in turn: another counter may share its code.
-        while let Some(n) = self.matching_counter(secret, first, start, window) {
-            let after = n.checked_add(1)?;
-            if bool::from(self.code(secret, after).as_bytes().ct_eq(second.as_bytes())) {
-                return Some(after);
-            }
-            let used = u32::try_from(after - start).ok()?;
-            start = after;
-            if used >= window {
-                return None;
-            }
+        if !totp::is_well_formed(first, self.digits) {
+            return None;
         }
-        None
+        let window = u64::from(window.clamp(2, MAX_RESYNC_WINDOW));
+        // Both codes inside `next..next + window`: every pair is computed and compared, in
+        // constant time, and the lowest matching pair wins.
+        let codes: Vec<String> = (next..next.saturating_add(window))
+            .map(|c| self.code(secret, c))
+            .collect();
+        let mut found = subtle::Choice::from(0);
+        let mut matched = 0u64;
+        for (i, pair) in codes.windows(2).enumerate().rev() {
+            let equal = pair[0].as_bytes().ct_eq(first.as_bytes())
+                & pair[1].as_bytes().ct_eq(second.as_bytes());
+            let counter = next
+                .saturating_add(u64::try_from(i).unwrap_or(u64::MAX))
+                .saturating_add(1);
+            matched.conditional_assign(&counter, equal);
+            found |= equal;
+        }
+        CtOption::new(matched, found).into()
     }
 }
 
@@ -160,6 +166,10 @@ mod tests {
         assert_eq!(hotp().resync(SECRET, VECTORS[7], VECTORS[9], 0, 1000), None);
         assert_eq!(hotp().resync(SECRET, VECTORS[8], VECTORS[7], 0, 1000), None);
         assert_eq!(hotp().resync(SECRET, VECTORS[7], VECTORS[8], 0, 5), None);
+        // Both codes inside the window: the pair (7, 8) needs a window of 9 from 0.
+        assert_eq!(hotp().resync(SECRET, VECTORS[7], VECTORS[8], 0, 9), Some(8));
+        assert_eq!(hotp().resync(SECRET, VECTORS[7], VECTORS[8], 0, 8), None);
+        assert_eq!(hotp().resync(SECRET, VECTORS[7], VECTORS[8], 8, 1000), None);
     }
 
     #[test]

@@ -79,11 +79,31 @@ async fn tokens_are_assigned_resynced_and_revoked_in_the_console(backend: Backen
         .await;
     assert_eq!(res.status(), 200);
 
+    // Given back, then assigned to bob: alice's device goes with it.
+    for (action, user) in [("unassign", None), ("assign", Some("bob"))] {
+        let form = act(action, user);
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            b.post("/admin/tokens/act", &pairs).await.status(),
+            303,
+            "{action}"
+        );
+    }
+    let res = app
+        .verify("alice", serde_json::json!(oathtool(HOTP_SEED_B32, 403, 6)))
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = b.page("/admin/tokens?tenant=default&status=assigned").await;
+    assert!(html.contains("user=bob"), "{html}");
     let form = act("revoke", None);
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(b.post("/admin/tokens/act", &pairs).await.status(), 303);
     let html = b.page("/admin/tokens?tenant=default&status=revoked").await;
     assert!(html.contains("<code>PP-0001</code>"), "{html}");
+    let res = app
+        .verify("bob", serde_json::json!(oathtool(HOTP_SEED_B32, 404, 6)))
+        .await;
+    assert_eq!(res.status(), 422, "the revoked token's device is revoked");
     // Without the CSRF token, nothing happens.
     let res = b
         .post(

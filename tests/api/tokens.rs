@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use twofold::factor::totp::{self, Params};
+
 use crate::assertions::decode_assertion;
 use crate::helpers::{Backend, TestApp, assert_error, spawn_app};
 use crate::hotp::oathtool;
@@ -277,6 +279,12 @@ async fn yubico_otps_work_once_and_in_order(backend: Backend) {
     // Replayed, and older than the last accepted: refused.
     assert_error(verify(&app, "alice", &otp(1)).await, 422, "invalid_code").await;
     assert_error(verify(&app, "alice", &otp(0)).await, 422, "invalid_code").await;
+    // Forgeries whose counters (9) are ahead of the last accepted one (7/1): only the key, the
+    // CRC and the private id refuse them.
+    for bad in ["other_key", "other_private_id", "bad_crc"] {
+        let forged = otps["bad"][bad].as_str().unwrap();
+        assert_error(verify(&app, "alice", forged).await, 422, "invalid_code").await;
+    }
     for i in 2..list.len() {
         assert_eq!(
             verify(&app, "alice", &otp(i)).await.status(),
@@ -351,6 +359,25 @@ async fn a_user_claims_a_token_with_a_code(backend: Backend) {
         )
         .await;
     assert_error(res, 422, "invalid_code").await;
+    // A user who has a device needs their step-up to add a token (SEC-7): PP-0003 is a TOTP
+    // token of the file (seed a0a1…b3, 6 digits, 30 s).
+    let device = app.active_device("carol").await;
+    let seed: Vec<u8> = (0xa0..=0xb3).collect();
+    let step = totp::step_at(app.state.clock.now().timestamp(), 30);
+    let token_code = totp::code_at_step(&seed, Params::default(), step);
+    let body = json!({"serial": "PP-0003", "code": token_code});
+    let res = app
+        .post("/v1/users/carol/tokens/claim", Some(&app.client_key), &body)
+        .await;
+    assert_error(res, 403, "step_up_required").await;
+    let res = app.verify("carol", json!(app.code(&device, 0))).await;
+    let step_up = res.json::<Value>().await.unwrap()["assertion"].clone();
+    // The refused claim used up nothing: the same token code, with the step-up, is accepted.
+    let body = json!({"serial": "PP-0003", "code": token_code, "step_up": step_up});
+    let res = app
+        .post("/v1/users/carol/tokens/claim", Some(&app.client_key), &body)
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     // Serial guesses count like wrong codes: bob is locked at the threshold.
     for n in 0..app.raw.lockout_threshold - 1 {
         let res = app

@@ -80,7 +80,10 @@ fn from_pskc(k: PskcKey) -> Result<Read, LineError> {
             crate::factor::hotp::Hotp::new(algorithm, k.digits)
                 .map_err(|e| line(k.position, Some(&serial), &e))?;
             // PSKC's Counter is the next counter the token will use.
-            let next = i64::try_from(k.counter.unwrap_or(0)).unwrap_or(i64::MAX);
+            let next = i64::try_from(k.counter.unwrap_or(0))
+                .ok()
+                .filter(|c| *c < i64::from(u32::MAX))
+                .ok_or_else(|| line(k.position, Some(&serial), "the Counter is out of range"))?;
             (TokenKind::Hotp, 0, next.saturating_sub(1))
         }
         PskcAlgorithm::Totp => {

@@ -156,6 +156,7 @@ pub fn device_for(
     keys: &Keys,
     token: &TokenRow,
     user: &str,
+    step_up: bool,
     now: NaiveDateTime,
 ) -> Result<Option<DeviceRow>, DbError> {
     let kind: TokenKind = token
@@ -183,8 +184,7 @@ pub fn device_for(
         period: token.period,
         phone: None,
         last_step: token.last_step,
-        // Assigned by an admin, or claimed with the user's step-up: it counts as vouched for.
-        step_up: true,
+        step_up,
         created_at: now,
         expires_at: None,
         confirmed_at: Some(now),
@@ -258,7 +258,9 @@ pub async fn assign(
         .db
         .run(move |conn| {
             crate::db::write_transaction(conn, |c| {
-                let Some(device) = device_for(c, &keys, &token, &user, now.naive_utc())? else {
+                // An admin's assignment vouches for the device (SEC-7).
+                let Some(device) = device_for(c, &keys, &token, &user, true, now.naive_utc())?
+                else {
                     return Ok(None);
                 };
                 let event = Event::new(&token.tenant, Action::TokenAssigned, actor)
@@ -288,27 +290,38 @@ async fn take_back(
     actor: Actor,
     revoke: bool,
 ) -> Result<Token, TokenError> {
-    let token = find(state, tenant, serial).await?;
+    let first = find(state, tenant, serial).await?;
     let now = state.clock.now();
-    let wanted = if revoke {
-        token.status != q::REVOKED
-    } else {
-        token.status == q::ASSIGNED
+    let wanted = move |t: &TokenRow| {
+        if revoke {
+            t.status != q::REVOKED
+        } else {
+            t.status == q::ASSIGNED
+        }
     };
-    if !wanted {
-        return Err(TokenError::WrongState(token.status));
+    if !wanted(&first) {
+        return Err(TokenError::WrongState(first.status));
     }
     let (stream, serial) = (state.audit.stream().clone(), serial.to_string());
     let done = state
         .db
         .run(move |conn| {
             crate::db::write_transaction(conn, |c| {
+                // Decided on the row as it is under the lock, not as it was read before: a claim
+                // or an assignment may have come in between.
+                q::lock(c, &first.id)?;
+                let Some(token) = q::find(c, &first.tenant, &first.serial)?.filter(|t| wanted(t))
+                else {
+                    return Ok(None);
+                };
                 let mut last = token.last_step;
                 if let (Some(user), Some(device)) = (&token.user_id, &token.device_id) {
+                    // Revoked first: no use can move its counter after this, so the counter read
+                    // next is the last one.
+                    dq::revoke(c, &token.tenant, user, device, now.naive_utc())?;
                     if let Some(row) = dq::find_by_id(c, device)? {
                         last = last.max(row.last_step);
                     }
-                    dq::revoke(c, &token.tenant, user, device, now.naive_utc())?;
                 }
                 let changed = if revoke {
                     q::revoke(c, &token.id, last, now.naive_utc())?

@@ -111,13 +111,13 @@ async fn evaluate(
         return Ok(rejected(Action::TokenClaimed, None));
     };
     let label = format!("Token {}", token.serial);
-    devices::admit(
+    let authorized = devices::admit(
         state,
         subject,
         caller,
         &label,
         step_up.as_deref(),
-        Purpose::AddTotp,
+        Purpose::ClaimToken,
         now,
     )
     .await?;
@@ -133,7 +133,15 @@ async fn evaluate(
         .db
         .run(move |conn| {
             crate::db::write_transaction(conn, |c| {
-                let Some(device) = tokens::device_for(c, &keys, &token, &user, now.naive_utc())?
+                // SEC-7 at activation, as confirm does: without a step-up (the user had no active
+                // device when the claim began) the token must not join a device activated since.
+                crate::db::devices::ensure_user(c, &token.tenant, &user, now.naive_utc())?;
+                crate::db::devices::lock_user(c, &token.tenant, &user)?;
+                if !authorized && crate::db::devices::has_active(c, &token.tenant, &user)? {
+                    return Ok(None);
+                }
+                let Some(device) =
+                    tokens::device_for(c, &keys, &token, &user, authorized, now.naive_utc())?
                 else {
                     return Ok(None);
                 };
