@@ -1,7 +1,7 @@
 //! `twofold import FILE`: TOTP seeds from another MFA server, streamed from a file of any size,
 //! all lines or none.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -30,7 +30,8 @@ pub struct ImportArgs {
     /// An encrypted PSKC file: a file holding the pre-shared key, in hex.
     #[arg(long)]
     psk_file: Option<PathBuf>,
-    /// An encrypted PSKC file: a file holding the password (its first line).
+    /// An encrypted PSKC file: a file holding the password (its first line). Without it (or
+    /// --psk-file), the password is asked for at the terminal.
     #[arg(long)]
     password_file: Option<PathBuf>,
 }
@@ -79,7 +80,21 @@ async fn import_tokens(args: &ImportArgs, kind: &Kind, state: &AppState) -> CliR
         ),
         None => None,
     };
-    let password = args.password_file.as_deref().map(read_secret).transpose()?;
+    let mut password = args.password_file.as_deref().map(read_secret).transpose()?;
+    // A password-protected file and no key given: ask at the terminal, if there is one.
+    if matches!(kind, Kind::Pskc)
+        && psk.is_none()
+        && password.is_none()
+        && std::io::stdin().is_terminal()
+        && matches!(
+            crate::app::import::pskc::parse(&bytes, KeySource::None),
+            Err(crate::app::import::pskc::PskcError::KeyNeeded("a password"))
+        )
+    {
+        let typed = rpassword::prompt_password("PSKC file password: ")
+            .map_err(|e| format!("reading the password: {e}"))?;
+        password = Some(typed);
+    }
     let source = match kind {
         Kind::Pskc => Source::Pskc {
             xml: &bytes,
