@@ -399,7 +399,42 @@ async fn a_user_claims_a_token_with_a_code(backend: Backend) {
     assert_error(res, 429, "user_locked").await;
 }
 
+/// A YubiKey delivered in PSKC (draft-josefsson-keyprov-pskc-yubikey, written by python-pskc,
+/// encrypted): the same key as the personalization log's, so the same OTPs verify.
+async fn a_yubikey_from_pskc_verifies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let xml = fixture("pskc/pypskc-yubico.xml");
+    let res = import(
+        &app,
+        xml,
+        "application/pskc+xml",
+        &[("X-Pskc-Key", PSK_HEX)],
+    )
+    .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let listed = tokens(&app, "?kind=yubico").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["public_id"], "vvcijgklnrbf");
+    assert_eq!(listed[0]["serial"], "12345680");
+    let res = app
+        .post(
+            "/v1/admin/tokens/12345680/assign",
+            Some(&app.admin_key),
+            &json!({"user": "alice"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let otps: Value = serde_json::from_slice(&fixture("yubico/otps.json")).unwrap();
+    let first = otps["otps"][0]["otp"].as_str().unwrap();
+    let res = verify(&app, "alice", first).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_error(verify(&app, "alice", first).await, 422, "invalid_code").await;
+    let forged = otps["bad"]["other_private_id"].as_str().unwrap();
+    assert_error(verify(&app, "alice", forged).await, 422, "invalid_code").await;
+}
+
 crate::both_backends!(
+    a_yubikey_from_pskc_verifies,
     a_pskc_token_is_assigned_used_and_given_back,
     a_bad_file_imports_nothing,
     yubico_otps_work_once_and_in_order,

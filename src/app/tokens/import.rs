@@ -60,6 +60,24 @@ fn line(position: usize, serial: Option<&str>, reason: &str) -> LineError {
     }
 }
 
+/// The public and private ids of a Yubico OTP key's PSKC `UserId`: `CN=ekhgjhbctrgn,
+/// UID=ca62baca62ba` (draft-josefsson-keyprov-pskc-yubikey).
+fn yubico_ids(user_id: &str) -> Option<(String, [u8; 6])> {
+    let mut public = None;
+    let mut private = None;
+    for part in user_id.split(',') {
+        let (name, value) = part.split_once('=')?;
+        match name.trim().to_ascii_uppercase().as_str() {
+            "CN" => public = Some(value.trim().to_ascii_lowercase()),
+            "UID" => private = base16ct::mixed::decode_vec(value.trim()).ok(),
+            _ => {}
+        }
+    }
+    let public = public.filter(|p| p.len() == 12 && yubico::modhex_decode(p).is_some())?;
+    let private: [u8; 6] = private?.try_into().ok()?;
+    Some((public, private))
+}
+
 /// A PSKC key package as an inventory token, or why not.
 fn from_pskc(k: PskcKey) -> Result<Read, LineError> {
     let Some(serial) = k.serial.clone().filter(|s| serial_ok(s)) else {
@@ -85,6 +103,35 @@ fn from_pskc(k: PskcKey) -> Result<Read, LineError> {
                 .filter(|c| *c < i64::from(u32::MAX))
                 .ok_or_else(|| line(k.position, Some(&serial), "the Counter is out of range"))?;
             (TokenKind::Hotp, 0, next.saturating_sub(1))
+        }
+        PskcAlgorithm::YubicoOtp => {
+            let (public_id, private_id) = k
+                .user_id
+                .as_deref()
+                .and_then(yubico_ids)
+                .ok_or_else(|| {
+                    line(
+                        k.position,
+                        Some(&serial),
+                        "UserId must be CN=<public id, 12 modhex characters>, UID=<private id, 12 hex digits>",
+                    )
+                })?;
+            let mut secret = Zeroizing::new(k.secret.to_vec());
+            secret.extend_from_slice(&private_id);
+            return Ok(Read {
+                position: k.position,
+                serial,
+                kind: TokenKind::Yubico,
+                manufacturer: k.manufacturer.clone(),
+                secret,
+                algorithm: Algorithm::Sha1,
+                digits: 0,
+                period: 0,
+                last_step: -1,
+                public_id: Some(public_id),
+                not_before: k.not_before,
+                not_after: k.not_after,
+            });
         }
         PskcAlgorithm::Totp => {
             if k.time_origin.is_some_and(|t| t != 0) {

@@ -44,6 +44,9 @@ pub enum Algorithm {
     Hotp,
     /// RFC 6238, time-based.
     Totp,
+    /// A YubiKey in Yubico OTP mode (draft-josefsson-keyprov-pskc-yubikey): the Secret is the
+    /// AES key, `UserId` names the public and private ids.
+    YubicoOtp,
 }
 
 /// One token's key, decrypted.
@@ -73,6 +76,8 @@ pub struct PskcKey {
     pub not_before: Option<chrono::DateTime<chrono::Utc>>,
     /// Key/Policy/ExpiryDate.
     pub not_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// Key/UserId, as written (Yubico OTP: `CN=<public id>, UID=<private id>`).
+    pub user_id: Option<String>,
 }
 
 impl fmt::Debug for PskcKey {
@@ -91,6 +96,7 @@ impl fmt::Debug for PskcKey {
             .field("hash", &self.hash)
             .field("not_before", &self.not_before)
             .field("not_after", &self.not_after)
+            .field("user_id", &self.user_id.as_ref().map(|_| "<given>"))
             .finish()
     }
 }

@@ -25,6 +25,8 @@ const TOTP: [&str; 3] = [
 ];
 /// RFC 4226 §4 (R6): the shared secret is at least 128 bits.
 const MIN_SECRET: usize = 16;
+/// draft-josefsson-keyprov-pskc-yubikey's algorithm of a YubiKey in Yubico OTP mode.
+const YUBICO: &str = "http://www.yubico.com/#yubikey-aes";
 const DEFAULT_TIME_STEP: u32 = 30;
 
 /// DeviceInfo/SerialNo, trimmed; None when absent or empty.
@@ -50,10 +52,16 @@ pub(super) fn read(package: Node<'_, '_>, position: usize, keys: &Keys) -> Resul
         Some(Algorithm::Hotp)
     } else if TOTP.contains(&uri) {
         Some(Algorithm::Totp)
+    } else if uri == YUBICO {
+        Some(Algorithm::YubicoOtp)
     } else {
-        reasons.push(format!("algorithm {} is not HOTP or TOTP", shown(uri)));
+        reasons.push(format!(
+            "algorithm {} is not HOTP, TOTP or Yubico OTP",
+            shown(uri)
+        ));
         None
     };
+    let yubico = algorithm == Some(Algorithm::YubicoOtp);
     let params = child(key, NS_PSKC, "AlgorithmParameters");
     let hash = match params.and_then(|p| child(p, NS_PSKC, "Suite")).map(text) {
         None => None,
@@ -71,7 +79,11 @@ pub(super) fn read(package: Node<'_, '_>, position: usize, keys: &Keys) -> Resul
         },
     };
     let mut digits = 6;
-    if let Some(format) = params.and_then(|p| child(p, NS_PSKC, "ResponseFormat")) {
+    // A Yubico OTP is 44 modhex characters: its ResponseFormat says so and is not a code's.
+    let response_format = params
+        .and_then(|p| child(p, NS_PSKC, "ResponseFormat"))
+        .filter(|_| !yubico);
+    if let Some(format) = response_format {
         let encoding = format.attribute("Encoding").map(str::trim);
         if encoding.is_some_and(|e| e != "DECIMAL") {
             reasons.push("ResponseFormat Encoding is not DECIMAL".into());
@@ -107,6 +119,13 @@ pub(super) fn read(package: Node<'_, '_>, position: usize, keys: &Keys) -> Resul
                 reasons.push("the Secret is empty".into());
                 None
             }
+            Ok(s) if yubico && s.len() != 16 => {
+                reasons.push(format!(
+                    "the Secret is {} bytes: a Yubico OTP key is 16 (AES-128)",
+                    s.len()
+                ));
+                None
+            }
             Ok(s) if s.len() < MIN_SECRET => {
                 reasons.push(format!(
                     "the Secret is {} bytes: RFC 4226 requires at least 128 bits (16 bytes)",
@@ -134,6 +153,12 @@ pub(super) fn read(package: Node<'_, '_>, position: usize, keys: &Keys) -> Resul
     };
     if algorithm == Some(Algorithm::Totp) && time_step.is_none() {
         time_step = Some(DEFAULT_TIME_STEP);
+    }
+    let user_id = child(key, NS_PSKC, "UserId")
+        .map(text)
+        .filter(|u| !u.is_empty());
+    if yubico && user_id.is_none() {
+        reasons.push("a Yubico OTP key needs its UserId (CN=public id, UID=private id)".into());
     }
     let policy = child(key, NS_PSKC, "Policy");
     let date = |name: &str, reasons: &mut Vec<String>| {
@@ -174,6 +199,7 @@ pub(super) fn read(package: Node<'_, '_>, position: usize, keys: &Keys) -> Resul
             hash,
             not_before,
             not_after,
+            user_id,
         }),
         _ => Err(Fault::Package(reasons)),
     }

@@ -40,7 +40,8 @@ fn rfc6030_figure5_pin_package_refuses_the_file() {
     let r = &errs[0].reason;
     assert_eq!(errs[0].position, 2);
     assert!(
-        r.contains("serial already used by KeyPackage 1") && r.contains("not HOTP or TOTP"),
+        r.contains("serial already used by KeyPackage 1")
+            && r.contains("not HOTP, TOTP or Yubico OTP"),
         "{r}"
     );
     assert!(
@@ -205,7 +206,7 @@ fn every_bad_package_is_named() {
     );
     let errs = packages(refused(&ocra, KeySource::None, &[]));
     assert_eq!((errs.len(), errs[0].position), (1, 3));
-    assert!(errs[0].reason.contains("not HOTP or TOTP"));
+    assert!(errs[0].reason.contains("not HOTP, TOTP or Yubico OTP"));
     // Several bad packages are all reported, and nothing else is returned.
     let many = edit(
         &edit(&ocra, "Length=\"8\"", "Length=\"9\""),
