@@ -23,6 +23,7 @@ pub mod schemas;
 pub mod security_keys;
 pub mod sms_breaker;
 pub mod telemetry;
+pub mod token_codes;
 pub mod tokens;
 pub mod verify;
 
@@ -48,6 +49,7 @@ pub fn register(cfg: &mut ServiceConfig) {
     security_keys::register(cfg);
     devices::register(cfg);
     tokens::register(cfg);
+    token_codes::register(cfg);
     recovery::register(cfg);
     links::register(cfg);
     admin_users::register(cfg);

@@ -9,7 +9,7 @@ use askama::Template;
 use super::text::{EN, Text};
 use super::{Flow, KeyOption, PageError, code_problem, flow, posted, render_with_key, see_other};
 use crate::app::assertion::Method;
-use crate::app::factors::webauthn::{self, rp};
+use crate::app::factors::webauthn::rp;
 use crate::app::factors::{sms, totp};
 use crate::app::links::{self, Purpose};
 use crate::app::state::AppState;
@@ -17,6 +17,8 @@ use crate::app::verify::{self, Presented};
 use crate::error::Error;
 use crate::factor::kind::DeviceKind;
 use crate::http::methods::Page;
+
+mod hardware;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     let page = |path| Page::new(path, super::refuse);
@@ -28,11 +30,19 @@ pub fn register(cfg: &mut web::ServiceConfig) {
         .service(page("/enroll/{token}/confirm").post(confirm).finish())
         .service(
             page("/enroll/{token}/webauthn/options")
-                .post(key_options)
+                .post(hardware::key_options)
                 .finish(),
         )
-        .service(page("/enroll/{token}/webauthn").post(key_confirm).finish())
-        .service(page("/enroll/{token}/token").post(claim_token).finish())
+        .service(
+            page("/enroll/{token}/webauthn")
+                .post(hardware::key_confirm)
+                .finish(),
+        )
+        .service(
+            page("/enroll/{token}/token")
+                .post(hardware::claim_token)
+                .finish(),
+        )
         .service(page("/enroll/{token}/recovery").post(recovery).finish())
         .service(page("/enroll/{token}/finish").post(finish).finish());
 }
@@ -173,7 +183,7 @@ async fn show(
 }
 
 /// Back to the page after a step, or the page again with what went wrong.
-async fn again(
+pub(super) async fn again(
     state: &AppState,
     token: &str,
     flow: &Flow,
@@ -218,7 +228,7 @@ fn labels(first: &str) -> impl Iterator<Item = String> + '_ {
 
 /// A step-up that went stale (or was used up by a failed attempt) sends the user back to the
 /// step-up form, with a word of why.
-async fn step_up_again(
+pub(super) async fn step_up_again(
     state: &AppState,
     token: &str,
     mut flow: Flow,
@@ -430,119 +440,4 @@ async fn finish(
     };
     flow.end(&state).await?;
     Ok(see_other(&links::back_to(&flow.claims, &assertion)?))
-}
-
-/// Starts registering a security key for the page's script: the pending device and the
-/// creation options. The device is the flow's once its answer is confirmed.
-async fn key_options(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    body: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
-    if flow.device.is_some() {
-        return Err(Error::Conflict("a device is being set up already".into()).into());
-    }
-    let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
-    let rp = rp::hosted(&state).ok_or(Error::NotFound)?;
-    // A second try (a cancelled prompt) replaces the first pending key: one per flow.
-    if let Some(old) = flow.key_pending.take() {
-        let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
-        state
-            .db
-            .run(move |c| crate::db::devices::delete_pending(c, &tenant, &user, &old))
-            .await
-            .map_err(Error::from)?;
-    }
-    let want = webauthn::Enrollment {
-        label: None,
-        display_name: flow.claims.account_name.clone(),
-        step_up: flow.step_up.take(),
-        rp,
-    };
-    // The step-up is used by the attempt, whatever its outcome.
-    let enrolled = webauthn::enroll(&state, &subject, &caller, want).await;
-    if let Ok(e) = &enrolled {
-        flow.key_pending = Some(e.device.id.clone());
-    }
-    flow.save(&state).await?;
-    // A refused step-up answers 403: the script reloads the page, which asks for a code first.
-    let enrolled = enrolled?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "options": enrolled.options,
-        "device_id": enrolled.device.id,
-    })))
-}
-
-/// The key's answer to the creation options: confirms the pending device it names.
-async fn key_confirm(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    body: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
-    if flow.device.is_some() {
-        return again(&state, &token, &flow, None).await;
-    }
-    // Only the key this flow started: never another pending device of the user.
-    let Some(id) = form.device.filter(|d| flow.key_pending.as_ref() == Some(d)) else {
-        return again(&state, &token, &flow, None).await;
-    };
-    let caller = flow.caller(&req, &state);
-    let credential = Some(form.credential.unwrap_or_default());
-    match verify::confirm(&state, &flow.subject()?, &caller, id.clone(), credential).await {
-        Ok(confirmed) => {
-            flow.key_pending = None;
-            flow.device = Some((id, DeviceKind::Webauthn.as_str().into()));
-            flow.assertion = Some(confirmed.assertion);
-            flow.save(&state).await?;
-            again(&state, &token, &flow, None).await
-        }
-        Err(e) => {
-            let (status, message) = super::key_problem(e.into(), &EN)?;
-            again(&state, &token, &flow, Some((status, message))).await
-        }
-    }
-}
-
-/// "Use this token": a hardware token of the inventory, claimed with its serial and a code.
-async fn claim_token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    body: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
-    if flow.device.is_some() {
-        return again(&state, &token, &flow, None).await;
-    }
-    let caller = flow.caller(&req, &state);
-    // People copy serials with spaces; the inventory's have none.
-    let serial: String = form
-        .serial
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    let code = Some(form.code.trim().to_string());
-    // The step-up is used by the attempt, whatever its outcome.
-    let step_up = flow.step_up.take();
-    let claimed = verify::claim(&state, &flow.subject()?, &caller, serial, code, step_up).await;
-    match claimed {
-        Ok(c) => {
-            flow.device = Some((c.device.id.clone(), c.device.kind.as_str().into()));
-            flow.assertion = Some(c.assertion);
-            flow.save(&state).await?;
-            again(&state, &token, &flow, None).await
-        }
-        Err(verify::VerifyError::Refused(Error::StepUpRequired(_))) => {
-            step_up_again(&state, &token, flow).await
-        }
-        Err(e) => {
-            flow.save(&state).await?;
-            again(&state, &token, &flow, Some(code_problem(e.into(), &EN)?)).await
-        }
-    }
 }
