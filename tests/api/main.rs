@@ -54,6 +54,7 @@ mod pages_refresh;
 mod pages_revoked_key;
 mod pages_step_up;
 mod pages_tokens;
+mod pages_typing;
 mod pages_verify;
 mod phone_forms;
 mod public_url;

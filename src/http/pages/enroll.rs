@@ -205,6 +205,9 @@ async fn step_up(
     body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
+    if form.code.is_empty() {
+        return again(&state, &token, &flow, Some(super::no_code(&EN))).await;
+    }
     let attempt = Presented {
         code: Some(form.code.clone()),
         device_id: None,
@@ -339,6 +342,9 @@ async fn confirm(
     let Some((id, _)) = flow.device.clone() else {
         return again(&state, &token, &flow, None).await;
     };
+    if form.code.is_empty() {
+        return again(&state, &token, &flow, Some(super::no_code(&EN))).await;
+    }
     let code = Some(form.code.clone());
     let caller = flow.caller(&req, &state);
     match verify::confirm(&state, &flow.subject()?, &caller, id, code).await {

@@ -369,9 +369,25 @@ pub async fn posted(
     body: web::Payload,
 ) -> Result<(Flow, PageForm), PageError> {
     let (flow, _) = flow(req, state, token, purpose, false).await?;
-    let form: PageForm = crate::http::form_body(&crate::http::body(body).await?)?;
+    let mut form: PageForm = crate::http::form_body(&crate::http::body(body).await?)?;
     flow.check(&form.csrf)?;
+    form.code = typed_code(&form.code);
+    form.first = form.first.as_deref().map(typed_code);
+    form.second = form.second.as_deref().map(typed_code);
     Ok((flow, form))
+}
+
+/// A code as people type it on a page: spaces anywhere (`123 456`, a pasted non-breaking space)
+/// are dropped, and hyphens too when only digits remain (`123-456`); a recovery code keeps its
+/// hyphens. Only the pages forgive this: the API stays strict (SEC-12).
+pub fn typed_code(raw: &str) -> String {
+    let joined: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits: String = joined.chars().filter(|c| *c != '-').collect();
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits
+    } else {
+        joined
+    }
 }
 
 /// "Text me a code": sends a login code to the user's phone `device`. Returns the page's status
@@ -437,6 +453,12 @@ pub fn code_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), 
         )),
         other => Err(other.into()),
     }
+}
+
+/// An empty code field: said so, and not an attempt (no browser check stops the post: the
+/// pages have none, so the server says what is wrong).
+pub fn no_code(t: &'static Text) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, t.code_missing.to_string())
 }
 
 /// [`code_problem`] for a security key's answer: a lock says when, any other refusal that the

@@ -133,6 +133,11 @@ async fn check(
 ) -> Result<HttpResponse, PageError> {
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let recovery = form.code.contains('-');
+    if form.code.is_empty() {
+        let (status, message) = super::no_code(&EN);
+        let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
+        return show_page(status, &p);
+    }
     let attempt = Presented {
         code: Some(form.code.clone()),
         device_id: None,

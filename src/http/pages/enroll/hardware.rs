@@ -107,7 +107,7 @@ pub(super) async fn claim_token(
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let code = Some(form.code.trim().to_string());
+    let code = Some(form.code.clone());
     // The step-up is used by the attempt, whatever its outcome.
     let step_up = flow.step_up.take();
     let claimed = verify::claim(&state, &flow.subject()?, &caller, serial, code, step_up).await;
