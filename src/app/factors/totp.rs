@@ -31,8 +31,7 @@ impl Factor for Totp {
     }
 
     fn shape(&self, presented: &str) -> Option<String> {
-        (totp::is_well_formed(presented, 6) || totp::is_well_formed(presented, 8))
-            .then(|| presented.to_string())
+        totp::is_code(presented).then(|| presented.to_string())
     }
 
     fn check<'a>(

@@ -82,9 +82,7 @@ async fn evaluate(
     code: Option<String>,
     step_up: Option<String>,
 ) -> Result<Outcome, Error> {
-    let Some(code) = code
-        .filter(|c| totp::is_well_formed(c, 6) || totp::is_well_formed(c, 8) || yubico::is_otp(c))
-    else {
+    let Some(code) = code.filter(|c| totp::is_code(c) || yubico::is_otp(c)) else {
         return Ok(Outcome::Rejected {
             action: Action::TokenClaimed,
             device: None,

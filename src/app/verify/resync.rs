@@ -23,9 +23,7 @@ async fn evaluate(
     first: Option<String>,
     second: Option<String>,
 ) -> Result<Outcome, Error> {
-    let well_formed = |c: &String| {
-        crate::factor::totp::is_well_formed(c, 6) || crate::factor::totp::is_well_formed(c, 8)
-    };
+    let well_formed = |c: &String| crate::factor::totp::is_code(c);
     let (Some(first), Some(second)) = (first.filter(well_formed), second.filter(well_formed))
     else {
         return Ok(Outcome::Rejected {

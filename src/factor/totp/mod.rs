@@ -150,6 +150,11 @@ pub fn is_well_formed(code: &str, digits: u8) -> bool {
     code.len() == usize::from(digits) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether a value has the shape of an OTP code of any device: 6 or 8 ASCII digits.
+pub fn is_code(code: &str) -> bool {
+    is_well_formed(code, 6) || is_well_formed(code, 8)
+}
+
 /// The step in [T-window, T+window] (T = `step_at(now_unix)`) whose code equals `code`, compared
 /// in constant time and without early exit, so timing does not reveal which step matched
 /// (SEC-18). If several steps match, the latest wins. `window` above 2 is treated as 2 (SEC-8).
