@@ -6,41 +6,17 @@
 // security key is Chromium's virtual authenticator (DevTools protocol, WebAuthn domain). Last, a
 // hardware HOTP token from the inventory (scripts/e2e.sh imports tests/data/pskc/pypskc-plain.xml
 // first) is claimed on the enroll page, then, pressed too often, brought back in step on the
-// verify page.
+// verify page. Then the accessibility checks (e2e/a11y.mjs, which says what it needs besides).
 // Env: RP_URL (the demo relying party), TWOFOLD_URL (twofold's public URL), SHOTS (where the
 // screenshots go).
 import { chromium } from "playwright-core";
-import { createHmac, randomBytes } from "node:crypto";
+import { check, fresh, hotp, stepNow, totp, virtualKey } from "./common.mjs";
+import { accessibility } from "./a11y.mjs";
 
 const rp = process.env.RP_URL;
 const twofold = process.env.TWOFOLD_URL;
 const shots = process.env.SHOTS;
-const fresh = () => `e2e-${randomBytes(4).toString("hex")}`;
 const user = fresh();
-
-function base32(s) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of s) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-// An HOTP code (RFC 4226); a TOTP code is the one of the time step (RFC 6238).
-function hotp(secret, count) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(count));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 0xf;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1000000).padStart(6, "0");
-}
-const totp = hotp;
-
-function check(ok, what) {
-  if (!ok) throw new Error(`e2e: ${what}`);
-  console.log(`e2e: ok: ${what}`);
-}
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
@@ -102,14 +78,7 @@ async function keyJourneys(uv, takeShots) {
     }
   };
   try {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2", transport: "usb", hasResidentKey: false,
-        hasUserVerification: uv, isUserVerified: uv,
-      },
-    });
+    const { cdp, authenticatorId } = await virtualKey(context, page, uv);
 
     await page.goto(rp);
     await page.locator("form", { hasText: "Set up" }).getByLabel("User").fill(who);
@@ -125,8 +94,9 @@ async function keyJourneys(uv, takeShots) {
     const made = (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials;
     check(made.length === 1 && made[0].rpId === new URL(twofold).hostname,
           `${kind} holds one credential, for twofold's host`);
-    check(await page.getByRole("button", { name: "Show me recovery codes" }).count() === 1,
-          "recovery codes are offered after a security key");
+    check(await page.locator("ul.codes li").count() === 10,
+          "a first set of recovery codes is shown after a security key");
+    await page.getByLabel("I have saved these codes").check();
     await page.getByRole("button", { name: "Continue" }).click();
     await page.waitForURL(/\/back\?/);
     check(await page.locator("#verified").textContent() === "Verified", `${kind} enrolled: back at the relying party, verified`);
@@ -140,7 +110,7 @@ async function keyJourneys(uv, takeShots) {
     await use.waitFor();
     await checkScriptPolicy(served.at(-1), "the verify page offering a security key");
     const keyBox = await page.locator("#key-form").boundingBox();
-    const codeBox = await page.locator("form", { has: page.getByLabel("Code") }).boundingBox();
+    const codeBox = await page.locator("form", { has: page.getByLabel("Code", { exact: true }) }).boundingBox();
     check(keyBox.y < codeBox.y, "the security key comes before the code form");
     if (takeShots) await page.screenshot({ path: `${shots}/verify-key.png`, fullPage: true });
     await use.click();
@@ -182,6 +152,7 @@ async function tokenJourney() {
     await page.screenshot({ path: `${shots}/enroll-token.png` });
     await card.getByRole("button", { name: "Use this token" }).click();
     await page.getByText("You're all set").waitFor();
+    await page.getByLabel("I have saved these codes").check();
     await page.getByRole("button", { name: "Continue" }).click();
     await page.waitForURL(/\/back\?/);
     check(await page.locator("#verified").textContent() === "Verified", "a hardware token claimed: back at the relying party, verified");
@@ -226,6 +197,48 @@ async function tokenJourney() {
   }
 }
 
+// Journey 3: a browser asking for French gets the pages in French, through enroll and verify.
+async function frenchJourney() {
+  const context = await browser.newContext({ viewport, locale: "fr-FR", javaScriptEnabled: false });
+  const page = await context.newPage();
+  try {
+    const who = `${user}-fr`;
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Set up" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Set up two-step sign-in" }).click();
+    await page.waitForURL(/\/enroll\//);
+    await page.getByRole("button", { name: "Application d'authentification" }).click();
+    check(await page.locator("html").getAttribute("lang") === "fr", "a French browser gets <html lang=fr>");
+    check((await page.title()).startsWith("Activer la validation en deux étapes pour "), "the title is French and names the site");
+    const secret = (await page.locator("#secret").textContent()).replace(/\s/g, "");
+    const step = stepNow();
+    await page.getByLabel("Code", { exact: true }).fill(totp(secret, step));
+    await page.getByRole("button", { name: "Continuer" }).click();
+    await page.getByText("C'est prêt").waitFor();
+    await page.getByLabel("J'ai enregistré ces codes").check();
+    await page.getByRole("button", { name: "Continuer" }).click();
+    await page.waitForURL(/\/back\?/);
+    check(await page.locator("#sub").textContent() === who, "French enroll: back at the relying party");
+
+    await page.goto(rp);
+    await page.locator("form", { hasText: "Sign in" }).getByLabel("User").fill(who);
+    await page.getByRole("button", { name: "Sign in with a second factor" }).click();
+    await page.waitForURL(/\/verify\//);
+    check((await page.locator("h1").textContent()).startsWith("Connexion à "), "the verify page is French");
+    check((await page.locator("main").textContent()).includes("Application d'authentification, ajoutée le"),
+          "the device made on a French page has a French name");
+    await page.getByLabel("Code", { exact: true }).fill("000000");
+    await page.getByRole("button", { name: "Continuer" }).click();
+    check((await page.getByRole("alert").textContent()).includes("Ce code n'est pas le bon"), "a wrong code is said in French");
+    await page.getByLabel("Code", { exact: true }).fill(totp(secret, step + 1));
+    await page.getByRole("button", { name: "Continuer" }).click();
+    await page.waitForURL(/\/back\?/);
+    check(await page.locator("#verified").textContent() === "Verified", "French verify: signed in");
+  } finally {
+    await context.close();
+  }
+}
+
 try {
   const page = await browser.newPage({ viewport, javaScriptEnabled: false });
 
@@ -250,15 +263,21 @@ try {
   await page.screenshot({ path: `${shots}/enroll.png`, fullPage: true });
   const secret = (await page.locator("#secret").textContent()).replace(/\s/g, "");
   check(/^[A-Z2-7]{32}$/.test(secret), "the manual key is a 160-bit base32 secret");
-  await page.getByLabel("Code").fill("000000");
+  await page.getByLabel("Code", { exact: true }).fill("000000");
   await page.getByRole("button", { name: "Continue" }).click();
   check(await page.getByRole("alert").textContent() !== "", "a wrong code gets a message");
-  const step = Math.floor(Date.now() / 1000 / 30);
-  await page.getByLabel("Code").fill(totp(secret, step));
+  const step = stepNow();
+  await page.getByLabel("Code", { exact: true }).fill(totp(secret, step));
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByText("You're all set").waitFor();
-  await page.getByRole("button", { name: "Show me recovery codes" }).click();
-  check(await page.locator("ul.codes li").count() === 10, "ten recovery codes are offered");
+  check(await page.locator("ul.codes li").count() === 10, "a new user is shown ten recovery codes");
+  const download = await page.getByRole("link", { name: "Download the codes (.txt)" }).getAttribute("href");
+  check(download.startsWith("data:text/plain") && decodeURIComponent(download).includes(await page.locator("ul.codes li").first().textContent()),
+        "the codes download as a text file");
+  await page.getByRole("button", { name: "Continue" }).click();
+  check((await page.getByRole("alert").textContent()).includes("Tick the box"),
+        "Continue without ticking the box says why, and stays");
+  await page.getByLabel("I have saved these codes").check();
   await page.getByRole("button", { name: "Continue" }).click();
   await page.waitForURL(/\/back\?/);
   check(await page.locator("#sub").textContent() === user, "back at the relying party, verified");
@@ -270,16 +289,39 @@ try {
   await page.waitForURL(/\/verify\//);
   await page.screenshot({ path: `${shots}/verify.png`, fullPage: true });
   // The confirming step is used up: the next one, which the window still accepts.
-  await page.getByLabel("Code").fill(totp(secret, step + 1));
+  await page.getByLabel("Code", { exact: true }).fill(totp(secret, step + 1));
   await page.getByRole("button", { name: "Continue" }).click();
   await page.waitForURL(/\/back\?/);
   check(await page.locator("#verified").textContent() === "Verified", "signed in with the app's code");
   check(await page.locator("#sub").textContent() === user, "the assertion names the user");
+
+  // Journey 2b: wrong codes until the lock; the page says when it ends and turns the form off.
+  await page.goto(rp);
+  await page.locator("form", { hasText: "Sign in" }).getByLabel("User").fill(user);
+  await page.getByRole("button", { name: "Sign in with a second factor" }).click();
+  await page.waitForURL(/\/verify\//);
+  for (let i = 0; i < 10; i++) {
+    await page.getByLabel("Code", { exact: true }).fill("000000");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.locator(".error-summary").waitFor();
+  }
+  const lock = await page.getByRole("alert").textContent();
+  check(/Try again at \d\d:\d\d \(UTC\), in 15 minutes/.test(lock), `the lock says when it ends (${lock.trim()})`);
+  check(await page.getByRole("button", { name: "Continue" }).isDisabled(), "a locked user's form is off");
+  await page.screenshot({ path: `${shots}/verify-locked.png`, fullPage: true });
+  // The way back: the relying party is told the user cancelled.
+  await page.getByRole("link", { name: /^Cancel and return to / }).click();
+  await page.waitForURL(/\/back\?/);
+  check(new URL(page.url()).searchParams.get("error") === "cancelled", "Cancel returns error=cancelled");
+  check(await page.locator("#cancelled").count() === 1, "the relying party shows its own page");
   await page.close();
+
+  await frenchJourney();
 
   await keyJourneys(true, true);
   await keyJourneys(false, false);
   await tokenJourney();
+  await accessibility(browser);
 } finally {
   await browser.close();
 }

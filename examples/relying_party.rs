@@ -40,7 +40,9 @@ struct Start {
 #[derive(Deserialize)]
 struct Back {
     state: String,
-    assertion: String,
+    /// Absent when the user chose "Cancel and return" (`error=cancelled`).
+    assertion: Option<String>,
+    error: Option<String>,
 }
 
 fn html(body: String) -> HttpResponse {
@@ -99,8 +101,19 @@ async fn back(rp: web::Data<Rp>, q: web::Query<Back>) -> actix_web::Result<HttpR
     let Some(user) = rp.pending.lock().unwrap().remove(&q.state) else {
         return Err(actix_web::error::ErrorBadRequest("unknown state"));
     };
+    // The user went back without a second factor: no sign-in, and our own page says so.
+    let (Some(assertion), None) = (&q.assertion, &q.error) else {
+        // Nothing of the query is echoed: only words of our own.
+        let why = match q.error.as_deref() {
+            Some("cancelled") => "cancelled",
+            _ => "no assertion",
+        };
+        return Ok(html(format!(
+            "<h1>Not signed in</h1><p id=cancelled>The second step was not finished ({why}).</p>"
+        )));
+    };
     let bad = actix_web::error::ErrorUnauthorized;
-    let kid = jsonwebtoken::decode_header(&q.assertion)
+    let kid = jsonwebtoken::decode_header(assertion)
         .map_err(bad)?
         .kid
         .unwrap_or_default();
@@ -125,7 +138,7 @@ async fn back(rp: web::Data<Rp>, q: web::Query<Back>) -> actix_web::Result<HttpR
     validation.set_audience(&["default"]);
     validation.set_issuer(&[rp.twofold.as_str()]);
     let key = DecodingKey::from_ed_components(x).map_err(bad)?;
-    let claims = jsonwebtoken::decode::<Value>(&q.assertion, &key, &validation)
+    let claims = jsonwebtoken::decode::<Value>(assertion, &key, &validation)
         .map_err(bad)?
         .claims;
     if claims["sub"] != user.as_str() {

@@ -39,7 +39,8 @@
 //!    every key: Redis, Redis Cluster or in-process), [`sms`] (the gateway trait and one file per
 //!    gateway), [`audit`] (hash-chained security events over `db`), [`crypto`] (sealing, keyed
 //!    hashes, OS randomness).
-//! 6. Leaves every layer may use: [`error`] (the shared error, with causes kept as a source
+//! 6. Leaves every layer may use: [`i18n`] (the hosted pages' words in Fluent, per language, and
+//!    the choice of a language), [`error`] (the shared error, with causes kept as a source
 //!    chain) and [`clock`] (injected, so tests move time without sleeping).
 //!
 //! Why these cuts: the factor rules are what must be right to the RFCs, so they stand alone and
@@ -72,6 +73,7 @@ pub mod db;
 pub mod error;
 pub mod factor;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod sms;
 pub mod startup;

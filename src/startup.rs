@@ -43,6 +43,8 @@ pub enum StartupError {
     },
     #[error("cannot serialize the OpenAPI document: {0}")]
     OpenApi(String),
+    #[error("the pages' words: {0}")]
+    Words(String),
 }
 
 /// Connects the dependencies the configuration names and runs the migrations (the signing keys
@@ -52,6 +54,7 @@ pub async fn state(
     clock: Arc<dyn Clock>,
     bound: SocketAddr,
 ) -> Result<AppState, StartupError> {
+    let words = crate::i18n::Catalogue::load().map_err(StartupError::Words)?;
     let keys = Arc::new(Keys::load(
         &config.master_key,
         &config.master_key_previous.0,
@@ -102,6 +105,7 @@ pub async fn state(
         sms,
         sms_outbox,
         key_cache: Arc::default(),
+        words,
     })
 }
 

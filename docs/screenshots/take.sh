@@ -31,6 +31,11 @@ api -d "{\"code\":\"$(oathtool --totp -b "$SECRET2")\"}" $B/v1/users/alice/devic
 api -X DELETE $B/v1/users/alice/devices/$ID2
 api -d '{"label":"spare YubiKey app"}' $B/v1/users/alice/devices/totp >/dev/null
 api -d '{}' $B/v1/users/alice/recovery-codes >/dev/null
+# carol: locked out by ten wrong codes (the user page says until when).
+ENR=$(api -d '{"label":"work phone app"}' $B/v1/users/carol/devices/totp)
+ID3=$(field "['device']['id']" <<<"$ENR"); SECRET3=$(field "['secret']" <<<"$ENR")
+api -d "{\"code\":\"$(oathtool --totp -b "$SECRET3")\"}" $B/v1/users/carol/devices/$ID3/confirm >/dev/null
+for _ in $(seq 10); do api -d '{"code":"000000"}' $B/v1/users/carol/verify >/dev/null || true; done
 for _ in 1 2 3; do api -d '{"code":"000000"}' $B/v1/users/alice/verify >/dev/null || true; done
 api -d '{}' $B/v1/users/bob/devices/totp >/dev/null
 sleep 1.2 # the audit batch writer

@@ -26,6 +26,8 @@ const TENANT_RULE: &str = "a tenant is 1 to 64 of A-Z a-z 0-9 . _ -";
 pub enum ApiKeyError {
     #[error("a key name is 1 to 100 printable characters, without format characters")]
     BadName,
+    #[error("a display name is 1 to 64 printable characters, without `:`")]
+    BadDisplayName,
     #[error("{TENANT_RULE}")]
     BadTenant,
     #[error("return URL prefix `{prefix}`: {source}")]
@@ -91,6 +93,8 @@ pub struct ApiKey {
     pub webauthn_origins: Vec<String>,
     /// Their RP ID; `None`: each origin's host.
     pub webauthn_rp_id: Option<String>,
+    /// What its hosted pages call the site; `None`: the tenant's name.
+    pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -143,6 +147,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
                 .map(str::to_string)
                 .collect(),
             webauthn_rp_id: row.webauthn_rp_id,
+            display_name: row.display_name,
             id: row.id,
             name: row.name,
             tenant: row.tenant,
@@ -163,6 +168,8 @@ pub struct NewApiKey {
     pub webauthn_origins: Vec<String>,
     /// The RP ID for those origins: a parent domain of each; `None`: each origin's host.
     pub webauthn_rp_id: Option<String>,
+    /// What its hosted pages call the site, where it differs from the tenant's name.
+    pub display_name: Option<String>,
 }
 
 fn tenant_ok(t: &str) -> bool {
@@ -187,6 +194,9 @@ impl NewApiKey {
             return Err(ApiKeyError::BadName);
         }
         self.name = name.to_string();
+        if let Some(d) = &mut self.display_name {
+            *d = crate::factor::text::display_name(d).ok_or(ApiKeyError::BadDisplayName)?;
+        }
         if self.tenant.is_none() && self.role == Role::Client {
             self.tenant = Some(DEFAULT_TENANT.to_string());
         }
@@ -251,6 +261,7 @@ pub async fn create(
         return_url_prefixes: new.return_url_prefixes.join("\n"),
         webauthn_origins: new.webauthn_origins.join("\n"),
         webauthn_rp_id: new.webauthn_rp_id,
+        display_name: new.display_name,
         key_hash: keys.hash(HASH_DOMAIN, secret.as_bytes()),
         created_at: now.naive_utc(),
         revoked_at: None,

@@ -275,6 +275,16 @@ impl Limiter {
         })
     }
 
+    /// How long the next lock of a user at `level` would last.
+    pub fn next_lock(&self, level: u64) -> Duration {
+        crate::factor::lockout::lock_length(self.policy.base, MAX_LOCK, level.saturating_add(1))
+    }
+
+    /// The consecutive failures that lock a user.
+    pub fn threshold(&self) -> u32 {
+        self.policy.threshold
+    }
+
     /// Admin unlock: the lock, the failure count and the lock level all start again from zero.
     pub async fn unlock(&self, subject: &Subject) -> Result<(), Error> {
         let keys = subject.limiter_keys();

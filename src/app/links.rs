@@ -93,6 +93,9 @@ pub struct Claims {
     pub exp: i64,
     /// The API key that asked for the link: the pages act on its behalf (and the audit says so).
     pub key_id: String,
+    /// That key's display name, when it has one: the pages name the site by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// Whether `url` lies under `prefix`: same scheme, host and port, and the path below the
@@ -170,6 +173,7 @@ pub fn create(
         account_name: req.account_name,
         exp: expires_at.timestamp(),
         key_id: key.id.clone(),
+        site: key.display_name.clone(),
     };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
     let token = format!("{payload}.{}", URL_SAFE_NO_PAD.encode(mac(keys, &payload)));
@@ -229,13 +233,23 @@ pub async fn key_stands(db: &Db, claims: &Claims) -> Result<bool, Error> {
 
 /// `return_url` with `state` and `assertion` added to its query.
 pub fn back_to(claims: &Claims, assertion: &str) -> Result<String, Error> {
+    back_with(claims, ("assertion", assertion))
+}
+
+/// `return_url` with `state` and `error=cancelled`: the user chose to go back without a second
+/// factor (the relying party decides what that means; it carries no assertion).
+pub fn cancelled(claims: &Claims) -> Result<String, Error> {
+    back_with(claims, ("error", "cancelled"))
+}
+
+fn back_with(claims: &Claims, (name, value): (&str, &str)) -> Result<String, Error> {
     let mut url = url::Url::parse(&claims.return_url).map_err(Error::internal)?;
     {
         let mut q = url.query_pairs_mut();
         if let Some(s) = &claims.state {
             q.append_pair("state", s);
         }
-        q.append_pair("assertion", assertion);
+        q.append_pair(name, value);
     }
     Ok(url.to_string())
 }

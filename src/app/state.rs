@@ -35,4 +35,6 @@ pub struct AppState {
     pub sms_outbox: Option<Arc<crate::sms::LogGateway>>,
     /// API keys this node authenticated, for verify (which re-checks them in its own query).
     pub key_cache: Arc<crate::app::key_cache::KeyCache>,
+    /// The hosted pages' words, in every language shipped.
+    pub words: crate::i18n::Catalogue,
 }

@@ -31,6 +31,10 @@ pub(super) enum ApiKeyCommand {
         /// origin's host).
         #[arg(long = "webauthn-rp-id")]
         webauthn_rp_id: Option<String>,
+        /// What this key's hosted pages call the site ("Sign in to Shop"), where it differs
+        /// from the tenant's name (`tenant_names`).
+        #[arg(long = "display-name")]
+        display_name: Option<String>,
     },
     /// List keys (never the keys themselves); nothing on stdout when there is none.
     List,
@@ -48,6 +52,7 @@ pub(super) async fn run(cmd: ApiKeyCommand, state: AppState) -> CliResult {
             return_url_prefix,
             webauthn_origin,
             webauthn_rp_id,
+            display_name,
         } => {
             let role: Role = role.parse()?;
             let new = NewApiKey {
@@ -57,6 +62,7 @@ pub(super) async fn run(cmd: ApiKeyCommand, state: AppState) -> CliResult {
                 return_url_prefixes: return_url_prefix,
                 webauthn_origins: webauthn_origin,
                 webauthn_rp_id,
+                display_name,
             };
             let (key, secret) = api_keys::create(
                 &state.db,

@@ -163,6 +163,7 @@ async fn bootstrap_admin_key(state: &AppState) -> CliResult {
             return_url_prefixes: vec![],
             webauthn_origins: vec![],
             webauthn_rp_id: None,
+            display_name: None,
         },
         Actor::System,
     )

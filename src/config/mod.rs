@@ -37,7 +37,8 @@ pub enum LogFormat {
 pub struct TotpPolicy {
     /// Shown in authenticator apps (label prefix and `issuer` parameter).
     pub issuer: String,
-    /// Per tenant, instead of `issuer` (`TWOFOLD_TOTP_ISSUERS`).
+    /// Per tenant, instead of `issuer`: the tenant's display name (`TWOFOLD_TENANT_NAMES`, or
+    /// the older `TWOFOLD_TOTP_ISSUERS`).
     pub issuers: std::collections::BTreeMap<String, String>,
     /// Steps accepted either side of the current one (SEC-8: 0..=2).
     pub window: u8,
@@ -51,6 +52,11 @@ impl TotpPolicy {
     /// The issuer an authenticator app shows for `tenant`'s accounts.
     pub fn issuer_for(&self, tenant: &str) -> &str {
         self.issuers.get(tenant).unwrap_or(&self.issuer)
+    }
+
+    /// The tenant's display name, when one is configured.
+    pub fn name_of(&self, tenant: &str) -> Option<&str> {
+        self.issuers.get(tenant).map(String::as_str)
     }
 }
 
@@ -109,6 +115,8 @@ pub struct Config {
     pub master_key_previous: PreviousKeys,
     pub dependency_timeout: Duration,
     pub totp: TotpPolicy,
+    /// The hosted pages' language per tenant, when the browser asks for none shipped.
+    pub tenant_languages: std::collections::BTreeMap<String, String>,
     pub lockout: LockoutPolicy,
     pub assertion_ttl: Duration,
     /// Lifetime of an `/admin` console session.

@@ -48,6 +48,12 @@ pub struct RawConfig {
     /// Issuers per tenant: `tenant=Issuer,…`, or a table in `twofold.toml`.
     #[serde(default)]
     pub totp_issuers: Option<super::totp::RawIssuers>,
+    /// Display names per tenant (pages, authenticator apps, texts): `tenant=Name,…` or a table.
+    #[serde(default)]
+    pub tenant_names: Option<super::totp::RawIssuers>,
+    /// The hosted pages' language per tenant when the browser asks for none shipped.
+    #[serde(default)]
+    pub tenant_languages: Option<super::totp::RawIssuers>,
     pub lockout_threshold: u32,
     pub lockout_minutes: u32,
     pub ip_failure_limit: u32,
@@ -187,6 +193,8 @@ impl Default for RawConfig {
             hotp_window: crate::factor::hotp::DEFAULT_WINDOW,
             hotp_resync_window: crate::factor::hotp::DEFAULT_RESYNC_WINDOW,
             totp_issuers: None,
+            tenant_names: None,
+            tenant_languages: None,
             lockout_threshold: 10,
             lockout_minutes: 15,
             ip_failure_limit: 1000,

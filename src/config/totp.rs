@@ -73,7 +73,7 @@ pub fn issuer(key: &'static str, value: &str) -> Result<String, Problem> {
 }
 
 /// The tenant rule of the API (`[A-Za-z0-9._-]`, 1–64): a tenant that cannot exist is a typo.
-fn tenant(t: &str) -> Result<String, Problem> {
+fn tenant(key: &'static str, t: &str) -> Result<String, Problem> {
     let ok = (1..=64).contains(&t.len())
         && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -81,7 +81,7 @@ fn tenant(t: &str) -> Result<String, Problem> {
         Ok(t.to_string())
     } else {
         Err(Problem::refused(
-            KEY,
+            key,
             format!("`{t}` is not a tenant id (1 to 64 of A-Z a-z 0-9 . _ -)"),
         ))
     }
@@ -89,6 +89,16 @@ fn tenant(t: &str) -> Result<String, Problem> {
 
 /// Parses `totp_issuers` into tenant → issuer.
 pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, Problem> {
+    parse_as(KEY, raw, issuer)
+}
+
+/// Parses a per-tenant setting `key` (a list `tenant=value,…` or a table) into tenant → value,
+/// each value checked by `value`.
+pub fn parse_as(
+    key: &'static str,
+    raw: Option<&RawIssuers>,
+    value: fn(&'static str, &str) -> Result<String, Problem>,
+) -> Result<BTreeMap<String, String>, Problem> {
     let pairs: Vec<(String, String)> = match raw {
         None => return Ok(BTreeMap::new()),
         Some(RawIssuers::Table(t)) => t.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -100,8 +110,8 @@ pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, Probl
                     .map(|(t, i)| (t.trim().to_string(), i.to_string()))
                     .ok_or_else(|| {
                         Problem::refused(
-                            KEY,
-                            "a comma-separated list of tenant=Issuer (e.g. `shop=Shop Inc`)",
+                            key,
+                            "a comma-separated list of tenant=value (e.g. `shop=Shop Inc`)",
                         )
                     })
             })
@@ -109,11 +119,11 @@ pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, Probl
     };
     let mut map = BTreeMap::new();
     for (t, i) in pairs {
-        let t = tenant(&t)?;
-        let i = issuer(KEY, &i)?;
+        let t = tenant(key, &t)?;
+        let i = value(key, &i)?;
         if map.insert(t.clone(), i).is_some() {
             return Err(Problem::refused(
-                KEY,
+                key,
                 format!("tenant `{t}` is listed twice"),
             ));
         }
@@ -121,9 +131,49 @@ pub fn parse(raw: Option<&RawIssuers>) -> Result<BTreeMap<String, String>, Probl
     Ok(map)
 }
 
+/// A language a tenant's pages may default to: one of those shipped.
+fn language(key: &'static str, value: &str) -> Result<String, Problem> {
+    let v = value.trim().to_ascii_lowercase();
+    if crate::i18n::shipped().any(|tag| tag == v) {
+        Ok(v)
+    } else {
+        let shipped: Vec<_> = crate::i18n::shipped().collect();
+        Err(Problem::refused(
+            key,
+            format!(
+                "`{v}` is not a language shipped (one of {})",
+                shipped.join(", ")
+            ),
+        ))
+    }
+}
+
 impl RawConfig {
+    /// Each tenant's display name: `tenant_names`, and the older `totp_issuers` it grew from
+    /// (the issuer an authenticator app shows is the display name); a tenant named differently
+    /// in the two is refused.
     pub(super) fn totp_issuers(&self) -> Result<BTreeMap<String, String>, Problem> {
-        parse(self.totp_issuers.as_ref())
+        let mut names = parse_as("tenant_names", self.tenant_names.as_ref(), issuer)?;
+        for (tenant, issuer) in parse(self.totp_issuers.as_ref())? {
+            match names.get(&tenant) {
+                Some(name) if *name != issuer => {
+                    return Err(Problem::refused(
+                        "tenant_names",
+                        format!(
+                            "tenant `{tenant}` is named `{name}` here and `{issuer}` in totp_issuers"
+                        ),
+                    ));
+                }
+                _ => {
+                    names.insert(tenant, issuer);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    pub(super) fn tenant_languages(&self) -> Result<BTreeMap<String, String>, Problem> {
+        parse_as("tenant_languages", self.tenant_languages.as_ref(), language)
     }
 }
 

@@ -88,6 +88,7 @@ impl RawConfig {
         };
         let issuer = problems.take(super::totp::issuer("totp_issuer", &self.totp_issuer));
         let issuers = problems.take(self.totp_issuers());
+        let languages = problems.take(self.tenant_languages());
         self.check_ranges(&mut problems);
         let public_host = public_url
             .as_ref()
@@ -119,9 +120,10 @@ impl RawConfig {
                 sms?,
                 issuer?,
                 issuers?,
+                languages?,
             ))
         })();
-        let (listen, public_url, database, store, master_key, sms, issuer, issuers) =
+        let (listen, public_url, database, store, master_key, sms, issuer, issuers, languages) =
             problems.finish(parts)?;
         Ok(Config {
             env: self.env,
@@ -136,6 +138,7 @@ impl RawConfig {
             master_key,
             master_key_previous: PreviousKeys(master_key_previous),
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
+            tenant_languages: languages,
             totp: TotpPolicy {
                 issuer,
                 issuers,

@@ -22,6 +22,8 @@ pub struct ApiKeyRow {
     pub webauthn_origins: String,
     /// The RP ID of those ceremonies; `None`: each origin's host.
     pub webauthn_rp_id: Option<String>,
+    /// What its hosted pages call the site; `None`: the tenant's name.
+    pub display_name: Option<String>,
 }
 
 /// A security key's credential, beside its device row.

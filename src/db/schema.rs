@@ -84,6 +84,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         webauthn_origins -> Text,
         webauthn_rp_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
     }
 }
 

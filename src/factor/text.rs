@@ -39,6 +39,21 @@ pub fn is_displayable(s: &str) -> bool {
     !s.chars().any(|c| c.is_control() || is_format(c))
 }
 
+/// The longest display name of a site: it heads every hosted page and names an authenticator
+/// app's entry.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+
+/// A site's display name as people will read it, trimmed: 1–64 displayable characters and no
+/// `:` (a display name is also the Key URI's issuer, whose label splits on it).
+pub fn display_name(raw: &str) -> Option<String> {
+    let v = raw.trim();
+    let ok = !v.is_empty()
+        && v.chars().count() <= MAX_DISPLAY_NAME_CHARS
+        && !v.contains(':')
+        && is_displayable(v);
+    ok.then(|| v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,8 @@ pub struct ApiKey {
     pub webauthn_origins: Vec<String>,
     /// Their RP ID; `null`: each origin's host.
     pub webauthn_rp_id: Option<String>,
+    /// What its hosted pages call the site; `null`: the tenant's name.
+    pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -67,6 +69,7 @@ impl From<api_keys::ApiKey> for ApiKey {
             return_url_prefixes: k.return_url_prefixes,
             webauthn_origins: k.webauthn_origins,
             webauthn_rp_id: k.webauthn_rp_id,
+            display_name: k.display_name,
             created_at: k.created_at,
             revoked_at: k.revoked_at,
         }

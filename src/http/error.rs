@@ -206,6 +206,7 @@ impl From<ApiKeyError> for Error {
     fn from(e: ApiKeyError) -> Error {
         match e {
             ApiKeyError::BadName
+            | ApiKeyError::BadDisplayName
             | ApiKeyError::BadTenant
             | ApiKeyError::UnparsableReturnUrl { .. }
             | ApiKeyError::BadReturnUrl(_)

@@ -6,7 +6,7 @@
 //! - `factor` (the pure rules of each second factor) is at the bottom and does no I/O: no
 //!   framework, database, store, network, `std::fs` or `std::net`, so it is tested alone.
 //! - `error` is the shared error: a leaf importing no crate module, so every layer can use it
-//!   without a cycle; `clock` and `metrics` are leaves too.
+//!   without a cycle; `clock`, `metrics` and `i18n` (the pages' words) are leaves too.
 //! - The adapters (`crypto`, `db`, `store`, `sms`, `audit`) know nothing of the use cases (`app`)
 //!   or of HTTP; each owns its driver crate (diesel, redis, reqwest).
 //! - `app` (the use cases) composes the adapters. `http` is the edge that maps requests onto use
@@ -57,14 +57,15 @@ const LAYERS: &[Layer] = &[
     ("error",     "",                                             &[IO]),
     ("clock",     "",                                             &[IO]),
     ("metrics",   "",                                             &[IO]),
+    ("i18n",      "",                                             &[]),
     ("factor",    "error",                                        &[]),
     ("crypto",    "error",                                        &[IO]),
     ("db",        "error clock factor crypto",                    &[IO, DIESEL]),
     ("store",     "error clock factor",                           &[IO, REDIS]),
     ("sms",       "error clock factor",                           &[IO, REQWEST]),
     ("audit",     "error clock crypto db",                        &[IO, DIESEL]),
-    ("config",    "error clock factor crypto db store sms audit", &[IO]),
-    ("app",       "error clock metrics factor crypto db store sms audit config", &[IO, DIESEL]),
+    ("config",    "error clock factor crypto db store sms audit i18n", &[IO]),
+    ("app",       "error clock metrics i18n factor crypto db store sms audit config", &[IO, DIESEL]),
     ("telemetry", "config error",                                 &[IO]),
     ("http",      "* -cli -startup -main -lib",                   &[IO, WEB]),
     ("cli",       "*",                                            &[IO, WEB, DIESEL]),

@@ -96,7 +96,8 @@ async fn pre_chain_events(app: &TestApp, n: usize, recorded: &str) -> Vec<i64> {
         recorded,
         "(SELECT MAX(id) FROM audit_events WHERE stream = 'unchained')",
     ));
-    sql.push("DELETE FROM __diesel_schema_migrations WHERE version LIKE '%000003'".into());
+    // Exactly that migration (2026-11-29-000003_audit_legacy_sealed): later ones end in 000003 too.
+    sql.push("DELETE FROM __diesel_schema_migrations WHERE version = '20261129000003'".into());
     exec(app, sql).await;
     ids
 }

@@ -1,5 +1,6 @@
 //! The `/admin` console: sign in with an admin key, CSRF on every form, revoke and unlock through
-//! the pages, sign out; client keys refused; security headers; no page shows a secret.
+//! the pages, sign out; client keys refused; security headers; no page shows a secret. The
+//! confirmation step before a revoke: tests/api/console_confirm.rs.
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
@@ -28,6 +29,16 @@ impl<'a> Browser<'a> {
             app,
             cookies: vec![],
         }
+    }
+
+    /// A browser holding `cookies` (another's, say, to replay a session that should be gone).
+    pub(crate) fn with_cookies(app: &'a TestApp, cookies: Vec<(String, String)>) -> Browser<'a> {
+        Browser { app, cookies }
+    }
+
+    /// The cookies held now.
+    pub(crate) fn cookies_now(&self) -> Vec<(String, String)> {
+        self.cookies.clone()
     }
 
     fn remember(&mut self, res: &reqwest::Response) {
@@ -249,7 +260,7 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
     let mut b = Browser::new(&app);
     b.sign_in(&app.admin_key).await;
     let html = b.page("/admin/user?tenant=default&user=alice").await;
-    assert!(html.contains("locked until"), "{html}");
+    assert!(html.contains("Locked until"), "{html}");
     let csrf = field(&html, "csrf");
     let target = [
         ("tenant", "default"),
@@ -257,10 +268,11 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
         ("device", device.id.as_str()),
     ];
 
-    // Without the token (or with another session's) nothing happens.
+    // Without the token (or with another session's) nothing happens, confirmed or not.
     for token in [None, Some("forged")] {
         let mut form = target.to_vec();
         form.extend(token.map(|t| ("csrf", t)));
+        form.push(("confirmed", "yes"));
         for action in ["revoke", "unlock", "revoke-all"] {
             let res = b.post(&format!("/admin/user/{action}"), &form).await;
             assert_eq!(res.status(), 403, "{action} with {token:?}");
@@ -280,7 +292,7 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
     );
     let html = b.page(location(&res).to_string().as_str()).await;
     assert!(
-        html.contains("not locked") && html.contains("was unlocked"),
+        html.contains("Not locked") && html.contains("was unlocked"),
         "{html}"
     );
     assert_eq!(
@@ -291,6 +303,7 @@ async fn forms_need_the_csrf_token_then_revoke_and_unlock_work(backend: Backend)
     );
 
     app.clock.advance(chrono::TimeDelta::seconds(30));
+    form.push(("confirmed", "yes"));
     let res = b.post("/admin/user/revoke", &form).await;
     assert_eq!(res.status(), 303);
     let html = b.page(location(&res).to_string().as_str()).await;
@@ -485,11 +498,23 @@ async fn dot_user_ids_work_in_the_console(backend: Backend) {
     );
     let html = b.page("/admin/user?tenant=default&user=..").await;
     let csrf = field(&html, "csrf");
-    let form = [
+    let mut form = vec![
         ("csrf", csrf.as_str()),
         ("tenant", "default"),
         ("user", ".."),
     ];
+    let html = b
+        .post("/admin/user/revoke-all", &form)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Revoke every device of ..?")
+            && html.contains("href=\"/admin/user?tenant=default&#38;user=..\""),
+        "the confirmation, and the way back: {html}"
+    );
+    form.push(("confirmed", "yes"));
     let res = b.post("/admin/user/revoke-all", &form).await;
     assert_eq!(
         location(&res),

@@ -45,6 +45,22 @@ async fn tokens_are_assigned_resynced_and_revoked_in_the_console(backend: Backen
         }
         form
     };
+    // A user id that cannot be: the page again, the error beside the field, the value kept.
+    let form = act("assign", Some("a b"));
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.post("/admin/tokens/act", &pairs).await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    for part in [
+        "<title>Error: Hardware tokens",
+        "class=\"error-summary\"",
+        "href=\"#assign-PP-0001\"",
+        "id=\"assign-PP-0001-error\"",
+        "value=\"a b\" placeholder=\"user id\" required aria-invalid=\"true\" \
+         aria-describedby=\"assign-PP-0001-error\"",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
     let form = act("assign", Some("alice"));
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = b.post("/admin/tokens/act", &pairs).await;
@@ -60,6 +76,33 @@ async fn tokens_are_assigned_resynced_and_revoked_in_the_console(backend: Backen
         .await
         .unwrap();
     let device = detail["devices"][0]["id"].as_str().unwrap().to_string();
+    // Two codes that are not consecutive: back beside the form, as typed.
+    let (first, second) = (
+        oathtool(HOTP_SEED_B32, 400, 6),
+        oathtool(HOTP_SEED_B32, 402, 6),
+    );
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("tenant", "default"),
+        ("user", "alice"),
+        ("device", device.as_str()),
+        ("first", first.as_str()),
+        ("second", second.as_str()),
+    ];
+    let res = b.post("/admin/user/resync", &form).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    let field = format!("first-{device}");
+    for part in [
+        "<title>Error: alice".to_string(),
+        format!("href=\"#{field}\""),
+        format!("id=\"{field}-error\""),
+        format!("value=\"{first}\""),
+        format!("value=\"{second}\""),
+        format!("aria-invalid=\"true\" aria-describedby=\"{field}-error\""),
+    ] {
+        assert!(html.contains(&part), "{part} in {html}");
+    }
     let (first, second) = (
         oathtool(HOTP_SEED_B32, 400, 6),
         oathtool(HOTP_SEED_B32, 401, 6),
@@ -95,7 +138,22 @@ async fn tokens_are_assigned_resynced_and_revoked_in_the_console(backend: Backen
     assert_eq!(res.status(), 422);
     let html = b.page("/admin/tokens?tenant=default&status=assigned").await;
     assert!(html.contains("user=bob"), "{html}");
-    let form = act("revoke", None);
+    // A revoke asks first: the first post names the token and its user, and acts on nothing.
+    let mut form = act("revoke", None);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = b.post("/admin/tokens/act", &pairs).await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Revoke token PP-0001?") && html.contains("bob is revoked with it"),
+        "{html}"
+    );
+    let html = b.page("/admin/tokens?tenant=default&status=assigned").await;
+    assert!(
+        html.contains("<code>PP-0001</code>"),
+        "still assigned: {html}"
+    );
+    form.push(("confirmed", "yes".to_string()));
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     assert_eq!(b.post("/admin/tokens/act", &pairs).await.status(), 303);
     let html = b.page("/admin/tokens?tenant=default&status=revoked").await;

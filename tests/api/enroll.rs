@@ -105,7 +105,12 @@ async fn enroll_answer_is_a_pending_device_with_a_fresh_160_bit_secret(backend: 
     let d = &e.json["device"];
     assert_eq!(d["status"], "pending");
     assert_eq!(d["kind"], "totp");
-    assert_eq!(d["label"], "alice", "the label defaults to the user id");
+    let added = twofold::clock::Clock::now(&*app.clock).format("%-d %b");
+    assert_eq!(
+        d["label"],
+        format!("Authenticator app, added {added}"),
+        "the label defaults to what a person recognises"
+    );
     assert_eq!(params(d), "SHA1/6/30");
     // SEC-3: 160 bits, RFC 4648 base32 without padding.
     let secret = e.json["secret"].as_str().unwrap();

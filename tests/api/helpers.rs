@@ -196,6 +196,7 @@ pub async fn make_key(state: &AppState, role: Role, tenant: Option<&str>) -> Str
             return_url_prefixes: vec!["https://rp.example/".into()],
             webauthn_origins: vec![],
             webauthn_rp_id: None,
+            display_name: None,
         },
         Actor::System,
     )

@@ -136,11 +136,14 @@ async fn csv_with_a_header_and_quoted_fields(backend: Backend) {
 async fn one_bad_line_and_nothing_is_imported(backend: Backend) {
     let app = spawn_app(backend).await;
     app.active_device("dave").await;
+    // The label an unnamed app device gets.
+    let added = twofold::clock::Clock::now(&*app.clock).format("%-d %b");
+    let daves = format!("Authenticator app, added {added}");
     let body = [
         line("erin", "phone", SEED),                          // 1: good
         line("erin", "phone", SEED),                          // 2: same label as line 1
         line("frank", "phone", "GEZDGNBVGY3TQOJQ"),           // 3: 80 bits
-        line("dave", "dave", SEED),                           // 4: dave's enrolled label
+        line("dave", &daves, SEED),                           // 4: dave's enrolled label
         line("grace", "phone", "not base32!"),                // 5
         r#"{"tenant":"default","user":"heidi"}"#.to_string(), // 6: fields missing
         line("ivan", "phone", SEED).replace("SHA1", "MD5"),   // 7

@@ -53,6 +53,7 @@ async fn labels_and_key_names_refuse_format_characters(backend: Backend) {
             return_url_prefixes: vec![],
             webauthn_origins: vec![],
             webauthn_rp_id: None,
+            display_name: None,
         };
         let made = api_keys::create(
             &state.db,

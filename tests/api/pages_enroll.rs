@@ -80,10 +80,11 @@ pub(crate) fn assert_choice(html: &str, l: &Link) {
 /// otpauth link and the confirm form. Returns the secret.
 pub(crate) async fn choose_app(b: &mut Browser<'_>, l: &Link, csrf: &str) -> Vec<u8> {
     let html = step(b, l, "/app", &[("csrf", csrf)]).await;
-    assert!(
-        between(&html, "<div class=\"qr\">", "</div>").starts_with("<svg"),
-        "{html}"
-    );
+    // A named image, and no autofocus: a screen reader starts at the steps, not in the field.
+    let qr = "<div class=\"qr\" role=\"img\" aria-label=\"QR code to scan with your \
+              authenticator app\">";
+    assert!(between(&html, qr, "</div>").starts_with("<svg"), "{html}");
+    assert!(!html.contains("autofocus"), "{html}");
     assert!(html.contains("viewBox"), "{html}");
     let groups = between(&html, KEY_SHOWN, "</code>");
     let groups: Vec<&str> = groups.split(' ').collect();
@@ -101,7 +102,25 @@ pub(crate) async fn choose_app(b: &mut Browser<'_>, l: &Link, csrf: &str) -> Vec
     base32_decode(&key)
 }
 
-/// Confirms with a code (a wrong one first), then the done page; returns its HTML.
+/// [`confirm`] for a user who has recovery codes already: none are made, a new set is offered.
+pub(crate) async fn confirm_offered(
+    b: &mut Browser<'_>,
+    l: &Link,
+    csrf: &str,
+    right: &str,
+) -> String {
+    let html = step(b, l, "/confirm", &[("csrf", csrf), ("code", right)]).await;
+    let offer = format!("action=\"{}/recovery\"", l.path);
+    assert_has(
+        &html,
+        &["You're all set", "Make new recovery codes", &offer],
+    );
+    assert!(!html.contains("<li><code>"), "{html}");
+    html
+}
+
+/// Confirms with a code (a wrong one first), then the done page of a user without recovery
+/// codes, which shows a first set; returns its HTML.
 pub(crate) async fn confirm(
     b: &mut Browser<'_>,
     l: &Link,
@@ -116,16 +135,23 @@ pub(crate) async fn confirm(
     let html = page(res, 422).await;
     assert_has(&html, &[WRONG, shown, "aria-invalid=\"true\""]);
     let html = step(b, l, "/confirm", &[("csrf", csrf), ("code", right)]).await;
-    let recovery = format!("action=\"{}/recovery\"", l.path);
     let finish = format!("action=\"{}/finish\"", l.path);
+    // A first device: recovery codes shown at once, large, with a download, and a box to tick.
     assert_has(
         &html,
         &[
             "You're all set",
-            "Show me recovery codes",
-            &recovery,
+            "Save your recovery codes",
+            "download=\"recovery-codes.txt\"",
+            "href=\"data:text/plain;charset=utf-8,",
+            "<input type=\"checkbox\" id=\"saved\" name=\"saved\" value=\"yes\">",
             &finish,
         ],
+    );
+    assert_eq!(html.matches("<li><code>").count(), 10, "{html}");
+    assert!(
+        !html.contains("/recovery\""),
+        "no offer beside a set on show: {html}"
     );
     html
 }
@@ -139,7 +165,10 @@ pub(crate) async fn finish(
     state: Option<&str>,
 ) -> Value {
     let res = b
-        .post(&format!("{}/finish", l.path), &[("csrf", csrf)])
+        .post(
+            &format!("{}/finish", l.path),
+            &[("csrf", csrf), ("saved", "yes")],
+        )
         .await;
     let assertion = back(&res, state);
     let html = page(b.get(&l.path).await, 410).await;
@@ -177,13 +206,8 @@ async fn sec36_enroll_page_adds_an_authenticator_app(backend: Backend) {
         !html.contains(KEY_SHOWN) && !html.contains("otpauth"),
         "{html}"
     );
-
-    let res = b
-        .post(&format!("{}/recovery", l.path), &[("csrf", &csrf)])
-        .await;
-    let html = page(res, 200).await;
     assert!(
-        html.contains("Save these now: they are shown only this once"),
+        html.contains("They are shown only now, and replace any codes you had."),
         "{html}"
     );
     let codes: Vec<&str> = between(&html, "<ul class=\"codes\">", "</ul>")
@@ -192,6 +216,30 @@ async fn sec36_enroll_page_adds_an_authenticator_app(backend: Backend) {
         .map(|c| c.split('<').next().unwrap())
         .collect();
     assert_eq!(codes.len(), 10, "{html}");
+    // The download holds the same codes, one a line, under a heading naming the site.
+    let file = between(&html, "href=\"data:text/plain;charset=utf-8,", "\"");
+    let file: String = url::form_urlencoded::parse(file.replace("%20", "+").as_bytes())
+        .map(|(k, v)| format!("{k}{v}"))
+        .collect();
+    assert!(file.starts_with("Recovery codes for rp.example."), "{file}");
+    assert!(
+        codes.iter().all(|c| file.contains(&format!("{c}\r\n"))),
+        "{file}"
+    );
+    // Continue without ticking the box: the same codes again, and why.
+    let res = b
+        .post(&format!("{}/finish", l.path), &[("csrf", &csrf)])
+        .await;
+    let again = page(res, 422).await;
+    assert_has(
+        &again,
+        &[
+            "Tick the box to say you have saved the codes",
+            "<a href=\"#saved\">",
+            "aria-invalid=\"true\" aria-describedby=\"saved-error\"",
+        ],
+    );
+    assert!(codes.iter().all(|c| again.contains(c)), "{again}");
 
     let claims = finish(&app, &mut b, &l, &csrf, Some("e1")).await;
     assert_eq!((&claims["sub"], &claims["device_id"]), (&json!("bob"), &id));
@@ -210,11 +258,16 @@ async fn enroll_page_adds_a_phone(backend: Backend) {
     let phone = format!("{}/phone", l.path);
     let res = b.post(&phone, &[("csrf", &csrf), ("phone", "0612")]).await;
     let html = page(res, 400).await;
+    // In words a person understands, by the field and in the summary, the number kept.
     assert_has(
         &html,
         &[
-            "id=\"phone-error\"",
-            "a phone number starts with + and the country code",
+            "<p id=\"phone-error\" class=\"error\">Enter your mobile number with its country \
+             code, like +44 7700 900123.</p>",
+            "<a href=\"#phone\">Enter your mobile number",
+            "value=\"0612\"",
+            "aria-describedby=\"phone-help phone-error\" aria-invalid=\"true\"",
+            "<title>Error: ",
         ],
     );
     assert_choice(&html, &l);
@@ -227,8 +280,22 @@ async fn enroll_page_adds_a_phone(backend: Backend) {
         &[("csrf", &csrf), ("phone", "+33 6 12 34 56 78")],
     )
     .await;
-    let shown = "Enter the code we texted you.";
-    assert_has(&html, &[shown, &format!("action=\"{}/confirm\"", l.path)]);
+    let shown = "Enter the code we texted to +33…78.";
+    let (resend, another) = (
+        format!("action=\"{}/sms\"", l.path),
+        format!("action=\"{}/another\"", l.path),
+    );
+    assert_has(
+        &html,
+        &[
+            shown,
+            &format!("action=\"{}/confirm\"", l.path),
+            &resend,
+            "Send a new code",
+            &another,
+            "Use another number",
+        ],
+    );
     let texted = outbox(&app);
     assert_eq!(texted.len(), 1);
     assert_eq!(texted[0].to, PHONE);
@@ -247,7 +314,14 @@ async fn enroll_page_adds_a_phone(backend: Backend) {
 
 /// From the step-up form of `l` (whose flow `b` holds): a wrong code of the existing device
 /// (`secret`) is asked again, the right one leads to the choice, and an app is added beside it.
-async fn add_a_second_app(app: &TestApp, b: &mut Browser<'_>, l: &Link, csrf: &str, secret: &[u8]) {
+async fn add_a_second_app(
+    app: &TestApp,
+    b: &mut Browser<'_>,
+    l: &Link,
+    csrf: &str,
+    secret: &[u8],
+    has_codes: bool,
+) {
     let right = code(app, secret, 0);
     let step_up = format!("{}/step-up", l.path);
     let res = b
@@ -259,7 +333,11 @@ async fn add_a_second_app(app: &TestApp, b: &mut Browser<'_>, l: &Link, csrf: &s
     assert_choice(&html, l);
 
     let new = choose_app(b, l, csrf).await;
-    confirm(b, l, csrf, &code(app, &new, 0), KEY_SHOWN).await;
+    if has_codes {
+        confirm_offered(b, l, csrf, &code(app, &new, 0)).await;
+    } else {
+        confirm(b, l, csrf, &code(app, &new, 0), KEY_SHOWN).await;
+    }
     let claims = finish(app, b, l, csrf, None).await;
     let user = claims["sub"].as_str().unwrap();
     let listed = devices(app, user).await;
@@ -317,11 +395,12 @@ async fn sec7_enroll_page_asks_for_a_code_of_the_existing_device(backend: Backen
     }
     assert!(outbox(&app).is_empty());
     assert_eq!(devices(&app, "ivy").await.len(), 1);
-    add_a_second_app(&app, &mut b, &l, &csrf, &old.secret).await;
+    add_a_second_app(&app, &mut b, &l, &csrf, &old.secret, false).await;
 }
 
-/// SEC-7: beside an app added through the page itself (labelled, as the page does, with the user
-/// id), a second app through the page works just the same.
+/// SEC-7: beside an app added through the page itself, a second app through the page works just
+/// the same. The page names them as a person recognises them, the date in the page's language:
+/// "Authenticator app, added 6 Dec", then "… (2)" (labels are unique per user).
 async fn sec7_a_second_app_through_the_page(backend: Backend) {
     let app = spawn_app(backend).await;
     app.clock.set(Utc::now());
@@ -337,7 +416,16 @@ async fn sec7_a_second_app_through_the_page(backend: Backend) {
     let mut b = Browser::new(&app);
     let (html, csrf) = open(&mut b, &l).await;
     assert!(html.contains(STEP_UP), "{html}");
-    add_a_second_app(&app, &mut b, &l, &csrf, &first).await;
+    add_a_second_app(&app, &mut b, &l, &csrf, &first, true).await;
+    let now = twofold::clock::Clock::now(&*app.clock);
+    let label = format!("Authenticator app, added {}", now.format("%-d %b"));
+    let mut labels: Vec<String> = devices(&app, "joe")
+        .await
+        .iter()
+        .map(|d| d["label"].as_str().unwrap().to_string())
+        .collect();
+    labels.sort();
+    assert_eq!(labels, [label.clone(), format!("{label} (2)")]);
 }
 
 /// Issue 16: an enroll link may name the account the app shows; the page's Key URI carries it

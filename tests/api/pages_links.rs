@@ -52,6 +52,8 @@ pub struct Browser<'a> {
     app: &'a TestApp,
     /// (name, value, path)
     cookies: Vec<(String, String, String)>,
+    /// Its `Accept-Language`, if it sends one.
+    language: Option<String>,
 }
 
 /// RFC 6265 path-match.
@@ -66,6 +68,23 @@ impl<'a> Browser<'a> {
         Browser {
             app,
             cookies: vec![],
+            language: None,
+        }
+    }
+
+    /// A browser that asks for pages in `accept_language`.
+    pub fn speaking(app: &'a TestApp, accept_language: &str) -> Browser<'a> {
+        Browser {
+            language: Some(accept_language.to_string()),
+            ..Browser::new(app)
+        }
+    }
+
+    fn headers(&self, req: reqwest::RequestBuilder, path: &str) -> reqwest::RequestBuilder {
+        let req = req.header(COOKIE, self.cookie_header(path));
+        match &self.language {
+            Some(l) => req.header(reqwest::header::ACCEPT_LANGUAGE, l),
+            None => req,
         }
     }
 
@@ -96,23 +115,15 @@ impl<'a> Browser<'a> {
     }
 
     pub async fn get(&mut self, path: &str) -> reqwest::Response {
-        let req = self.app.http.get(self.app.url(path));
-        let res = req
-            .header(COOKIE, self.cookie_header(path))
-            .send()
-            .await
-            .unwrap();
+        let req = self.headers(self.app.http.get(self.app.url(path)), path);
+        let res = req.send().await.unwrap();
         self.remember(&res);
         res
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let req = self.app.http.post(self.app.url(path)).form(form);
-        let res = req
-            .header(COOKIE, self.cookie_header(path))
-            .send()
-            .await
-            .unwrap();
+        let req = self.headers(self.app.http.post(self.app.url(path)).form(form), path);
+        let res = req.send().await.unwrap();
         self.remember(&res);
         res
     }
@@ -236,6 +247,7 @@ async fn key_with_prefix(app: &TestApp, prefix: &str) -> String {
         return_url_prefixes: vec![prefix.into()],
         webauthn_origins: vec![],
         webauthn_rp_id: None,
+        display_name: None,
     };
     let now = state.clock.now();
     let created = api_keys::create(

@@ -55,6 +55,12 @@ async fn a_token_is_claimed_on_the_enroll_page(backend: Backend) {
     assert!(html.contains("You're all set"), "{html}");
     let finish = format!("{}/finish", l.path);
     let res = b.post(&finish, &[("csrf", &csrf)]).await;
+    let html = page(res, 422).await;
+    assert!(
+        html.contains("Tick the box"),
+        "the codes on show are not skipped: {html}"
+    );
+    let res = b.post(&finish, &[("csrf", &csrf), ("saved", "yes")]).await;
     back(&res, Some("s"));
     let listed: Value = app
         .get("/v1/users/alice/devices", Some(&app.client_key))

@@ -478,6 +478,7 @@ async fn a_relying_partys_own_origin(backend: Backend) {
             return_url_prefixes: vec![],
             webauthn_origins: vec!["https://login.shop.example".into()],
             webauthn_rp_id: Some("shop.example".into()),
+            display_name: None,
         },
         Actor::System,
     )

@@ -239,6 +239,33 @@ pub(super) struct AppDevice {
     pub step_up: Option<String>,
 }
 
+/// The label of an app device the relying party named not: what a person recognises in a list
+/// ("Authenticator app, added 6 Dec", "Authenticator app (counter), added 6 Dec"), in the tenant's
+/// page language.
+fn default_label(state: &AppState, tenant: &str, kind: DeviceKind, now: DateTime<Utc>) -> String {
+    use crate::i18n::Arg;
+    use chrono::Datelike;
+    let lang = state
+        .config
+        .tenant_languages
+        .get(tenant)
+        .map(String::as_str);
+    let words = state.words.choose(None, lang);
+    let date = words.say_with(
+        "date-short",
+        &[
+            ("day", Arg::Number(i64::from(now.day()))),
+            ("month", Arg::Number(i64::from(now.month()))),
+        ],
+    );
+    let id = if kind == DeviceKind::Hotp {
+        "label-app-counter"
+    } else {
+        "label-app"
+    };
+    words.say_with(id, &[("date", Arg::Text(&date))])
+}
+
 /// A pending app device with a fresh 160-bit secret (SEC-3): its label and step-up admitted,
 /// the secret sealed under its id, inserted and audited. Returns the row, the secret (shown once)
 /// and the time it was made.
@@ -248,11 +275,14 @@ pub(super) async fn pending_app(
     caller: &Caller,
     spec: AppDevice,
 ) -> Result<(DeviceRow, Zeroizing<[u8; totp::SECRET_LEN]>, DateTime<Utc>), Error> {
-    let label = spec.label.unwrap_or_else(|| subject.user.clone());
+    let now = state.clock.now();
+    let label = match spec.label {
+        Some(l) => l,
+        None => default_label(state, &subject.tenant, spec.kind, now),
+    };
     if let Some(account) = &spec.account_name {
         validate_account_name(account)?;
     }
-    let now = state.clock.now();
     let step_up = devices::admit(
         state,
         subject,

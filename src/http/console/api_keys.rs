@@ -1,13 +1,17 @@
-//! The console's API keys page: list and revoke (keys are made with the CLI).
+//! The console's API keys page: list and revoke, confirmed first (keys are made with the CLI).
+//! Revoking the session's own key ends the session there and then: the sign-in page says why.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::session::Console;
-use super::{ActionForm, ConsoleError, Nav, render, see_other, when};
+use super::confirm::{ConfirmPage, confirmed};
+use super::login::ENDED_KEY_REVOKED;
+use super::session::{self, Console};
+use super::{ConsoleError, Nav, link, render, see_other, when};
 use crate::app::api_keys;
 use crate::app::state::AppState;
+use crate::error::Error;
 use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
@@ -69,15 +73,30 @@ async fn list(
     })
 }
 
+#[derive(Deserialize)]
+struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    /// `yes` from the confirmation page: the revoke acts.
+    confirmed: Option<String>,
+}
+
+const OWN_KEY_WARNING: &str = "This is the key this session signed in with: revoking it signs \
+                               you out at once. Sign in again with another admin key.";
+
 async fn revoke(
     state: web::Data<AppState>,
     console: Console,
     id: web::Path<String>,
     body: web::Payload,
 ) -> Result<HttpResponse, ConsoleError> {
-    let form: ActionForm = super::form(&crate::http::body(body).await?)?;
+    let form: RevokeForm = super::form(&crate::http::body(body).await?)?;
     console.check_csrf(&form.csrf)?;
     let id = crate::http::id(id.into_inner())?;
+    let own = id == console.key.id;
+    if !confirmed(form.confirmed.as_deref()) {
+        return confirm(&state, &console, id, own).await;
+    }
     state.key_cache.evict(&id);
     api_keys::revoke(
         &state.db,
@@ -89,5 +108,52 @@ async fn revoke(
         console.ip.clone(),
     )
     .await?;
-    Ok(see_other("/admin/api-keys?done=revoked"))
+    if !own {
+        return Ok(see_other("/admin/api-keys?done=revoked"));
+    }
+    // The next request would find the key revoked and send the admin to sign in without a word;
+    // end the session now instead, and say why.
+    console.close(&state).await?;
+    let mut res = see_other(&link("/admin/login", &[("ended", ENDED_KEY_REVOKED)]));
+    res.add_removal_cookie(&session::removal(&state, session::COOKIE, "/admin"))
+        .map_err(Error::internal)?;
+    Ok(res)
+}
+
+/// What revoking key `id` would do, with the button that does it.
+async fn confirm(
+    state: &AppState,
+    console: &Console,
+    id: String,
+    own: bool,
+) -> Result<HttpResponse, ConsoleError> {
+    let keys = api_keys::list(&state.db, console.key.tenant.clone()).await?;
+    let key = keys
+        .into_iter()
+        .find(|k| k.id == id && k.revoked_at.is_none())
+        .ok_or(Error::NotFound)?;
+    let tenant = console.key.tenant_for(None)?;
+    render(&ConfirmPage {
+        nav: Some(Nav::new(console, &tenant)),
+        csrf: console.csrf().to_string(),
+        heading: format!("Revoke API key “{}”?", key.name),
+        facts: vec![
+            ("Name", key.name.clone()),
+            ("Id", key.id.clone()),
+            ("Role", key.role.as_str().to_string()),
+            (
+                "Tenant",
+                key.tenant.clone().unwrap_or_else(|| "every tenant".into()),
+            ),
+            ("Created", when(key.created_at)),
+        ],
+        effect: "The key stops working at once: every request made with it is refused, and \
+                 every console session signed in with it ends."
+            .into(),
+        warning: own.then(|| OWN_KEY_WARNING.to_string()),
+        action: format!("/admin/api-keys/{id}/revoke"),
+        fields: vec![],
+        button: "Revoke",
+        cancel_href: "/admin/api-keys".into(),
+    })
 }

@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+use super::form_errors::Errors;
 use super::session::{self, Console, LOGIN_COOKIE};
 use super::{ActionForm, ConsoleError, Nav, page, see_other};
 use crate::app::state::AppState;
@@ -36,7 +37,24 @@ pub fn register(cfg: &mut web::ServiceConfig) {
 struct LoginPage {
     nav: Option<Nav>,
     csrf: String,
-    message: Option<String>,
+    notice: Option<&'static str>,
+    errors: Errors,
+}
+
+/// Why the previous session ended, when the sign-in page is where it went.
+#[derive(Deserialize)]
+struct LoginQuery {
+    ended: Option<String>,
+}
+
+/// `?ended=` of the sign-in page after the session's own key was revoked.
+pub const ENDED_KEY_REVOKED: &str = "key_revoked";
+
+fn ended_notice(ended: Option<&str>) -> Option<&'static str> {
+    (ended? == ENDED_KEY_REVOKED).then_some(
+        "You revoked the API key this session signed in with, so you are signed out. \
+         Sign in with another admin key.",
+    )
 }
 
 async fn home(console: Result<Console, ConsoleError>) -> Result<HttpResponse, ConsoleError> {
@@ -47,17 +65,20 @@ async fn home(console: Result<Console, ConsoleError>) -> Result<HttpResponse, Co
     }
 }
 
-/// The form, with a fresh double-submit token in a cookie scoped to this path.
+/// The form, with a fresh double-submit token in a cookie scoped to this path. The key typed is
+/// never shown again, even when it was wrong.
 fn login_page(
     state: &AppState,
     status: StatusCode,
-    message: Option<String>,
+    notice: Option<&'static str>,
+    errors: Errors,
 ) -> Result<HttpResponse, ConsoleError> {
     let csrf = session::random_token()?;
     let body = LoginPage {
         nav: None,
         csrf: csrf.clone(),
-        message,
+        notice,
+        errors,
     }
     .render()
     .map_err(Error::internal)?;
@@ -67,8 +88,19 @@ fn login_page(
     Ok(res)
 }
 
-async fn form(state: web::Data<AppState>) -> Result<HttpResponse, ConsoleError> {
-    login_page(&state, StatusCode::OK, None)
+async fn form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ConsoleError> {
+    let query: LoginQuery = super::query(&req)?;
+    let notice = ended_notice(query.ended.as_deref());
+    login_page(&state, StatusCode::OK, notice, Errors::default())
+}
+
+/// The form again, its one field in error.
+fn refused(
+    state: &AppState,
+    status: StatusCode,
+    message: &str,
+) -> Result<HttpResponse, ConsoleError> {
+    login_page(state, status, None, Errors::one("api_key", message))
 }
 
 #[derive(Deserialize)]
@@ -102,21 +134,38 @@ async fn sign_in(
     if !expected.is_some_and(|e| !e.is_empty() && bool::from(e.as_bytes().ct_eq(presented))) {
         return Err(ConsoleError::Csrf);
     }
+    // An empty form is no guess: neither counted nor audited.
+    if body.api_key.trim().is_empty() {
+        return refused(&state, StatusCode::BAD_REQUEST, "Enter an admin API key.");
+    }
     let ip = crate::http::client_ip(&req, state.config.trust_forwarded_for);
     let key = api_keys::authenticate(&state.db, &state.keys, body.api_key.trim()).await?;
-    if !key.as_ref().is_some_and(|k| k.is_admin()) {
-        limit_wrong_key(&state, ip.as_deref()).await?;
+    if !key.as_ref().is_some_and(|k| k.is_admin())
+        && let Some(wait) = limit_wrong_key(&state, ip.as_deref()).await?
+    {
+        let message = format!(
+            "Too many wrong keys from this address: try again in {}.",
+            super::lock::duration_words(wait)
+        );
+        let mut res = refused(&state, StatusCode::TOO_MANY_REQUESTS, &message)?;
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(wait.as_secs().max(1)),
+        );
+        return Ok(res);
     }
     let key = match key {
         None => {
             audit_login(&state, "*".into(), Actor::Anonymous, ip, false).await;
-            let message = "That key is unknown or revoked.".to_string();
-            return login_page(&state, StatusCode::UNAUTHORIZED, Some(message));
+            let message = "That key is unknown or revoked.";
+            return refused(&state, StatusCode::UNAUTHORIZED, message);
         }
         Some(k) if !k.is_admin() => {
             let tenant = k.tenant.clone().unwrap_or_else(|| "*".into());
             audit_login(&state, tenant, k.actor(), ip, false).await;
-            return Err(Error::Forbidden.into());
+            let message = "That is a client key: the console takes an admin key \
+                           (made with --role admin).";
+            return refused(&state, StatusCode::FORBIDDEN, message);
         }
         Some(k) => k,
     };
@@ -130,8 +179,12 @@ async fn sign_in(
     Ok(res)
 }
 
-/// Counts a wrong key from `ip`; past [`LOGIN_LIMIT`] in the window, refuses it with 429.
-async fn limit_wrong_key(state: &AppState, ip: Option<&str>) -> Result<(), ConsoleError> {
+/// Counts a wrong key from `ip`; past [`LOGIN_LIMIT`] in the window, the wait before the next
+/// one is taken (the key is then refused with 429, unaudited).
+async fn limit_wrong_key(
+    state: &AppState,
+    ip: Option<&str>,
+) -> Result<Option<std::time::Duration>, ConsoleError> {
     let per_ip = format!("console-login:{}", ip.unwrap_or("unknown"));
     let failures: u64 = state
         .store
@@ -142,17 +195,14 @@ async fn limit_wrong_key(state: &AppState, ip: Option<&str>) -> Result<(), Conso
         .unwrap_or(0);
     if failures >= LOGIN_LIMIT {
         let wait = state.store.ttl(&per_ip).await.map_err(Error::from)?;
-        return Err(Error::RateLimited {
-            retry_after_secs: wait.unwrap_or(LOGIN_WINDOW).as_secs().max(1),
-        }
-        .into());
+        return Ok(Some(wait.unwrap_or(LOGIN_WINDOW)));
     }
     state
         .store
         .hit(&per_ip, LOGIN_LIMIT, LOGIN_WINDOW)
         .await
         .map_err(Error::from)?;
-    Ok(())
+    Ok(None)
 }
 
 async fn sign_out(

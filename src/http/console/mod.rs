@@ -1,12 +1,18 @@
 //! The `/admin` console: server-rendered pages (askama), no JavaScript. An admin signs in with an
 //! admin API key and gets a session cookie ([`session`]); every form carries the session's CSRF
-//! token. The pages call the same domain code as the admin API ([`crate::app::admin`]).
+//! token. The pages call the same domain code as the admin API ([`crate::app::admin`]). What
+//! cannot be undone is confirmed on a page of its own first ([`confirm`]).
 
 mod api_keys;
 mod audit;
+mod confirm;
+mod events;
+mod form_errors;
+mod lock;
 mod login;
 pub mod session;
 mod tokens;
+mod user_actions;
 mod users;
 
 use actix_web::http::StatusCode;
@@ -33,6 +39,7 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     );
     login::register(cfg);
     users::register(cfg);
+    user_actions::register(cfg);
     audit::register(cfg);
     api_keys::register(cfg);
     tokens::register(cfg);

@@ -1,14 +1,18 @@
-//! Console pages for users: search, one user's page, and its forms (revoke one device, revoke
-//! all, unlock). The user id travels in the query or the form, never in the path: `.` and `..`
-//! are valid user ids, and a browser would resolve them as path segments.
+//! Console pages for users: search, and one user's page (its forms act in [`super::user_actions`]).
+//! The user id travels in the query or the form, never in the path: `.` and `..` are valid user
+//! ids, and a browser would resolve them as path segments.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::events::{EventView, audit_href};
+use super::form_errors::Errors;
+use super::lock::LockView;
 use super::session::Console;
-use super::{ConsoleError, Nav, link, render, see_other, when};
-use crate::app::admin;
+use super::{ConsoleError, Nav, link, page, when};
+use crate::app::admin::{self, AdminError};
 use crate::app::state::AppState;
 use crate::app::users::Subject;
 use crate::db::audit::Filter;
@@ -22,11 +26,7 @@ const RECENT: i64 = 20;
 pub fn register(cfg: &mut web::ServiceConfig) {
     let page = |path| Page::new(path, super::refuse);
     cfg.service(page("/admin/users").get(search).finish())
-        .service(page("/admin/user").get(show).finish())
-        .service(page("/admin/user/revoke").post(revoke).finish())
-        .service(page("/admin/user/revoke-all").post(revoke_all).finish())
-        .service(page("/admin/user/unlock").post(unlock).finish())
-        .service(page("/admin/user/resync").post(resync).finish());
+        .service(page("/admin/user").get(show).finish());
 }
 
 /// The page of `user` in `tenant`.
@@ -51,9 +51,12 @@ struct UserLink {
 #[template(path = "admin/users.html")]
 struct UsersPage {
     nav: Option<Nav>,
+    /// The tenant field as typed.
+    tenant: String,
     q: String,
     users: Vec<UserLink>,
     next_href: Option<String>,
+    errors: Errors,
 }
 
 async fn search(
@@ -62,18 +65,36 @@ async fn search(
     console: Console,
 ) -> Result<HttpResponse, ConsoleError> {
     let query: SearchQuery = super::query(&req)?;
-    let tenant = console.key.tenant_for(query.tenant.as_deref())?;
+    let typed = query.tenant.unwrap_or_default().trim().to_string();
     let q = query.q.unwrap_or_default().trim().to_string();
-    let found = admin::search_users(
-        &state,
-        tenant.clone(),
-        q.clone(),
-        query.cursor,
-        admin::DEFAULT_LIMIT,
-    )
-    .await?;
-    let users = found
-        .users
+    let mut errors = Errors::default();
+    let tenant = match console
+        .key
+        .tenant_for((!typed.is_empty()).then_some(&typed))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            errors.add("tenant", super::form_errors::about_input(&e).ok_or(e)?);
+            console.key.tenant_for(None)?
+        }
+    };
+    let found = if errors.is_empty() {
+        let limit = admin::DEFAULT_LIMIT;
+        match admin::search_users(&state, tenant.clone(), q.clone(), query.cursor, limit).await {
+            Err(AdminError::BadSearch) => {
+                errors.add(
+                    "q",
+                    "A user id has only A-Z a-z 0-9 . _ @ + - (at most 128 characters).",
+                );
+                None
+            }
+            other => Some(other?),
+        }
+    } else {
+        None
+    };
+    let (users, next) = found.map(|f| (f.users, f.next)).unwrap_or_default();
+    let users = users
         .into_iter()
         .map(|u| UserLink {
             href: user_href(&tenant, &u.user),
@@ -81,18 +102,26 @@ async fn search(
             user: u.user,
         })
         .collect();
-    let next_href = found.next.map(|c| {
+    let next_href = next.map(|c| {
         link(
             "/admin/users",
             &[("tenant", &tenant), ("q", &q), ("cursor", &c)],
         )
     });
-    render(&UsersPage {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let body = UsersPage {
         nav: Some(Nav::new(&console, &tenant)),
+        tenant: if typed.is_empty() { tenant } else { typed },
         q,
         users,
         next_href,
-    })
+        errors,
+    };
+    Ok(page(status, body.render().map_err(Error::internal)?))
 }
 
 #[derive(Deserialize)]
@@ -115,37 +144,10 @@ struct DeviceView {
     created: String,
     last_used: String,
     revocable: bool,
-}
-
-pub struct EventView {
-    pub at: String,
-    pub tenant: String,
-    pub user: String,
-    pub user_href: Option<String>,
-    pub device: String,
-    pub action: String,
-    pub outcome: String,
-    pub actor: String,
-    pub ip: String,
-}
-
-impl EventView {
-    pub fn from(e: crate::audit::check::ExportedEvent) -> EventView {
-        EventView {
-            at: when(e.at),
-            user_href: e
-                .user
-                .as_ref()
-                .map(|u| link(&format!("/admin/users/{u}"), &[("tenant", &e.tenant)])),
-            tenant: e.tenant,
-            user: e.user.unwrap_or_default(),
-            device: e.device.unwrap_or_default(),
-            action: e.action,
-            outcome: e.outcome,
-            actor: e.actor,
-            ip: e.ip.unwrap_or_default(),
-        }
-    }
+    /// The resync codes as typed, and what was wrong with them, when that form came back.
+    first: String,
+    second: String,
+    resync_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -156,14 +158,13 @@ struct UserPage {
     tenant: String,
     user: String,
     created: String,
-    locked_until: Option<String>,
-    failures: u64,
-    lock_level: u64,
+    lock: LockView,
     recovery_codes_left: i64,
     devices: Vec<DeviceView>,
     events: Vec<EventView>,
     audit_href: String,
     notice: Option<&'static str>,
+    errors: Errors,
 }
 
 fn notice(done: Option<&str>) -> Option<&'static str> {
@@ -183,150 +184,98 @@ async fn show(
 ) -> Result<HttpResponse, ConsoleError> {
     let query: ShowQuery = super::query(&req)?;
     let tenant = console.key.tenant_for(query.tenant.as_deref())?;
-    let subject = Subject::new(tenant.clone(), query.user)?;
-    let detail = admin::user(&state, &subject).await?;
+    let subject = Subject::new(tenant, query.user)?;
+    let shown = Shown {
+        notice: notice(query.done.as_deref()),
+        ..Shown::default()
+    };
+    user_page(&state, &console, &subject, shown, StatusCode::OK).await
+}
+
+/// What the user page shows besides the user: a notice after an act, or a form's errors and the
+/// resync codes as typed (device id, first, second).
+#[derive(Default)]
+pub struct Shown {
+    pub notice: Option<&'static str>,
+    pub errors: Errors,
+    pub resync: Option<(String, String, String)>,
+}
+
+/// The user page of `subject`, answered with `status`.
+pub async fn user_page(
+    state: &AppState,
+    console: &Console,
+    subject: &Subject,
+    shown: Shown,
+    status: StatusCode,
+) -> Result<HttpResponse, ConsoleError> {
+    let detail = admin::user(state, subject).await?;
     let filter = Filter {
-        tenant: Some(tenant.clone()),
+        tenant: Some(subject.tenant.clone()),
         user: Some(subject.user.clone()),
         ..Filter::default()
     };
-    let events = admin::audit(&state, filter, RECENT).await?.events;
+    let events = admin::audit(state, filter, RECENT).await?.events;
+    let typed = |id: &str| match &shown.resync {
+        Some((device, first, second)) if device == id => (first.clone(), second.clone()),
+        _ => Default::default(),
+    };
     let devices = detail
         .devices
         .into_iter()
-        .map(|d| DeviceView {
-            hotp: d.kind == crate::factor::kind::DeviceKind::Hotp
-                && d.status == DeviceStatus::Active,
-            key: d.security_key.as_ref().map(|k| {
-                let model = k.model.clone().or_else(|| k.aaguid.clone());
-                let model = model.unwrap_or_else(|| "model not given".into());
-                let uv = if k.user_verified {
-                    "PIN or biometric"
-                } else {
-                    "presence only"
-                };
-                format!("{model} · {} · {uv}", k.rp_id)
-            }),
-            clone_warning: d
-                .security_key
-                .as_ref()
-                .and_then(|k| k.clone_detected_at)
-                .map(|t| format!("Possibly cloned: its counter went backwards on {}", when(t))),
-            revocable: matches!(d.status, DeviceStatus::Active | DeviceStatus::Pending),
-            created: when(d.created_at),
-            last_used: d.last_used_at.map(when).unwrap_or_else(|| "never".into()),
-            id: d.id,
-            kind: d.kind.to_string(),
-            label: d.label,
-            status: d.status.to_string(),
+        .map(|d| {
+            let (first, second) = typed(&d.id);
+            let resync_error = shown.errors.get(&format!("first-{}", d.id));
+            DeviceView {
+                resync_error: resync_error.map(str::to_string),
+                hotp: d.kind == crate::factor::kind::DeviceKind::Hotp
+                    && d.status == DeviceStatus::Active,
+                key: d.security_key.as_ref().map(|k| {
+                    let model = k.model.clone().or_else(|| k.aaguid.clone());
+                    let model = model.unwrap_or_else(|| "model not given".into());
+                    let uv = if k.user_verified {
+                        "PIN or biometric"
+                    } else {
+                        "presence only"
+                    };
+                    format!("{model} · {} · {uv}", k.rp_id)
+                }),
+                clone_warning: d
+                    .security_key
+                    .as_ref()
+                    .and_then(|k| k.clone_detected_at)
+                    .map(|t| format!("Possibly cloned: its counter went backwards on {}", when(t))),
+                revocable: matches!(d.status, DeviceStatus::Active | DeviceStatus::Pending),
+                created: when(d.created_at),
+                last_used: d.last_used_at.map(when).unwrap_or_else(|| "never".into()),
+                id: d.id,
+                kind: d.kind.to_string(),
+                label: d.label,
+                status: d.status.to_string(),
+                first,
+                second,
+            }
         })
         .collect();
-    render(&UserPage {
-        nav: Some(Nav::new(&console, &tenant)),
+    let lock = super::lock::describe(
+        &detail.lock,
+        state.clock.now(),
+        state.limiter.threshold(),
+        state.limiter.next_lock(detail.lock.lock_level),
+    );
+    let body = UserPage {
+        nav: Some(Nav::new(console, &subject.tenant)),
         csrf: console.csrf().to_string(),
-        tenant: tenant.clone(),
+        tenant: subject.tenant.clone(),
         created: when(detail.created_at),
-        locked_until: detail.lock.locked_until.map(when),
-        failures: detail.lock.failures,
-        lock_level: detail.lock.lock_level,
+        lock,
         recovery_codes_left: detail.recovery_codes_left,
         devices,
         events: events.into_iter().map(EventView::from).collect(),
-        audit_href: link(
-            "/admin/audit",
-            &[("tenant", &tenant), ("user", &subject.user)],
-        ),
-        notice: notice(query.done.as_deref()),
-        user: subject.user,
-    })
-}
-
-#[derive(Deserialize)]
-struct UserForm {
-    #[serde(default)]
-    csrf: String,
-    tenant: Option<String>,
-    #[serde(default)]
-    user: String,
-    /// For revoking one device.
-    device: Option<String>,
-    /// Resync: two consecutive codes of a HOTP token.
-    first: Option<String>,
-    second: Option<String>,
-}
-
-/// Checks the form's CSRF token, then names the user it acts on.
-fn read(console: &Console, body: &[u8]) -> Result<(Subject, Option<String>), ConsoleError> {
-    let f: UserForm = super::form(body)?;
-    console.check_csrf(&f.csrf)?;
-    let tenant = console.key.tenant_for(f.tenant.as_deref())?;
-    Ok((Subject::new(tenant, f.user)?, f.device))
-}
-
-fn back(subject: &Subject, done: &str) -> HttpResponse {
-    see_other(&link(
-        "/admin/user",
-        &[
-            ("tenant", &subject.tenant),
-            ("user", &subject.user),
-            ("done", done),
-        ],
-    ))
-}
-
-async fn revoke(
-    state: web::Data<AppState>,
-    console: Console,
-    body: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let (subject, device) = read(&console, &crate::http::body(body).await?)?;
-    let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
-    let device = crate::http::id(device)?;
-    crate::app::devices::revoke(&state, &subject, &console.caller(), device, None).await?;
-    Ok(back(&subject, "revoked"))
-}
-
-async fn revoke_all(
-    state: web::Data<AppState>,
-    console: Console,
-    body: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let (subject, _) = read(&console, &crate::http::body(body).await?)?;
-    admin::revoke_all(&state, &subject, &console.caller()).await?;
-    Ok(back(&subject, "revoked_all"))
-}
-
-async fn unlock(
-    state: web::Data<AppState>,
-    console: Console,
-    body: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let (subject, _) = read(&console, &crate::http::body(body).await?)?;
-    admin::unlock(&state, &subject, &console.caller()).await?;
-    Ok(back(&subject, "unlocked"))
-}
-
-/// Two consecutive codes of a HOTP token, read off it by the user (on the phone to the help
-/// desk): the token back in step. Through the user's limiter, like any code.
-async fn resync(
-    state: web::Data<AppState>,
-    console: Console,
-    body: web::Payload,
-) -> Result<HttpResponse, ConsoleError> {
-    let body = crate::http::body(body).await?;
-    let f: UserForm = super::form(&body)?;
-    let (subject, device) = read(&console, &body)?;
-    let device = device.ok_or_else(|| Error::InvalidRequest("which device?".into()))?;
-    let device = crate::http::id(device)?;
-    crate::app::verify::resync(
-        &state,
-        &subject,
-        &console.caller(),
-        device,
-        f.first,
-        f.second,
-    )
-    .await
-    .map_err(Error::from)?;
-    Ok(back(&subject, "resynced"))
+        audit_href: audit_href(&subject.tenant, &subject.user),
+        notice: shown.notice,
+        errors: shown.errors,
+        user: subject.user.clone(),
+    };
+    Ok(page(status, body.render().map_err(Error::internal)?))
 }

@@ -1,5 +1,6 @@
 //! The hosted pages a relying party sends its users to (`/enroll/{token}`, `/verify/{token}`):
-//! server-rendered, no JavaScript, one base layout, every word in [`text`].
+//! server-rendered, one base layout, every word in the Fluent files of [`crate::i18n`], in the
+//! browser's language ([`words`]); script only for the security-key option.
 //!
 //! Opening a link claims it (single use, SEC-36) and starts a flow: a random token in a cookie
 //! scoped to the link's path (HttpOnly, SameSite=Strict, Secure behind TLS), the flow's state in
@@ -7,8 +8,9 @@
 //! token. Codes go through the same verify, confirm and limiter as the API.
 
 mod enroll;
-pub mod text;
+mod lock;
 mod verify;
+pub mod words;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
@@ -26,7 +28,8 @@ use crate::audit::Actor;
 use crate::error::Error;
 use crate::factor::kind::{DeviceKind, DeviceStatus};
 use crate::http::console::session::{cookie, random_token};
-use text::{EN, Text};
+pub use lock::{code_problem, key_problem};
+use words::Words;
 
 const COOKIE: &str = "twofold_flow";
 const HASH_DOMAIN: &str = "page-flow";
@@ -39,6 +42,29 @@ pub fn register(cfg: &mut web::ServiceConfig) {
     );
     verify::register(cfg);
     enroll::register(cfg);
+}
+
+/// A page resource whose error pages speak the browser's language: [`PageError`] renders in
+/// English (it sees no request), and this renders it again in the language chosen.
+pub fn localised(resource: actix_web::Resource) -> impl actix_web::dev::HttpServiceFactory {
+    resource.wrap(actix_web::middleware::from_fn(localise))
+}
+
+async fn localise(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let again = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<PageError>())
+        .zip(res.request().app_data::<web::Data<AppState>>())
+        .map(|(e, state)| e.page(&Words::bare(res.request(), state)));
+    Ok(match again {
+        Some(page) => res.into_response(page).map_into_right_body(),
+        None => res.map_into_left_body(),
+    })
 }
 
 /// A flow in progress: the link's claims and what the user has done so far.
@@ -58,6 +84,13 @@ pub struct Flow {
     /// Enroll: the security key being registered (pending until the browser's answer).
     #[serde(default)]
     pub key_pending: Option<String>,
+    /// Enroll: the recovery codes just made, sealed, until the user says they saved them (the
+    /// flow, and they with it, ends at the latest when its ten minutes are up).
+    #[serde(default)]
+    pub codes_sealed: Option<String>,
+    /// Enroll: the pending phone, masked (`+33 ••••••• 78`), for the page that asks its code.
+    #[serde(default)]
+    pub phone_masked: Option<String>,
     #[serde(skip)]
     store_key: String,
 }
@@ -164,6 +197,8 @@ pub async fn flow(
         assertion: None,
         codes_made: false,
         key_pending: None,
+        codes_sealed: None,
+        phone_masked: None,
         store_key: store_key(state, &session),
     };
     flow.save(state).await?;
@@ -187,7 +222,7 @@ pub enum PageError {
 #[derive(Template)]
 #[template(path = "pages/error.html")]
 struct ErrorPage {
-    t: &'static Text,
+    t: Words,
     message: String,
 }
 
@@ -202,25 +237,37 @@ impl actix_web::ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let t = &EN;
+        // Logs the cause of a 5xx, as the API does; `localise` renders the page again in the
+        // browser's language.
+        if let PageError::Api(e) = self {
+            let _ = e.error_response();
+        }
+        match crate::i18n::Catalogue::load() {
+            Ok(c) => self.page(&Words::in_language(c.english())),
+            Err(_) => HttpResponse::build(self.status_code()).body("error"),
+        }
+    }
+}
+
+impl PageError {
+    /// This error's page, in `t`'s language.
+    fn page(&self, t: &Words) -> HttpResponse {
         let message = match self {
-            PageError::Link(Refused::Invalid) => t.link_invalid.to_string(),
-            PageError::Link(Refused::Expired) => t.link_expired.to_string(),
-            PageError::Used => t.link_used.to_string(),
-            PageError::Stale => t.form_stale.to_string(),
-            PageError::Api(e) => {
-                // Logs the cause of a 5xx, as the API does.
-                let _ = e.error_response();
-                match e {
-                    Error::Unavailable(_) | Error::Internal(_) => t.unavailable.to_string(),
-                    other => crate::http::error::public_message(other),
-                }
-            }
+            PageError::Link(Refused::Invalid) => t.say("link-invalid"),
+            PageError::Link(Refused::Expired) => t.say("link-expired"),
+            PageError::Used => t.say("link-used"),
+            PageError::Stale => t.say("form-stale"),
+            PageError::Api(Error::Unavailable(_) | Error::Internal(_)) => t.say("unavailable"),
+            PageError::Api(other) => crate::http::error::public_message(other),
         };
-        let body = ErrorPage { t, message }
-            .render()
-            .unwrap_or_else(|_| "error".into());
-        page_with_cookie(self.status_code(), body, None)
+        let status = actix_web::ResponseError::status_code(self);
+        let body = ErrorPage {
+            t: t.clone(),
+            message,
+        }
+        .render()
+        .unwrap_or_else(|_| "error".into());
+        page_with_cookie(status, body, None)
             .unwrap_or_else(|e| HttpResponse::InternalServerError().body(e.to_string()))
     }
 }
@@ -228,7 +275,11 @@ impl actix_web::ResponseError for PageError {
 /// The pages' 405: their error page, and the methods the path takes in `Allow`.
 pub fn refuse(req: &HttpRequest, allow: &str) -> HttpResponse {
     let message = crate::http::error::method_not_allowed_message(req.method(), allow);
-    let body = ErrorPage { t: &EN, message }
+    let t = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => Words::bare(req, state),
+        None => return HttpResponse::MethodNotAllowed().finish(),
+    };
+    let body = ErrorPage { t, message }
         .render()
         .unwrap_or_else(|_| "error".into());
     let res = page_with_cookie(StatusCode::METHOD_NOT_ALLOWED, body, None);
@@ -261,8 +312,8 @@ pub struct KeyOption {
     pub options: String,
     /// `create` (registration) or `get` (sign-in).
     pub ceremony: &'static str,
-    pub intro: &'static str,
-    pub button: &'static str,
+    pub intro: String,
+    pub button: String,
 }
 
 async fn webauthn_js() -> HttpResponse {
@@ -320,7 +371,7 @@ fn page_with_cookie(
 #[derive(Template)]
 #[template(path = "pages/continue.html")]
 struct Continue {
-    t: &'static Text,
+    t: Words,
     here: String,
 }
 
@@ -330,14 +381,13 @@ struct Continue {
 /// (a phone reloading a discarded tab while its user reads their app) carry the cookie. The page
 /// is built from the route and the (genuine) token only: nothing else of the request reaches it.
 pub fn claimed(
+    t: Words,
     purpose: Purpose,
     token: &str,
     cookie: Cookie<'static>,
 ) -> Result<HttpResponse, PageError> {
     let here = path_of(purpose, token);
-    let body = Continue { t: &EN, here }
-        .render()
-        .map_err(Error::internal)?;
+    let body = Continue { t, here }.render().map_err(Error::internal)?;
     page_with_cookie(StatusCode::OK, body, Some(cookie))
 }
 
@@ -357,6 +407,8 @@ pub struct PageForm {
     /// Two consecutive codes of a HOTP token (resync).
     pub first: Option<String>,
     pub second: Option<String>,
+    /// "I have saved these codes" (`yes` when ticked).
+    pub saved: Option<String>,
 }
 
 /// The flow behind a form post, its CSRF token checked, and the form (a urlencoded body, read
@@ -390,19 +442,24 @@ pub fn typed_code(raw: &str) -> String {
     }
 }
 
-/// "Text me a code": sends a login code to the user's phone `device`. Returns the page's status
-/// and its error message or notice (the phone's ending and the wait before another).
+/// "Text me a code": sends a login code to the user's phone `device` (or, on the enroll page, a
+/// new confirmation code to the pending one). Returns the page's status and its error message or
+/// notice (the phone's ending and the wait before another).
 pub async fn send_text(
     req: &HttpRequest,
     state: &AppState,
     flow: &Flow,
+    t: &Words,
     device: Option<String>,
 ) -> Result<(StatusCode, Option<String>, Option<String>), PageError> {
     let subject = flow.subject()?;
     let send = crate::app::factors::sms::SendRequest { device_id: device };
     let caller = flow.caller(req, state);
     let sent = crate::app::factors::sms::send_code(state, &subject, &caller, send);
-    let t = &EN;
+    let wait = |secs: u64| {
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+        t.say_with("resend-in", &[("seconds", crate::i18n::Arg::Number(secs))])
+    };
     match sent.await {
         Ok(s) => {
             let devices = crate::app::devices::list(state, &subject).await?;
@@ -411,10 +468,8 @@ pub async fn send_text(
                 .find(|d| d.id == s.device_id)
                 .and_then(|d| d.phone_last_digits.clone())
                 .unwrap_or_default();
-            let notice = format!(
-                "{} {ending}. {} {}",
-                t.text_sent, t.resend_in, s.resend_after
-            );
+            let sent = t.say_with("text-sent", &[("ending", crate::i18n::Arg::Text(&ending))]);
+            let notice = format!("{sent} {}", wait(s.resend_after));
             Ok((StatusCode::OK, None, Some(notice)))
         }
         Err(
@@ -422,10 +477,11 @@ pub async fn send_text(
             | Error::SmsResendTooSoon {
                 retry_after_secs, ..
             },
-        ) => {
-            let message = format!("{} {retry_after_secs}", t.resend_in);
-            Ok((StatusCode::TOO_MANY_REQUESTS, Some(message), None))
-        }
+        ) => Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait(retry_after_secs)),
+            None,
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -441,35 +497,10 @@ pub async fn first_phone(
         .find(|d| d.status == DeviceStatus::Active && d.kind == DeviceKind::Sms))
 }
 
-/// What a failed code attempt tells the user: the message, and the page's status.
-pub fn code_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), PageError> {
-    match e {
-        Error::InvalidCode | Error::InvalidRequest(_) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, t.wrong_code.to_string()))
-        }
-        Error::RateLimited { retry_after_secs } | Error::UserLocked { retry_after_secs } => Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("{} {}", t.locked, retry_after_secs.div_ceil(60)),
-        )),
-        other => Err(other.into()),
-    }
-}
-
 /// An empty code field: said so, and not an attempt (no browser check stops the post: the
 /// pages have none, so the server says what is wrong).
-pub fn no_code(t: &'static Text) -> (StatusCode, String) {
-    (StatusCode::BAD_REQUEST, t.code_missing.to_string())
-}
-
-/// [`code_problem`] for a security key's answer: a lock says when, any other refusal that the
-/// key was not accepted (a code's "wrong code" would puzzle someone who typed none).
-pub fn key_problem(e: Error, t: &'static Text) -> Result<(StatusCode, String), PageError> {
-    let (status, message) = code_problem(e, t)?;
-    Ok(if status == StatusCode::TOO_MANY_REQUESTS {
-        (status, message)
-    } else {
-        (status, t.key_refused.to_string())
-    })
+pub fn no_code(t: &Words) -> (StatusCode, String) {
+    (StatusCode::BAD_REQUEST, t.say("code-missing"))
 }
 
 /// 303 to `location`.

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::text::{EN, Text};
+use super::words::Words;
 use super::{
     Flow, KeyOption, PageError, code_problem, flow, posted, render_with_key, see_other, send_text,
 };
@@ -20,21 +20,22 @@ use crate::http::methods::Page;
 
 pub fn register(cfg: &mut web::ServiceConfig) {
     let page = |path| Page::new(path, super::refuse);
-    cfg.service(page("/verify/{token}").get(show).post(check).finish())
-        .service(page("/verify/{token}/sms").post(text_me).finish())
-        .service(
-            page("/verify/{token}/webauthn/options")
-                .post(key_options)
-                .finish(),
-        )
-        .service(page("/verify/{token}/webauthn").post(key_check).finish())
-        .service(page("/verify/{token}/resync").post(resync).finish());
+    let on = super::localised;
+    cfg.service(on(page("/verify/{token}").get(show).post(check).finish()))
+        .service(on(page("/verify/{token}/sms").post(text_me).finish()))
+        .service(on(page("/verify/{token}/webauthn/options")
+            .post(key_options)
+            .finish()))
+        .service(on(page("/verify/{token}/webauthn")
+            .post(key_check)
+            .finish()))
+        .service(on(page("/verify/{token}/resync").post(resync).finish()));
 }
 
 #[derive(Template)]
 #[template(path = "pages/verify.html")]
 struct VerifyPage {
-    t: &'static Text,
+    t: Words,
     action: String,
     csrf: String,
     devices: Vec<Device>,
@@ -48,6 +49,11 @@ struct VerifyPage {
     key: Option<KeyOption>,
     /// After a failed code: a hardware HOTP token of the user's to resynchronise.
     resync: Option<Device>,
+    /// The user is locked: the form is shown disabled, with when it opens again.
+    locked: bool,
+    error_field: &'static str,
+    focus_code: bool,
+    cancel_href: String,
 }
 
 #[derive(Deserialize)]
@@ -55,14 +61,30 @@ struct ShowQuery {
     recovery: Option<String>,
 }
 
+/// What a post led to: the page's status and its message, if it went wrong.
+type Outcome = (StatusCode, Option<String>);
+
 async fn page(
     state: &AppState,
+    req: &HttpRequest,
     flow: &Flow,
     token: &str,
     recovery: bool,
-    message: Option<String>,
+    (status, message): Outcome,
     notice: Option<String>,
 ) -> Result<VerifyPage, PageError> {
+    let t = Words::of(req, state, &flow.claims);
+    // A locked user sees why the form is off before typing into it.
+    let (locked, message) = if status == StatusCode::TOO_MANY_REQUESTS && message.is_some() {
+        (true, message)
+    } else if message.is_none() {
+        match super::lock::lock_of(state, flow, &t).await? {
+            Some(m) => (true, Some(m)),
+            None => (false, None),
+        }
+    } else {
+        (false, message)
+    };
     let mut devices = devices::list(state, &flow.subject()?).await?;
     devices.retain(|d| d.status == DeviceStatus::Active);
     let action = format!("/verify/{token}");
@@ -76,8 +98,8 @@ async fn page(
         action: format!("{action}/webauthn"),
         options: format!("{action}/webauthn/options"),
         ceremony: "get",
-        intro: EN.key_intro,
-        button: EN.use_key,
+        intro: t.say("key-intro"),
+        button: t.say("use-key"),
     });
     let resync = message
         .as_ref()
@@ -90,7 +112,11 @@ async fn page(
     Ok(VerifyPage {
         key,
         resync,
-        t: &EN,
+        locked,
+        error_field: "code",
+        focus_code: !locked,
+        cancel_href: links::cancelled(&flow.claims)?,
+        t,
         phone: devices.iter().find(|d| d.kind == DeviceKind::Sms).cloned(),
         switch_href: if recovery {
             action.clone()
@@ -114,15 +140,51 @@ async fn show(
     let query: ShowQuery = crate::http::query(&req)?;
     let (flow, cookie) = flow(&req, &state, &token, Purpose::Verify, true).await?;
     if let Some(c) = cookie {
-        return super::claimed(Purpose::Verify, &token, c);
+        let t = Words::of(&req, &state, &flow.claims);
+        return super::claimed(t, Purpose::Verify, &token, c);
     }
     let recovery = query.recovery.is_some();
-    let p = page(&state, &flow, &token, recovery, None, None).await?;
-    show_page(StatusCode::OK, &p)
+    let p = page(
+        &state,
+        &req,
+        &flow,
+        &token,
+        recovery,
+        (StatusCode::OK, None),
+        None,
+    )
+    .await?;
+    show_page(p.status(), &p)
+}
+
+impl VerifyPage {
+    /// A page found locked answers 429 even to a plain opening.
+    fn status(&self) -> StatusCode {
+        if self.locked {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::OK
+        }
+    }
+}
+
+/// The page again after a post, with what it led to.
+async fn answer(
+    state: &AppState,
+    req: &HttpRequest,
+    flow: &Flow,
+    token: &str,
+    recovery: bool,
+    outcome: Outcome,
+    notice: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let status = outcome.0;
+    let p = page(state, req, flow, token, recovery, outcome, notice).await?;
+    show_page(status, &p)
 }
 
 fn show_page(status: StatusCode, p: &VerifyPage) -> Result<HttpResponse, PageError> {
-    render_with_key(status, p, p.key.is_some() && !p.recovery)
+    render_with_key(status, p, p.key.is_some() && !p.recovery && !p.locked)
 }
 
 async fn check(
@@ -133,10 +195,11 @@ async fn check(
 ) -> Result<HttpResponse, PageError> {
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let recovery = form.code.contains('-');
+    let t = Words::of(&req, &state, &flow.claims);
     if form.code.is_empty() {
-        let (status, message) = super::no_code(&EN);
-        let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
-        return show_page(status, &p);
+        let (status, message) = super::no_code(&t);
+        let outcome = (status, Some(message));
+        return answer(&state, &req, &flow, &token, recovery, outcome, None).await;
     }
     let attempt = Presented {
         code: Some(form.code.clone()),
@@ -155,9 +218,17 @@ async fn check(
             Ok(see_other(&links::back_to(&flow.claims, &v.assertion)?))
         }
         Err(e) => {
-            let (status, message) = code_problem(e.into(), &EN)?;
-            let p = page(&state, &flow, &token, recovery, Some(message), None).await?;
-            show_page(status, &p)
+            let (status, message) = code_problem(&state, &flow, &t, e.into()).await?;
+            answer(
+                &state,
+                &req,
+                &flow,
+                &token,
+                recovery,
+                (status, Some(message)),
+                None,
+            )
+            .await
         }
     }
 }
@@ -169,9 +240,18 @@ async fn text_me(
     body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
-    let (status, message, notice) = send_text(&req, &state, &flow, form.device).await?;
-    let p = page(&state, &flow, &token, false, message, notice).await?;
-    show_page(status, &p)
+    let t = Words::of(&req, &state, &flow.claims);
+    let (status, message, notice) = send_text(&req, &state, &flow, &t, form.device).await?;
+    answer(
+        &state,
+        &req,
+        &flow,
+        &token,
+        false,
+        (status, message),
+        notice,
+    )
+    .await
 }
 
 /// The options of a security-key sign-in, for the page's script.
@@ -206,9 +286,18 @@ async fn key_check(
             Ok(see_other(&links::back_to(&flow.claims, &v.assertion)?))
         }
         Err(e) => {
-            let (status, message) = super::key_problem(e.into(), &EN)?;
-            let p = page(&state, &flow, &token, false, Some(message), None).await?;
-            show_page(status, &p)
+            let t = Words::of(&req, &state, &flow.claims);
+            let (status, message) = super::key_problem(&state, &flow, &t, e.into()).await?;
+            answer(
+                &state,
+                &req,
+                &flow,
+                &token,
+                false,
+                (status, Some(message)),
+                None,
+            )
+            .await
         }
     }
 }
@@ -222,22 +311,40 @@ async fn resync(
 ) -> Result<HttpResponse, PageError> {
     let (flow, form) = posted(&req, &state, &token, Purpose::Verify, body).await?;
     let Some(device) = form.device.filter(|d| crate::crypto::is_random_id(d)) else {
-        let p = page(&state, &flow, &token, false, None, None).await?;
-        return show_page(StatusCode::BAD_REQUEST, &p);
+        let outcome = (StatusCode::BAD_REQUEST, None);
+        return answer(&state, &req, &flow, &token, false, outcome, None).await;
     };
     let caller = flow.caller(&req, &state);
     let subject = flow.subject()?;
     let done = verify::resync(&state, &subject, &caller, device, form.first, form.second);
     match done.await {
         Ok(_) => {
-            let notice = Some(EN.resync_done.to_string());
-            let p = page(&state, &flow, &token, false, None, notice).await?;
-            show_page(StatusCode::OK, &p)
+            let t = Words::of(&req, &state, &flow.claims);
+            let notice = Some(t.say("resync-done"));
+            answer(
+                &state,
+                &req,
+                &flow,
+                &token,
+                false,
+                (StatusCode::OK, None),
+                notice,
+            )
+            .await
         }
         Err(e) => {
-            let (status, message) = code_problem(e.into(), &EN)?;
-            let p = page(&state, &flow, &token, false, Some(message), None).await?;
-            show_page(status, &p)
+            let t = Words::of(&req, &state, &flow.claims);
+            let (status, message) = code_problem(&state, &flow, &t, e.into()).await?;
+            answer(
+                &state,
+                &req,
+                &flow,
+                &token,
+                false,
+                (status, Some(message)),
+                None,
+            )
+            .await
         }
     }
 }

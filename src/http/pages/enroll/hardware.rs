@@ -3,7 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::super::text::EN;
+use super::super::words::Words;
 use super::super::{PageError, code_problem, posted};
 use super::{again, step_up_again};
 use crate::app::factors::webauthn::{self, rp};
@@ -65,11 +65,11 @@ pub(super) async fn key_confirm(
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     if flow.device.is_some() {
-        return again(&state, &token, &flow, None).await;
+        return again(&state, &req, &token, &flow, None).await;
     }
     // Only the key this flow started: never another pending device of the user.
     let Some(id) = form.device.filter(|d| flow.key_pending.as_ref() == Some(d)) else {
-        return again(&state, &token, &flow, None).await;
+        return again(&state, &req, &token, &flow, None).await;
     };
     let caller = flow.caller(&req, &state);
     let credential = Some(form.credential.unwrap_or_default());
@@ -78,12 +78,14 @@ pub(super) async fn key_confirm(
             flow.key_pending = None;
             flow.device = Some((id, DeviceKind::Webauthn.as_str().into()));
             flow.assertion = Some(confirmed.assertion);
+            super::codes::first_set(&state, &caller, &mut flow).await?;
             flow.save(&state).await?;
-            again(&state, &token, &flow, None).await
+            again(&state, &req, &token, &flow, None).await
         }
         Err(e) => {
-            let (status, message) = super::super::key_problem(e.into(), &EN)?;
-            again(&state, &token, &flow, Some((status, message))).await
+            let t = Words::of(&req, &state, &flow.claims);
+            let problem = super::super::key_problem(&state, &flow, &t, e.into()).await?;
+            again(&state, &req, &token, &flow, Some(problem.into())).await
         }
     }
 }
@@ -97,7 +99,7 @@ pub(super) async fn claim_token(
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, form) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
     if flow.device.is_some() {
-        return again(&state, &token, &flow, None).await;
+        return again(&state, &req, &token, &flow, None).await;
     }
     let caller = flow.caller(&req, &state);
     // People copy serials with spaces; the inventory's have none.
@@ -107,6 +109,7 @@ pub(super) async fn claim_token(
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
+    let typed_serial = serial.clone();
     let code = Some(form.code.clone());
     // The step-up is used by the attempt, whatever its outcome.
     let step_up = flow.step_up.take();
@@ -115,15 +118,24 @@ pub(super) async fn claim_token(
         Ok(c) => {
             flow.device = Some((c.device.id.clone(), c.device.kind.as_str().into()));
             flow.assertion = Some(c.assertion);
+            super::codes::first_set(&state, &caller, &mut flow).await?;
             flow.save(&state).await?;
-            again(&state, &token, &flow, None).await
+            again(&state, &req, &token, &flow, None).await
         }
         Err(verify::VerifyError::Refused(Error::StepUpRequired(_))) => {
-            step_up_again(&state, &token, flow).await
+            step_up_again(&state, &req, &token, flow).await
         }
         Err(e) => {
             flow.save(&state).await?;
-            again(&state, &token, &flow, Some(code_problem(e.into(), &EN)?)).await
+            let t = Words::of(&req, &state, &flow.claims);
+            let (status, message) = code_problem(&state, &flow, &t, e.into()).await?;
+            let problem = super::Problem {
+                status,
+                message,
+                field: "serial",
+                typed: typed_serial,
+            };
+            again(&state, &req, &token, &flow, Some(problem)).await
         }
     }
 }
