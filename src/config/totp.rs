@@ -236,6 +236,37 @@ mod tests {
     }
 
     #[test]
+    fn tenant_names_and_languages_are_read_and_checked() {
+        let env = [
+            ("TWOFOLD_TENANT_NAMES", "shop=Shop"),
+            ("TWOFOLD_TOTP_ISSUERS", "blog=My Blog,shop=Shop"),
+            ("TWOFOLD_TENANT_LANGUAGES", "shop=FR"),
+        ];
+        let c = load(None, &env).unwrap();
+        assert_eq!(c.totp.name_of("shop"), Some("Shop"));
+        assert_eq!(c.totp.name_of("blog"), Some("My Blog"));
+        assert_eq!(c.totp.name_of("default"), None);
+        assert_eq!(c.tenant_languages["shop"], "fr");
+        // The same tenant named two ways: refused, not one picked silently.
+        let env = [
+            ("TWOFOLD_TENANT_NAMES", "shop=Shop"),
+            ("TWOFOLD_TOTP_ISSUERS", "shop=Shop Inc"),
+        ];
+        let err = load(None, &env).unwrap_err().to_string();
+        assert!(
+            err.contains("TWOFOLD_TENANT_NAMES") && err.contains("Shop Inc"),
+            "{err}"
+        );
+        let err = load(None, &[("TWOFOLD_TENANT_LANGUAGES", "shop=de")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`de` is not a language shipped (one of en, fr)"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn bad_entries_are_refused_naming_the_key() {
         for bad in [
             "shop",

@@ -110,6 +110,31 @@ impl Language {
     }
 }
 
+/// The languages of an `Accept-Language` header, most wanted first (RFC 9110 §12.5.4): by
+/// weight, then in the order given; `q=0` ("not this one") and `*` left out, a tag that does
+/// not parse skipped. At most the first 32 entries are read: a browser sends a handful.
+fn preferences(header: &str) -> Vec<LanguageIdentifier> {
+    let mut weighted: Vec<(f32, usize, LanguageIdentifier)> = header
+        .split(',')
+        .take(32)
+        .enumerate()
+        .filter_map(|(at, item)| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            // NaN and anything not above zero alike: "not this one".
+            if q.is_nan() || q <= 0.0 || tag == "*" {
+                return None;
+            }
+            Some((q, at, tag.parse().ok()?))
+        })
+        .collect();
+    weighted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    weighted.into_iter().map(|(_, _, tag)| tag).collect()
+}
+
 /// Every language shipped, parsed.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
@@ -147,7 +172,7 @@ impl Catalogue {
         let Some(header) = accept_language else {
             return Arc::clone(fallback);
         };
-        let requested = fluent_langneg::accepted_languages::parse(header);
+        let requested = preferences(header);
         let available: Vec<LanguageIdentifier> = self
             .languages
             .iter()

@@ -35,6 +35,12 @@ fn the_browser_chooses_among_languages_shipped_then_the_tenant_then_english() {
     assert_eq!(tag(Some("*"), Some("fr")), "fr");
     assert_eq!(tag(Some("FR"), None), "fr");
     assert_eq!(tag(Some(";;,,=q"), None), "en");
+    // Weights order the wishes, and q=0 means "not this one".
+    assert_eq!(tag(Some("fr;q=0.3, en;q=0.9"), Some("fr")), "en");
+    assert_eq!(tag(Some("en;q=0.2, fr"), None), "fr");
+    assert_eq!(tag(Some("fr;q=0, en"), None), "en");
+    assert_eq!(tag(Some("fr;q=0"), Some("fr")), "fr");
+    assert_eq!(tag(Some("fr;q=abc, en;q=0.1"), None), "en");
 }
 
 #[test]

@@ -365,6 +365,24 @@ pub fn base32_decode(s: &str) -> Vec<u8> {
     out
 }
 
+/// `HH:MM` of `at` rounded up to the minute, as a lock's end is shown (a try at the time shown
+/// is never refused).
+pub fn minute_up(at: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Timelike;
+    let up = if at.second() == 0 && at.nanosecond() == 0 {
+        at
+    } else {
+        at + chrono::TimeDelta::seconds(60 - i64::from(at.second()))
+    };
+    up.format("%H:%M").to_string()
+}
+
+/// The label an app device enrolled through the API without one gets today (in English).
+pub fn default_app_label(app: &TestApp) -> String {
+    let now = twofold::clock::Clock::now(&*app.clock);
+    format!("Authenticator app, added {}", now.format("%-d %b"))
+}
+
 /// Asserts the status and the `{"error": code, "message": …}` body of an error answer.
 pub async fn assert_error(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
     assert_eq!(res.status().as_u16(), status, "status");

@@ -53,6 +53,7 @@ mod ops;
 mod pages_enroll;
 mod pages_language;
 mod pages_links;
+mod pages_phone_lock;
 mod pages_refresh;
 mod pages_revoked_key;
 mod pages_step_up;

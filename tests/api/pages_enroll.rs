@@ -207,7 +207,9 @@ async fn sec36_enroll_page_adds_an_authenticator_app(backend: Backend) {
         "{html}"
     );
     assert!(
-        html.contains("They are shown only now, and replace any codes you had."),
+        html.contains(
+            "Once you continue they are not shown again, and they replace any codes you had."
+        ),
         "{html}"
     );
     let codes: Vec<&str> = between(&html, "<ul class=\"codes\">", "</ul>")
@@ -263,7 +265,7 @@ async fn enroll_page_adds_a_phone(backend: Backend) {
         &html,
         &[
             "<p id=\"phone-error\" class=\"error\">Enter your mobile number with its country \
-             code, like +44 7700 900123.</p>",
+             code, like +44 7400 123456.</p>",
             "<a href=\"#phone\">Enter your mobile number",
             "value=\"0612\"",
             "aria-describedby=\"phone-help phone-error\" aria-invalid=\"true\"",

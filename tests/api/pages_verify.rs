@@ -237,7 +237,8 @@ async fn sec13_page_and_api_share_the_failure_counter(backend: Backend) {
         };
         assert!(html.contains(&expected), "try {n}: {expected} in {html}");
     }
-    let until = (twofold::clock::Clock::now(&*app.clock) + TimeDelta::minutes(15)).format("%H:%M");
+    let until =
+        crate::helpers::minute_up(twofold::clock::Clock::now(&*app.clock) + TimeDelta::minutes(15));
     let locked = format!("Too many attempts. Try again at {until} (UTC), in 15 minutes.");
     let html = page(submit(&mut b, &l, &csrf, wrong(&right)).await, 429).await;
     assert!(html.contains(&locked), "{html}");
@@ -389,6 +390,11 @@ async fn text_me_a_code_on_the_verify_page(backend: Backend) {
         .nth(1)
         .and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok());
     assert!(wait.is_some_and(|w| (1..=60).contains(&w)), "{html}");
+    // Asking too soon is no lock: the form and the other ways in stay.
+    assert!(
+        !html.contains(" disabled") && !html.contains("support") && html.contains("/sms\""),
+        "{html}"
+    );
     assert_eq!(
         outbox(&app).len(),
         sent + 1,

@@ -93,11 +93,13 @@ async fn a_taken_label_does_not_use_up_the_step_up(backend: Backend) {
     let app = spawn_app(backend).await;
     let device = app.active_device("lee").await;
     let step_up = assertion_of(&app, "lee", &device).await;
+    // The label the first device got by default.
+    let taken = crate::helpers::default_app_label(&app);
     let res = enroll_with(
         &app,
         "lee",
         &app.client_key,
-        json!({"label": "lee", "step_up": step_up}),
+        json!({"label": taken, "step_up": step_up}),
     )
     .await;
     assert_error(res, 409, "conflict").await;

@@ -201,14 +201,12 @@ async fn page(
         Stage::StepUp { .. } | Stage::App { .. } | Stage::Phone { .. }
     );
     // A locked user sees why the form is off before typing into it.
-    let lock = match (&problem, asks_code) {
-        (None, true) => super::lock::lock_of(state, flow, &t).await?,
-        _ => None,
+    // Locked or not is the limiter's word (a 429 may be a text asked for too soon).
+    let lock = match asks_code {
+        true => super::lock::lock_of(state, flow, &t).await?,
+        false => None,
     };
-    let locked = lock.is_some()
-        || problem
-            .as_ref()
-            .is_some_and(|p| p.status == StatusCode::TOO_MANY_REQUESTS && asks_code);
+    let locked = lock.is_some();
     let (message, field, typed) = match (problem, lock) {
         (Some(p), _) => (Some(p.message), p.field, p.typed),
         (None, Some(m)) => (Some(m), "code", String::new()),
@@ -263,10 +261,14 @@ async fn show(
         return super::claimed(t, Purpose::Enroll, &token, c);
     }
     let stage = stage_of(&state, &flow).await?;
-    show_page(
-        StatusCode::OK,
-        &page(&state, t, &token, &flow, stage, None).await?,
-    )
+    let p = page(&state, t, &token, &flow, stage, None).await?;
+    // A page found locked answers 429 even to a plain opening, as verify does.
+    let status = if p.locked {
+        StatusCode::TOO_MANY_REQUESTS
+    } else {
+        StatusCode::OK
+    };
+    show_page(status, &p)
 }
 
 /// Back to the page after a step, or the page again with what went wrong.
@@ -399,8 +401,8 @@ async fn confirm(
     match verify::confirm(&state, &flow.subject()?, &caller, id, code).await {
         Ok(confirmed) => {
             flow.assertion = Some(confirmed.assertion);
-            codes::first_set(&state, &caller, &mut flow).await?;
             flow.save(&state).await?;
+            codes::first_set(&state, &caller, &mut flow).await;
             again(&state, &req, &token, &flow, None).await
         }
         Err(e) => {

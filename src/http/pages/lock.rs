@@ -39,7 +39,9 @@ pub async fn code_problem(
         Error::RateLimited { retry_after_secs } | Error::UserLocked { retry_after_secs } => {
             let now = state.clock.now();
             let secs = i64::try_from(retry_after_secs).unwrap_or(i64::MAX);
-            let until = now + chrono::Duration::seconds(secs);
+            let until = chrono::TimeDelta::try_seconds(secs)
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
             Ok((StatusCode::TOO_MANY_REQUESTS, locked(t, now, until)))
         }
         other => Err(other.into()),
@@ -80,16 +82,24 @@ pub async fn lock_of(
 async fn tries_left(state: &AppState, flow: &Flow) -> Result<Option<u64>, PageError> {
     let now = state.clock.now();
     let lock = state.limiter.state(&flow.subject()?, now).await?;
-    let threshold = u64::from(state.config.lockout.threshold);
+    let threshold = u64::from(state.limiter.threshold());
     Ok((lock.locked_until.is_none()).then(|| threshold.saturating_sub(lock.failures)))
 }
 
 /// "Too many attempts. Try again at 03:30 (UTC), in 15 minutes." The page cannot know the
-/// user's time zone, so the time is UTC and the wait says the rest.
+/// user's time zone, so the time is UTC and the wait says the rest; both are rounded up to the
+/// minute, so a try at the time said is never refused.
 fn locked(t: &Words, now: DateTime<Utc>, until: DateTime<Utc>) -> String {
-    let minutes = (until - now).num_seconds().max(1).div_euclid(60)
-        + i64::from((until - now).num_seconds() % 60 != 0);
-    let time = until.format("%H:%M").to_string();
+    let wait = (until - now).num_seconds().max(1);
+    let minutes = wait.div_euclid(60) + i64::from(wait % 60 != 0);
+    let partial = i64::from(until.timestamp() % 60 != 0 || until.timestamp_subsec_nanos() != 0);
+    let whole = until
+        .timestamp()
+        .div_euclid(60)
+        .saturating_add(partial)
+        .saturating_mul(60);
+    let shown = DateTime::<Utc>::from_timestamp(whole, 0).unwrap_or(until);
+    let time = shown.format("%H:%M").to_string();
     t.say_with(
         "locked",
         &[

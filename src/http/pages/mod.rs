@@ -88,9 +88,12 @@ pub struct Flow {
     /// flow, and they with it, ends at the latest when its ten minutes are up).
     #[serde(default)]
     pub codes_sealed: Option<String>,
-    /// Enroll: the pending phone, masked (`+33 ••••••• 78`), for the page that asks its code.
+    /// Enroll: the pending phone, masked (`+33…78`), for the page that asks its code.
     #[serde(default)]
     pub phone_masked: Option<String>,
+    /// Enroll: the numbers texted in this flow ("Use another number" is bounded).
+    #[serde(default)]
+    pub phones_tried: u8,
     #[serde(skip)]
     store_key: String,
 }
@@ -199,6 +202,7 @@ pub async fn flow(
         key_pending: None,
         codes_sealed: None,
         phone_masked: None,
+        phones_tried: 0,
         store_key: store_key(state, &session),
     };
     flow.save(state).await?;
@@ -242,10 +246,12 @@ impl actix_web::ResponseError for PageError {
         if let PageError::Api(e) = self {
             let _ = e.error_response();
         }
-        match crate::i18n::Catalogue::load() {
-            Ok(c) => self.page(&Words::in_language(c.english())),
-            Err(_) => HttpResponse::build(self.status_code()).body("error"),
-        }
+        // A bare answer: every page resource is wrapped in `localised`, which replaces it
+        // with the page in the request's language (parsed words from the state, not per error).
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .insert_header(("Content-Security-Policy", CSP))
+            .body(self.status_code().canonical_reason().unwrap_or("error"))
     }
 }
 
@@ -275,13 +281,15 @@ impl PageError {
 /// The pages' 405: their error page, and the methods the path takes in `Allow`.
 pub fn refuse(req: &HttpRequest, allow: &str) -> HttpResponse {
     let message = crate::http::error::method_not_allowed_message(req.method(), allow);
-    let t = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => Words::bare(req, state),
-        None => return HttpResponse::MethodNotAllowed().finish(),
-    };
-    let body = ErrorPage { t, message }
+    let body = match req.app_data::<web::Data<AppState>>() {
+        Some(state) => ErrorPage {
+            t: Words::bare(req, state),
+            message,
+        }
         .render()
-        .unwrap_or_else(|_| "error".into());
+        .unwrap_or_else(|_| "error".into()),
+        None => message,
+    };
     let res = page_with_cookie(StatusCode::METHOD_NOT_ALLOWED, body, None);
     let mut res = res.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e));
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {

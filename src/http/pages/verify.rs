@@ -70,21 +70,15 @@ async fn page(
     flow: &Flow,
     token: &str,
     recovery: bool,
-    (status, message): Outcome,
+    (_, message): Outcome,
     notice: Option<String>,
 ) -> Result<VerifyPage, PageError> {
     let t = Words::of(req, state, &flow.claims);
-    // A locked user sees why the form is off before typing into it.
-    let (locked, message) = if status == StatusCode::TOO_MANY_REQUESTS && message.is_some() {
-        (true, message)
-    } else if message.is_none() {
-        match super::lock::lock_of(state, flow, &t).await? {
-            Some(m) => (true, Some(m)),
-            None => (false, None),
-        }
-    } else {
-        (false, message)
-    };
+    // Locked or not is the limiter's word (a 429 may be a text asked for too soon): a locked
+    // user sees why the form is off before typing into it.
+    let lock = super::lock::lock_of(state, flow, &t).await?;
+    let locked = lock.is_some();
+    let message = message.or(lock);
     let mut devices = devices::list(state, &flow.subject()?).await?;
     devices.retain(|d| d.status == DeviceStatus::Active);
     let action = format!("/verify/{token}");

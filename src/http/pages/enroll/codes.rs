@@ -69,23 +69,27 @@ pub(super) fn download(t: &Words, codes: &[String]) -> String {
 
 /// A set for the user's first device: made with the device's own fresh assertion as the step-up
 /// (SEC-7) when the user has no codes yet; one who has keeps theirs (a new set replaces them,
-/// so it is only offered).
-pub(super) async fn first_set(
-    state: &AppState,
-    caller: &Caller,
-    flow: &mut Flow,
-) -> Result<(), PageError> {
-    let subject = flow.subject()?;
-    let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
-    let remaining = state
-        .db
-        .run(move |c| crate::db::recovery_codes::remaining(c, &tenant, &user))
-        .await
-        .map_err(Error::from)?;
-    if remaining > 0 {
-        return Ok(());
+/// so it is only offered). Called once the confirmed device is saved in the flow: a failure
+/// here is logged and leaves the set on offer, never the enrolment half done.
+pub(super) async fn first_set(state: &AppState, caller: &Caller, flow: &mut Flow) {
+    let made = async {
+        let subject = flow.subject()?;
+        let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
+        let remaining = state
+            .db
+            .run(move |c| crate::db::recovery_codes::remaining(c, &tenant, &user))
+            .await
+            .map_err(Error::from)?;
+        if remaining > 0 {
+            return Ok::<(), PageError>(());
+        }
+        make(state, caller, flow).await?;
+        flow.save(state).await?;
+        Ok(())
+    };
+    if let Err(e) = made.await {
+        tracing::warn!(error = %e, "first recovery codes not made; they stay on offer");
     }
-    make(state, caller, flow).await
 }
 
 async fn make(state: &AppState, caller: &Caller, flow: &mut Flow) -> Result<(), PageError> {
@@ -111,7 +115,7 @@ async fn make(state: &AppState, caller: &Caller, flow: &mut Flow) -> Result<(), 
         Some((id, _)) => (id.clone(), Method::Totp),
         None => return Ok(()),
     };
-    let step_up = state
+    let issued = state
         .assertions
         .issue(
             state.clock.now(),
@@ -120,10 +124,23 @@ async fn make(state: &AppState, caller: &Caller, flow: &mut Flow) -> Result<(), 
             Some(&device),
             method,
         )
-        .map_err(Error::from)?;
-    let codes =
-        crate::app::factors::recovery::create(state, &subject, caller, Some(&step_up)).await?;
-    keep(state, flow, &codes)
+        .map_err(Error::from);
+    let step_up = match issued {
+        Ok(s) => s,
+        Err(e) => {
+            state.store.delete(&once).await.map_err(Error::from)?;
+            return Err(e.into());
+        }
+    };
+    let made = crate::app::factors::recovery::create(state, &subject, caller, Some(&step_up));
+    match made.await {
+        Ok(codes) => keep(state, flow, &codes),
+        Err(e) => {
+            // Not made: the offer stays open for another try.
+            state.store.delete(&once).await.map_err(Error::from)?;
+            Err(e.into())
+        }
+    }
 }
 
 /// "Make new recovery codes", for a user who had some: shown on the page it leads back to.

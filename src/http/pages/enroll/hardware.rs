@@ -78,8 +78,8 @@ pub(super) async fn key_confirm(
             flow.key_pending = None;
             flow.device = Some((id, DeviceKind::Webauthn.as_str().into()));
             flow.assertion = Some(confirmed.assertion);
-            super::codes::first_set(&state, &caller, &mut flow).await?;
             flow.save(&state).await?;
+            super::codes::first_set(&state, &caller, &mut flow).await;
             again(&state, &req, &token, &flow, None).await
         }
         Err(e) => {
@@ -118,8 +118,8 @@ pub(super) async fn claim_token(
         Ok(c) => {
             flow.device = Some((c.device.id.clone(), c.device.kind.as_str().into()));
             flow.assertion = Some(c.assertion);
-            super::codes::first_set(&state, &caller, &mut flow).await?;
             flow.save(&state).await?;
+            super::codes::first_set(&state, &caller, &mut flow).await;
             again(&state, &req, &token, &flow, None).await
         }
         Err(verify::VerifyError::Refused(Error::StepUpRequired(_))) => {

@@ -14,6 +14,9 @@ use crate::app::state::AppState;
 use crate::error::Error;
 use crate::factor::kind::DeviceKind;
 
+/// The numbers one enroll flow may text: enough for a typo or two, not a way to text many.
+pub(super) const MAX_NUMBERS: u8 = 3;
+
 pub(super) async fn phone(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -26,7 +29,16 @@ pub(super) async fn phone(
     }
     let (subject, caller) = (flow.subject()?, flow.caller(&req, &state));
     let t = Words::of(&req, &state, &flow.claims);
-    // Taken as written (the hint shows `+44 7700 900123`): the enrollment normalises it.
+    if flow.phones_tried >= MAX_NUMBERS {
+        let p = Problem {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: t.say("phone-too-many"),
+            field: "phone",
+            typed: String::new(),
+        };
+        return again(&state, &req, &token, &flow, Some(p)).await;
+    }
+    // Taken as written (the hint shows `+44 7400 123456`): the enrollment normalises it.
     let number = form.phone.unwrap_or_default();
     let refused = |message: String| Problem {
         status: StatusCode::BAD_REQUEST,
@@ -58,6 +70,7 @@ pub(super) async fn phone(
                 flow.step_up = None;
                 flow.device = Some((enrolled.device.id, DeviceKind::Sms.as_str().into()));
                 flow.phone_masked = Some(parsed.redacted());
+                flow.phones_tried = flow.phones_tried.saturating_add(1);
                 flow.save(&state).await?;
                 return again(&state, &req, &token, &flow, None).await;
             }
@@ -89,8 +102,8 @@ pub(super) async fn phone(
     Err(Error::Conflict("too many devices with the same label".into()).into())
 }
 
-/// "Use another number": back to the choices. The pending phone is left to expire unconfirmed
-/// (it never became a factor).
+/// "Use another number": back to the choices, the pending phone deleted (it never became a
+/// factor). A flow texts at most [`MAX_NUMBERS`] numbers.
 pub(super) async fn another(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -98,11 +111,21 @@ pub(super) async fn another(
     body: web::Payload,
 ) -> Result<HttpResponse, PageError> {
     let (mut flow, _) = posted(&req, &state, &token, Purpose::Enroll, body).await?;
-    let pending_phone = flow
-        .device
-        .as_ref()
-        .is_some_and(|(_, kind)| kind == DeviceKind::Sms.as_str());
-    if pending_phone && flow.assertion.is_none() {
+    let pending = match &flow.device {
+        Some((id, kind)) if kind == DeviceKind::Sms.as_str() && flow.assertion.is_none() => {
+            Some(id.clone())
+        }
+        _ => None,
+    };
+    if let Some(id) = pending {
+        // Gone, not left to expire: the number can no longer be texted from this flow.
+        let subject = flow.subject()?;
+        let (tenant, user) = (subject.tenant, subject.user);
+        state
+            .db
+            .run(move |c| crate::db::devices::delete_pending(c, &tenant, &user, &id))
+            .await
+            .map_err(Error::from)?;
         flow.device = None;
         flow.phone_masked = None;
         flow.save(&state).await?;
