@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite against real PostgreSQL and Redis, then (on a full run) the hosted-page
-# journeys in headless Chromium (scripts/e2e.sh) and API fuzzing (scripts/schemathesis.sh):
+# journeys in headless Chromium (scripts/e2e.sh), API fuzzing (scripts/schemathesis.sh), and the
+# generated clients (clients/generate.sh --check, clients/journeys.sh):
 # `scripts/test.sh [cargo test args]`.
 #
 # Backends, in order of preference (the same for both):
@@ -204,5 +205,11 @@ if ((status == 0 && $# == 0)); then
 fi
 if ((status == 0 && $# == 0)); then
   scripts/schemathesis.sh || status=$?
+fi
+# Then the integrators' view: the served document is valid and the committed Python and
+# TypeScript clients are what it generates (every operation in each), and each client's journey
+# runs against a started twofold.
+if ((status == 0 && $# == 0)); then
+  { clients/generate.sh --check && clients/journeys.sh; } || status=$?
 fi
 exit "$status"

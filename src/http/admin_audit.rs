@@ -139,6 +139,7 @@ impl AuditQuery {
 
 /// Audit events, newest first; follow `next` (as `before`) for older ones.
 #[utoipa::path(
+    operation_id = "audit_search",
     tag = "admin",
     security(("api_key" = [])),
     params(AuditQuery),

@@ -56,10 +56,12 @@ fn format_of(req: &HttpRequest) -> Result<Format, Error> {
 /// A bad line and nothing is imported: the answer names each bad line (the first 100). Up to
 /// 16 MiB per request; `twofold import` takes any size.
 #[utoipa::path(
+    operation_id = "devices_import",
     tag = "admin",
     security(("api_key" = [])),
     request_body(content = String, content_type = "application/x-ndjson",
-                 description = "JSON lines (or text/csv with a header row)"),
+                 description = "JSON lines (or text/csv with a header row)",
+                 example = json!(r#"{"tenant":"default","user":"alice","label":"Work phone","secret":"JBSWY3DPEHPK3PXP","algorithm":"SHA1","digits":6,"period":30}"#)),
     responses(
         (status = 201, body = Imported),
         (status = 400, body = ErrorBody,

@@ -93,6 +93,7 @@ pub struct SearchQuery {
 
 /// Users whose id starts with `q`, in id order, a page at a time.
 #[utoipa::path(
+    operation_id = "users_search",
     tag = "admin",
     security(("api_key" = [])),
     params(SearchQuery),
@@ -122,6 +123,7 @@ async fn search(
 
 /// One user: every device (revoked and pending too, with last use), lock state, failure count.
 #[utoipa::path(
+    operation_id = "users_show",
     tag = "admin",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
@@ -139,6 +141,7 @@ async fn show(state: web::Data<AppState>, scope: Scoped<Admin>) -> Result<HttpRe
 
 /// Ends the user's lock and clears the failure count and lock level.
 #[utoipa::path(
+    operation_id = "users_unlock",
     tag = "admin",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
@@ -155,6 +158,7 @@ async fn unlock(state: web::Data<AppState>, scope: Scoped<Admin>) -> Result<Http
 
 /// Revokes every device of the user at once; their pending SMS codes die with them.
 #[utoipa::path(
+    operation_id = "users_revoke_devices",
     tag = "admin",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),

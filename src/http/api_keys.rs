@@ -78,6 +78,7 @@ impl From<api_keys::ApiKey> for ApiKey {
 
 /// Lists API keys (never the keys themselves). A tenant's admin key sees its tenant's keys.
 #[utoipa::path(
+    operation_id = "api_keys_list",
     tag = "admin",
     params(TenantQuery),
     security(("api_key" = [])),
@@ -109,6 +110,7 @@ async fn list(
 
 /// Revokes an API key at once.
 #[utoipa::path(
+    operation_id = "api_keys_revoke",
     tag = "admin",
     security(("api_key" = [])),
     params(("id" = String, Path, description = "API key id")),

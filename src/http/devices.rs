@@ -213,10 +213,11 @@ struct DevicePath {
 /// Starts a TOTP enrollment: a pending device, its secret, `otpauth://` URI and QR code. The
 /// device becomes active with its first code (`confirm`) and expires after 10 minutes otherwise.
 #[utoipa::path(
+    operation_id = "devices_enroll_totp",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = EnrollTotpBody,
+    request_body(content = EnrollTotpBody, example = json!({"label": "Pixel 8", "account_name": "alice@example.com"})),
     responses(
         (status = 201, body = EnrolledBody),
         (status = 403, description = "`step_up_required`", body = ErrorBody),
@@ -245,10 +246,11 @@ async fn enroll_totp(
 /// Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
 /// secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
 #[utoipa::path(
+    operation_id = "devices_enroll_hotp",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = EnrollHotpBody,
+    request_body(content = EnrollHotpBody, example = json!({"label": "Counter app", "digits": 6})),
     responses(
         (status = 201, body = EnrolledBody),
         (status = 403, description = "`step_up_required`", body = ErrorBody),
@@ -278,13 +280,30 @@ async fn pending_uri(state: &AppState, scope: &Scoped, id: String) -> Result<Str
     totp::otpauth_uri(state, &row)
 }
 
+/// A PNG image, as the document describes it (`type: string, format: binary`): generators then
+/// hand the caller bytes, not a list of numbers.
+pub struct PngImage;
+
+impl utoipa::PartialSchema for PngImage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PngImage {}
+
 /// The QR code of a pending device as PNG; 404 once it is confirmed (SEC-4).
 #[utoipa::path(
+    operation_id = "devices_qr_png",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
     responses(
-        (status = 200, content_type = "image/png", body = Vec<u8>),
+        (status = 200, content_type = "image/png", body = inline(PngImage)),
         (status = 404, body = ErrorBody),
     )
 )]
@@ -301,6 +320,7 @@ async fn qr_png(
 
 /// The QR code of a pending device as SVG; 404 once it is confirmed (SEC-4).
 #[utoipa::path(
+    operation_id = "devices_qr_svg",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
@@ -323,10 +343,11 @@ async fn qr_svg(
 /// Activates a pending device with its first code (a security key: with its registration
 /// response); that code counts as used.
 #[utoipa::path(
+    operation_id = "devices_confirm",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
-    request_body = ConfirmBody,
+    request_body(content = ConfirmBody, example = json!({"code": "123456"})),
     responses(
         (status = 200, body = Confirmed),
         (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),
@@ -354,6 +375,7 @@ async fn confirm(
 
 /// The user's pending and active devices, TOTP first; never a secret.
 #[utoipa::path(
+    operation_id = "devices_list",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
@@ -381,10 +403,11 @@ pub struct RevokeBody {
 /// strong as adding one: a client key needs the user's `step_up` while the user has an active
 /// device.
 #[utoipa::path(
+    operation_id = "devices_revoke",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
-    request_body(content = Option<RevokeBody>, description = "optional"),
+    request_body(content = Option<RevokeBody>, description = "optional", example = json!({})),
     responses(
         (status = 204, description = "revoked"),
         (status = 403, description = "`step_up_required`", body = ErrorBody),

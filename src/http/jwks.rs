@@ -17,7 +17,8 @@ pub fn register(cfg: &mut ServiceConfig) {
 /// the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
 /// seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
 /// cache lifetime always knows the `kid` of an assertion it is given.
-#[utoipa::path(tag = "assertions", responses(
+#[utoipa::path(
+    operation_id = "jwks_get",tag = "assertions", responses(
     (status = 200, description = "JWK Set of the published signing keys",
      content_type = "application/json", body = Object),
 ))]

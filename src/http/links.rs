@@ -75,6 +75,7 @@ impl From<links::Link> for Link {
 /// A link to the hosted enroll or verify page for this user, valid 10 minutes, single use. The
 /// browser comes back to `return_url` with `state` and `assertion` in the query.
 #[utoipa::path(
+    operation_id = "links_create",
     tag = "pages",
     security(("api_key" = [])),
     // Spelled out: `TenantQuery` alone is taken for a path parameter (only the `web::Query`
@@ -84,7 +85,7 @@ impl From<links::Link> for Link {
         ("tenant" = Option<String>, Query, nullable,
          description = "For an admin key of every tenant: the tenant to act in (default `default`)."),
     ),
-    request_body = LinkRequest,
+    request_body(content = LinkRequest, example = json!({"purpose": "verify", "return_url": "https://shop.example/mfa/done", "state": "k3y"})),
     responses(
         (status = 201, body = Link),
         (status = 400, description = "`invalid_request`, `return_url_not_allowed`", body = ErrorBody),

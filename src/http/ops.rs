@@ -24,14 +24,16 @@ pub struct Status {
 
 /// The process is up. Says nothing about dependencies, so an orchestrator does not restart a
 /// healthy node because the database blinked.
-#[utoipa::path(tag = "ops", responses((status = 200, body = Status)))]
+#[utoipa::path(
+    operation_id = "health_live",tag = "ops", responses((status = 200, body = Status)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
 }
 
 /// The database and the store both answer within the dependency deadline (REL-7).
-#[utoipa::path(tag = "ops", responses(
+#[utoipa::path(
+    operation_id = "health_ready",tag = "ops", responses(
     (status = 200, body = Status),
     (status = 503, description = "database or store unavailable", body = ErrorBody),
 ))]
@@ -44,7 +46,8 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
 }
 
 /// Prometheus text exposition.
-#[utoipa::path(tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
+#[utoipa::path(
+    operation_id = "metrics_get",tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -53,7 +56,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// The OpenAPI 3.1 description of every route.
-#[utoipa::path(tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+#[utoipa::path(
+    operation_id = "openapi_get",tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
 async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok()

@@ -65,10 +65,11 @@ pub struct SmsSentBody {
 
 /// Enrolls a phone number: a pending device, and a code texted to it to confirm it with.
 #[utoipa::path(
+    operation_id = "devices_enroll_sms",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = EnrollSmsBody,
+    request_body(content = EnrollSmsBody, example = json!({"phone": "+33 6 12 34 56 78", "label": "Work phone"})),
     responses(
         (status = 201, body = EnrolledSmsBody),
         (status = 400, description = "`invalid_request` or `phone_not_allowed`", body = ErrorBody),
@@ -103,10 +104,11 @@ async fn enroll_sms(
 /// Texts a login code to an active phone device (or the one named). TOTP is the stronger
 /// factor; offer it first.
 #[utoipa::path(
+    operation_id = "sms_send",
     tag = "verify",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body(content = Option<SendSmsBody>, description = "optional"),
+    request_body(content = Option<SendSmsBody>, description = "optional", example = json!({})),
     responses(
         (status = 202, body = SmsSentBody),
         (status = 400, description = "`invalid_request`: a malformed body or `client_ip`", body = ErrorBody),

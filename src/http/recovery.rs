@@ -32,10 +32,11 @@ pub struct RecoveryCodes {
 
 /// Makes a new set of recovery codes for the user; the previous set stops working.
 #[utoipa::path(
+    operation_id = "recovery_codes_create",
     tag = "recovery",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body(content = Option<NewRecoveryCodes>, description = "optional"),
+    request_body(content = Option<NewRecoveryCodes>, description = "optional", example = json!({})),
     responses(
         (status = 201, body = RecoveryCodes),
         (status = 403, description = "`step_up_required`", body = ErrorBody),

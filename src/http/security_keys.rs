@@ -56,10 +56,11 @@ pub struct EnrolledKeyBody {
 /// options, which exclude the user's keys. The device becomes active with the browser's answer
 /// (`confirm` with `credential`) and expires after 10 minutes otherwise.
 #[utoipa::path(
+    operation_id = "devices_enroll_webauthn",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = EnrollKeyBody,
+    request_body(content = EnrollKeyBody, example = json!({"label": "YubiKey 5", "display_name": "Alice Martin"})),
     responses(
         (status = 201, body = EnrolledKeyBody),
         (status = 400, description = "`invalid_request`: an origin not registered for the key, or twofold on an IP address without an `origin`", body = ErrorBody),
@@ -111,10 +112,11 @@ pub struct ChallengeAnswer {
 /// Starts a security-key sign-in: request options listing the user's active keys of the RP ID
 /// (`allowCredentials`). Each challenge is answered once, by this user, within 5 minutes.
 #[utoipa::path(
+    operation_id = "webauthn_challenge",
     tag = "verify",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body(content = Option<ChallengeBody>, description = "optional"),
+    request_body(content = Option<ChallengeBody>, description = "optional", example = json!({})),
     responses(
         (status = 200, body = ChallengeAnswer),
         (status = 400, description = "`invalid_request`: an origin not registered for the key", body = ErrorBody),

@@ -67,6 +67,7 @@ pub struct TenantBreaker {
 
 /// The global daily SMS budget's breaker and count, and with `?tenant=` that tenant's.
 #[utoipa::path(
+    operation_id = "sms_breaker_status",
     tag = "admin",
     security(("api_key" = [])),
     params(BreakerQuery),
@@ -109,6 +110,7 @@ async fn status(
 /// Resets the global breaker and today's global count, or with `?tenant=` only that tenant's:
 /// sends resume at once.
 #[utoipa::path(
+    operation_id = "sms_breaker_reset",
     tag = "admin",
     security(("api_key" = [])),
     params(BreakerQuery),

@@ -40,10 +40,11 @@ struct DevicePath {
 /// Brings a HOTP device pressed far ahead of the look-ahead window back in step with two
 /// consecutive codes (within `TWOFOLD_HOTP_RESYNC_WINDOW`). Goes through the user's limiter.
 #[utoipa::path(
+    operation_id = "devices_resync",
     tag = "admin",
     security(("api_key" = [])),
     params(("user" = String, Path), ("id" = String, Path), TenantQuery),
-    request_body = ResyncBody,
+    request_body(content = ResyncBody, example = json!({"first": "123456", "second": "654321"})),
     responses(
         (status = 200, body = Assigned),
         (status = 422, description = "`invalid_code`: the codes are not two consecutive ones of the device", body = ErrorBody),
@@ -99,10 +100,11 @@ pub struct ClaimedBody {
 /// Claims an unassigned token of the inventory for the user, with a code from it. A wrong
 /// serial or code is the same 422 and counts like a wrong code.
 #[utoipa::path(
+    operation_id = "tokens_claim",
     tag = "devices",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = ClaimBody,
+    request_body(content = ClaimBody, example = json!({"serial": "PP-0001", "code": "123456"})),
     responses(
         (status = 200, body = ClaimedBody),
         (status = 400, body = ErrorBody),

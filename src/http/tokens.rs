@@ -108,6 +108,7 @@ fn key_source(req: &HttpRequest) -> Result<FileKeys, Error> {
 /// log (`text/csv`). One bad key package or line and nothing is imported: each is named (by
 /// position and serial, never a secret). Up to 16 MiB.
 #[utoipa::path(
+    operation_id = "tokens_import",
     tag = "admin",
     security(("api_key" = [])),
     params(TenantQuery),
@@ -195,6 +196,7 @@ pub struct ListQuery {
 
 /// Lists the tenant's tokens, by serial, filtered.
 #[utoipa::path(
+    operation_id = "tokens_list",
     tag = "admin",
     security(("api_key" = [])),
     params(ListQuery),
@@ -251,10 +253,11 @@ pub struct Assigned {
 
 /// Assigns an unassigned token to a user: one more active device of theirs at once.
 #[utoipa::path(
+    operation_id = "tokens_assign",
     tag = "admin",
     security(("api_key" = [])),
     params(("serial" = String, Path), TenantQuery),
-    request_body = AssignBody,
+    request_body(content = AssignBody, example = json!({"user": "alice"})),
     responses(
         (status = 200, body = Assigned),
         (status = 404, body = ErrorBody),
@@ -281,6 +284,7 @@ async fn assign(
 
 /// Gives an assigned token back to the inventory: its device is revoked, its counter kept.
 #[utoipa::path(
+    operation_id = "tokens_unassign",
     tag = "admin",
     security(("api_key" = [])),
     params(("serial" = String, Path), TenantQuery),
@@ -305,6 +309,7 @@ async fn unassign(
 
 /// Takes a token out of service for good (lost, broken): its device, if any, is revoked.
 #[utoipa::path(
+    operation_id = "tokens_revoke",
     tag = "admin",
     security(("api_key" = [])),
     params(("serial" = String, Path), TenantQuery),

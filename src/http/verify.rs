@@ -77,10 +77,11 @@ pub struct Verified {
 /// recovery code, or a security key's response to a challenge. Every kind of failure is the same
 /// 422 `invalid_code`.
 #[utoipa::path(
+    operation_id = "codes_verify",
     tag = "verify",
     security(("api_key" = [])),
     params(("user" = String, Path), TenantQuery),
-    request_body = VerifyBody,
+    request_body(content = VerifyBody, example = json!({"code": "123456"})),
     responses(
         (status = 200, body = Verified),
         (status = 400, description = "`invalid_request`: a malformed code (counted as a failure) or `client_ip`", body = ErrorBody),

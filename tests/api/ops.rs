@@ -70,9 +70,69 @@ async fn openapi_describes_every_route(backend: Backend) {
     assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
 }
 
+/// What client generators need of the document (issue 21): each operation has an
+/// `operationId`, unique and named `resource_action`; every `{name}` of a path template is a
+/// parameter `in: path` (required), and every `in: path` parameter is in the template; the PNG
+/// is binary (a generator would otherwise hand out a list of numbers).
+async fn openapi_is_what_client_generators_need(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let doc: serde_json::Value = app.get("/openapi.json", None).await.json().await.unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let template: std::collections::BTreeSet<&str> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{at}: no operationId"));
+            let named = id.split('_').count() >= 2
+                && id.split('_').all(|w| {
+                    !w.is_empty()
+                        && w.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                });
+            assert!(named, "{at}: operationId `{id}` is not resource_action");
+            if let Some(other) = seen.insert(id.to_string(), at.clone()) {
+                panic!("operationId `{id}` of {at} repeats {other}");
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let in_path: std::collections::BTreeSet<&str> = params
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .map(|p| {
+                    assert_eq!(p["required"], true, "{at}: path parameter {p}");
+                    p["name"].as_str().unwrap()
+                })
+                .collect();
+            assert_eq!(
+                in_path, template,
+                "{at}: path parameters against the template"
+            );
+            for p in &params {
+                assert!(
+                    ["path", "query", "header"].contains(&p["in"].as_str().unwrap()),
+                    "{at}: {p}"
+                );
+            }
+        }
+    }
+    assert!(seen.len() >= 36, "{} operations", seen.len());
+    let png = &doc["paths"]["/v1/users/{user}/devices/{id}/qr.png"]["get"]["responses"]["200"]["content"]
+        ["image/png"]["schema"];
+    assert_eq!(
+        (&png["type"], &png["format"]),
+        (&serde_json::json!("string"), &serde_json::json!("binary")),
+        "{png}"
+    );
+}
+
 crate::both_backends!(
     healthz_and_readyz_answer,
     responses_carry_security_headers,
     metrics_count_requests_by_route_pattern,
     openapi_describes_every_route,
+    openapi_is_what_client_generators_need,
 );

@@ -1,0 +1,231 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.enroll_hotp import EnrollHotp
+from ...models.enrolled import Enrolled
+from ...models.error_body import ErrorBody
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    user: str,
+    *,
+    body: EnrollHotp,
+    tenant: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["tenant"] = tenant
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/users/{user}/devices/hotp".format(
+            user=quote(str(user), safe=""),
+        ),
+        "params": params,
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Enrolled | ErrorBody | None:
+    if response.status_code == 201:
+        response_201 = Enrolled.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ErrorBody.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 409:
+        response_409 = ErrorBody.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Enrolled | ErrorBody]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnrollHotp,
+    tenant: str | Unset = UNSET,
+) -> Response[Enrolled | ErrorBody]:
+    """Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
+    secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (EnrollHotp):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Enrolled | ErrorBody]
+    """
+
+    kwargs = _get_kwargs(
+        user=user,
+        body=body,
+        tenant=tenant,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnrollHotp,
+    tenant: str | Unset = UNSET,
+) -> Enrolled | ErrorBody | None:
+    """Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
+    secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (EnrollHotp):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Enrolled | ErrorBody
+    """
+
+    return sync_detailed(
+        user=user,
+        client=client,
+        body=body,
+        tenant=tenant,
+    ).parsed
+
+
+async def asyncio_detailed(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnrollHotp,
+    tenant: str | Unset = UNSET,
+) -> Response[Enrolled | ErrorBody]:
+    """Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
+    secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (EnrollHotp):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Enrolled | ErrorBody]
+    """
+
+    kwargs = _get_kwargs(
+        user=user,
+        body=body,
+        tenant=tenant,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: EnrollHotp,
+    tenant: str | Unset = UNSET,
+) -> Enrolled | ErrorBody | None:
+    """Starts a soft HOTP enrollment (RFC 4226, an app in counter mode): a pending device, its
+    secret, `otpauth://hotp/…&counter=0` URI and QR code; active with its first code.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (EnrollHotp):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Enrolled | ErrorBody
+    """
+
+    return (
+        await asyncio_detailed(
+            user=user,
+            client=client,
+            body=body,
+            tenant=tenant,
+        )
+    ).parsed

@@ -1,0 +1,234 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_body import ErrorBody
+from ...models.webauthn_challenge import WebauthnChallenge
+from ...models.webauthn_challenge_request import WebauthnChallengeRequest
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    user: str,
+    *,
+    body: None | Unset | WebauthnChallengeRequest = UNSET,
+    tenant: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["tenant"] = tenant
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/users/{user}/webauthn/challenge".format(
+            user=quote(str(user), safe=""),
+        ),
+        "params": params,
+    }
+
+    if isinstance(body, WebauthnChallengeRequest):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorBody | WebauthnChallenge | None:
+    if response.status_code == 200:
+        response_200 = WebauthnChallenge.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = ErrorBody.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorBody | WebauthnChallenge]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: None | Unset | WebauthnChallengeRequest = UNSET,
+    tenant: str | Unset = UNSET,
+) -> Response[ErrorBody | WebauthnChallenge]:
+    """Starts a security-key sign-in: request options listing the user's active keys of the RP ID
+    (`allowCredentials`). Each challenge is answered once, by this user, within 5 minutes.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (None | Unset | WebauthnChallengeRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | WebauthnChallenge]
+    """
+
+    kwargs = _get_kwargs(
+        user=user,
+        body=body,
+        tenant=tenant,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: None | Unset | WebauthnChallengeRequest = UNSET,
+    tenant: str | Unset = UNSET,
+) -> ErrorBody | WebauthnChallenge | None:
+    """Starts a security-key sign-in: request options listing the user's active keys of the RP ID
+    (`allowCredentials`). Each challenge is answered once, by this user, within 5 minutes.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (None | Unset | WebauthnChallengeRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | WebauthnChallenge
+    """
+
+    return sync_detailed(
+        user=user,
+        client=client,
+        body=body,
+        tenant=tenant,
+    ).parsed
+
+
+async def asyncio_detailed(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: None | Unset | WebauthnChallengeRequest = UNSET,
+    tenant: str | Unset = UNSET,
+) -> Response[ErrorBody | WebauthnChallenge]:
+    """Starts a security-key sign-in: request options listing the user's active keys of the RP ID
+    (`allowCredentials`). Each challenge is answered once, by this user, within 5 minutes.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (None | Unset | WebauthnChallengeRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorBody | WebauthnChallenge]
+    """
+
+    kwargs = _get_kwargs(
+        user=user,
+        body=body,
+        tenant=tenant,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    user: str,
+    *,
+    client: AuthenticatedClient,
+    body: None | Unset | WebauthnChallengeRequest = UNSET,
+    tenant: str | Unset = UNSET,
+) -> ErrorBody | WebauthnChallenge | None:
+    """Starts a security-key sign-in: request options listing the user's active keys of the RP ID
+    (`allowCredentials`). Each challenge is answered once, by this user, within 5 minutes.
+
+    Args:
+        user (str):
+        tenant (str | Unset):
+        body (None | Unset | WebauthnChallengeRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorBody | WebauthnChallenge
+    """
+
+    return (
+        await asyncio_detailed(
+            user=user,
+            client=client,
+            body=body,
+            tenant=tenant,
+        )
+    ).parsed
