@@ -18,7 +18,8 @@ pub fn register(cfg: &mut ServiceConfig) {
 /// seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
 /// cache lifetime always knows the `kid` of an assertion it is given.
 #[utoipa::path(
-    operation_id = "jwks_get",tag = "assertions", responses(
+    operation_id = "jwks_get",
+    tag = "assertions", responses(
     (status = 200, description = "JWK Set of the published signing keys",
      content_type = "application/json", body = Object),
 ))]

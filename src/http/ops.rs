@@ -25,7 +25,8 @@ pub struct Status {
 /// The process is up. Says nothing about dependencies, so an orchestrator does not restart a
 /// healthy node because the database blinked.
 #[utoipa::path(
-    operation_id = "health_live",tag = "ops", responses((status = 200, body = Status)))]
+    operation_id = "health_live",
+    tag = "ops", responses((status = 200, body = Status)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
@@ -33,7 +34,8 @@ async fn healthz() -> HttpResponse {
 
 /// The database and the store both answer within the dependency deadline (REL-7).
 #[utoipa::path(
-    operation_id = "health_ready",tag = "ops", responses(
+    operation_id = "health_ready",
+    tag = "ops", responses(
     (status = 200, body = Status),
     (status = 503, description = "database or store unavailable", body = ErrorBody),
 ))]
@@ -47,7 +49,8 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
 
 /// Prometheus text exposition.
 #[utoipa::path(
-    operation_id = "metrics_get",tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
+    operation_id = "metrics_get",
+    tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -57,7 +60,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// The OpenAPI 3.1 description of every route.
 #[utoipa::path(
-    operation_id = "openapi_get",tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+    operation_id = "openapi_get",
+    tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
 #[get("/openapi.json")]
 async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     HttpResponse::Ok()
