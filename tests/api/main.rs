@@ -68,6 +68,7 @@ mod recovery;
 mod redis_tls;
 mod restart;
 mod rotation;
+mod rotation_nodes;
 mod round_trips;
 mod sms;
 mod sms_limits;

@@ -119,8 +119,8 @@ async fn signing_kid(app: &crate::helpers::TestApp, device: &crate::helpers::Enr
 
 /// Issue 16: after `keys rotate` (another process: this node's keys are not refreshed), the
 /// JWKS serves the new key within its 5-second cache; the node signs with it only after its
-/// next refresh once the key has been published 15 seconds. So every kid a relying party sees
-/// is in the JWKS it fetches then.
+/// next refresh once the key has been published `SIGN_AFTER_PUBLISHED` (issue 22: longer than a
+/// relying party keeps the JWKS). So every kid a relying party sees is in the JWKS it holds.
 async fn a_rotated_key_is_published_before_it_signs(backend: Backend) {
     let app = spawn_app(backend).await;
     let device = app.active_device("alice").await;
@@ -130,6 +130,7 @@ async fn a_rotated_key_is_published_before_it_signs(backend: Backend) {
     // The next time step, so the device's code is not a replay of its confirmation.
     app.clock.advance(TimeDelta::seconds(30));
 
+    let rotated_at = app.clock.now();
     let rotated = twofold::app::rotation::rotate(&app.state, Actor::Cli)
         .await
         .unwrap();
@@ -143,7 +144,10 @@ async fn a_rotated_key_is_published_before_it_signs(backend: Backend) {
         "not refreshed yet"
     );
 
-    // A refresh before the key has been published 15 s keeps the old key signing.
+    // A refresh before the key has been published long enough keeps the old key signing.
+    let sign_after = TimeDelta::from_std(twofold::app::assertion::SIGN_AFTER_PUBLISHED).unwrap();
+    app.clock
+        .set(rotated_at + sign_after - TimeDelta::seconds(1));
     app.state
         .assertions
         .refresh(&app.state.db, app.clock.now())

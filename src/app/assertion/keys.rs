@@ -14,8 +14,9 @@ use crate::db::signing_keys::{self as queries, SigningKeyRow};
 use crate::db::{Db, DbError};
 
 /// Retires every active key and makes a new one, in one transaction (so no node ever sees zero
-/// active keys); returns the new kid. The JWKS serves it within [`JWKS_CACHE`]; nodes sign with
-/// it from their first refresh after it has been published for [`SIGN_AFTER_PUBLISHED`].
+/// active keys); returns the new kid. Every node's JWKS serves it within [`JWKS_CACHE`]; nodes
+/// sign with it from their first refresh after it has been published for [`SIGN_AFTER_PUBLISHED`],
+/// and with the retired key (still published) until then.
 pub async fn rotate(db: &Db, keys: &Keys, now: DateTime<Utc>) -> Result<String, AssertionError> {
     let row = new_key_row(keys, now)?;
     let kid = row.kid.clone();
@@ -65,12 +66,12 @@ pub(super) fn spawn_refresher_every(
     })
 }
 
-/// Reads the published keys, making an active one first if there is none.
 /// What a signing key's private half is sealed to: its kid, named as a signing key.
 pub fn sealing_context(kid: &str) -> Vec<u8> {
     format!("signing-key:{kid}").into_bytes()
 }
 
+/// Reads the published keys, making an active one first if there is none.
 pub(super) async fn fetch(
     db: &Db,
     keys: &Keys,
@@ -109,6 +110,10 @@ pub(super) async fn fetch(
         },
         _ => open_key(keys, active)?,
     };
+    // Retired or not, the signer stays published PUBLISH_AFTER_RETIRE after its retirement, which
+    // is now at the earliest (in the clock of whoever retires it).
+    let retired = active.retired_at.map_or(now, |at| at.and_utc());
+    let sign_until = retired + PUBLISH_AFTER_RETIRE - CLOCK_SKEW;
     let published = rows
         .iter()
         .filter_map(|r| {
@@ -124,7 +129,12 @@ pub(super) async fn fetch(
             })
         })
         .collect();
-    Ok(KeySet { signer, published })
+    Ok(KeySet {
+        signer,
+        sign_until,
+        published,
+        read_at: now,
+    })
 }
 
 /// The JWK Set of the keys published in the database now: what `/.well-known/jwks.json` serves,

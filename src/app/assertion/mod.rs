@@ -6,12 +6,14 @@
 //! sitting. The tests check our tokens with jsonwebtoken as an independent implementation.
 //!
 //! Signing keys live in the `signing_keys` table, private halves sealed under the master key. Every
-//! node signs with the newest active key it knows and accepts every published one; `rotate` retires
-//! the active keys, which stay published for [`PUBLISH_AFTER_RETIRE`]. The JWKS is read from the
-//! database (cached [`JWKS_CACHE`]), so a new key is served at once; it signs only once it has
-//! been published for [`SIGN_AFTER_PUBLISHED`], from each node's next refresh (at most
-//! [`REFRESH_INTERVAL`] later), so a relying party that meets its kid finds it in the JWKS.
+//! node signs with the newest key published for [`SIGN_AFTER_PUBLISHED`] and accepts every
+//! published one; `rotate` retires the active keys, which stay published for
+//! [`PUBLISH_AFTER_RETIRE`]. The JWKS is read from the database (cached [`JWKS_CACHE`]), so a new
+//! key is served by every node at once, and signs only after a relying party's copy of the JWKS
+//! ([`JWKS_MAX_AGE`]) from before it was made has expired, from each node's next refresh (at most
+//! [`REFRESH_INTERVAL`] later): a relying party that meets its kid has it, or fetches it.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -28,24 +30,42 @@ use crate::error::Error;
 /// The longest an assertion lives (DESIGN: `exp` ≤ 5 min).
 pub const MAX_TTL: Duration = Duration::from_secs(MAX_TTL_SECS.unsigned_abs());
 const MAX_TTL_SECS: i64 = 300;
-/// How long a retired key stays published: far longer than an assertion lives plus the refresh
-/// interval, so tokens it signed and nodes that still sign with it keep verifying.
+/// How long a retired key stays published: far longer than it may go on signing (until its
+/// successor signs, at every node's next refresh) plus an assertion's life, so every assertion it
+/// signed keeps verifying. A node that cannot read the keys stops signing before that runs out.
 pub const PUBLISH_AFTER_RETIRE: Duration = Duration::from_secs(3600);
 /// How often [`spawn_refresher`] re-reads the keys.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a node serves the JWK Set it read from the database before reading it again.
-pub const JWKS_CACHE: Duration = Duration::from_secs(5);
-/// How long relying parties may cache the JWK Set (its `Cache-Control: max-age`).
-pub const JWKS_MAX_AGE: Duration = Duration::from_secs(5);
-/// How long a new key is published before it signs: longer than [`JWKS_CACHE`] plus
-/// [`JWKS_MAX_AGE`] (so a relying party that obeys the header has it before the first assertion it
-/// signs), with room for nodes' clocks that differ by a few seconds.
-pub const SIGN_AFTER_PUBLISHED: Duration = Duration::from_secs(15);
+pub const JWKS_CACHE: Duration = Duration::from_secs(JWKS_CACHE_SECS);
+const JWKS_CACHE_SECS: u64 = 5;
+/// How long relying parties may cache the JWK Set (its `Cache-Control: max-age`): the 5 minutes
+/// JWT libraries commonly keep a JWKS whatever the header says (clients/python does).
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(JWKS_MAX_AGE_SECS);
+const JWKS_MAX_AGE_SECS: u64 = 300;
+/// How far apart the clocks of the nodes, and of the process that rotates, may be.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(CLOCK_SKEW_SECS.unsigned_abs());
+/// How long a new key is published before it signs: a JWK Set read from the database just before
+/// the key was made is served [`JWKS_CACHE`] more, then kept [`JWKS_MAX_AGE`] by a relying party;
+/// [`CLOCK_SKEW`] on top, as the key's age is reckoned in the clock of the process that made it.
+pub const SIGN_AFTER_PUBLISHED: Duration =
+    Duration::from_secs(JWKS_MAX_AGE_SECS + JWKS_CACHE_SECS + CLOCK_SKEW_SECS.unsigned_abs());
+
+// A retired key signs until its successor has been published SIGN_AFTER_PUBLISHED and each node
+// has refreshed, and its last assertion lives MAX_TTL: all of it well inside its publication.
+const _: () = assert!(
+    SIGN_AFTER_PUBLISHED.as_secs()
+        + REFRESH_INTERVAL.as_secs()
+        + MAX_TTL.as_secs()
+        + 2 * CLOCK_SKEW.as_secs()
+        < PUBLISH_AFTER_RETIRE.as_secs()
+);
 
 const ALG: &str = "EdDSA";
 /// Our tokens are a few hundred bytes; a cap keeps garbage from costing base64 and JSON work.
 const MAX_TOKEN_LEN: usize = 4096;
-/// Tolerated clock difference between the node that issued and the node that verifies.
+/// Tolerated clock difference between nodes (and between the node that issued and the node
+/// that verifies).
 const CLOCK_SKEW_SECS: i64 = 60;
 const UNKNOWN_KID: &str = "unknown key id";
 /// The reason of an [`AssertionError::Invalid`] for a token past its `exp`: step-up says so.
@@ -136,6 +156,10 @@ pub enum AssertionError {
     Db(#[from] DbError),
     #[error("signing key: {0}")]
     Crypto(#[from] CryptoError),
+    /// This node has failed to read the keys for so long that the key it holds may leave the JWKS
+    /// before an assertion it signs expires.
+    #[error("the signing keys could not be read for too long")]
+    KeysStale,
 }
 
 impl From<AssertionError> for Error {
@@ -146,6 +170,7 @@ impl From<AssertionError> for Error {
             }
             AssertionError::Db(e) => e.into(),
             AssertionError::Crypto(e) => Error::internal(e),
+            e @ AssertionError::KeysStale => Error::unavailable(e),
         }
     }
 }
@@ -164,8 +189,13 @@ struct PublishedKey {
 /// One consistent snapshot, replaced whole on refresh so readers never see half an update.
 struct KeySet {
     signer: ActiveKey,
+    /// The latest `exp` the signer may give an assertion: until then it stays published, even if
+    /// it was retired just after this set was read.
+    sign_until: DateTime<Utc>,
     /// Newest first; includes the signer.
     published: Vec<PublishedKey>,
+    /// When this set was read from the database.
+    read_at: DateTime<Utc>,
 }
 
 struct Inner {
@@ -173,6 +203,9 @@ struct Inner {
     issuer: String,
     ttl_secs: i64,
     set: RwLock<Arc<KeySet>>,
+    /// The last refresh failed: `set` may be missing a rotation, and its signer may have been
+    /// retired since it was read.
+    refresh_failing: AtomicBool,
     /// The JWK Set last read from the database, and when.
     jwks: Mutex<Option<(DateTime<Utc>, serde_json::Value)>>,
     /// Held while one request reads the keys for everyone: the JWKS is public, and an expired
@@ -213,8 +246,8 @@ struct ReceivedHeader {
 
 impl Assertions {
     /// Loads the published keys (active + retired within [`PUBLISH_AFTER_RETIRE`]) and opens the
-    /// newest active private key; with no active key, makes, seals and stores one. Two nodes
-    /// starting at once may each make one: harmless, both are published.
+    /// private key that signs (see `keys::fetch`); with no active key, makes, seals and stores
+    /// one. Two nodes starting at once may each make one: harmless, both are published.
     pub async fn load(
         db: &Db,
         keys: Arc<Keys>,
@@ -231,6 +264,7 @@ impl Assertions {
                 issuer,
                 ttl_secs,
                 set: RwLock::new(Arc::new(set)),
+                refresh_failing: AtomicBool::new(false),
                 jwks: Mutex::new(None),
                 jwks_refresh: tokio::sync::Mutex::new(()),
             }),
@@ -240,7 +274,11 @@ impl Assertions {
     /// Re-reads the keys: another process may have rotated them.
     pub async fn refresh(&self, db: &Db, now: DateTime<Utc>) -> Result<(), AssertionError> {
         let prev = self.current();
-        let set = fetch(db, &self.inner.keys, now, Some(&prev)).await?;
+        let fetched = fetch(db, &self.inner.keys, now, Some(&prev)).await;
+        self.inner
+            .refresh_failing
+            .store(fetched.is_err(), Ordering::Relaxed);
+        let set = fetched?;
         if set.signer.kid != prev.signer.kid {
             tracing::info!(kid = %set.signer.kid, "signing assertions with a new key");
         }
@@ -292,6 +330,12 @@ impl Assertions {
     ) -> Result<String, AssertionError> {
         let set = self.current();
         let iat = now.timestamp();
+        // Only once refreshes fail: a node whose refresher runs has read the keys within a minute.
+        if iat + self.inner.ttl_secs > set.sign_until.timestamp()
+            && self.inner.refresh_failing.load(Ordering::Relaxed)
+        {
+            return Err(AssertionError::KeysStale);
+        }
         let claims = Claims {
             iss: self.inner.issuer.clone(),
             sub: user.to_string(),
@@ -394,56 +438,6 @@ impl Assertions {
             other => other,
         }
     }
-
-    /// The published public keys as an RFC 7517 JWK Set (RFC 8037 OKP keys), as this node
-    /// loaded them.
-    pub fn jwks(&self) -> serde_json::Value {
-        let set = self.current();
-        let keys: Vec<serde_json::Value> =
-            set.published.iter().map(|k| jwk(&k.kid, &k.key)).collect();
-        serde_json::json!({ "keys": keys })
-    }
-
-    /// The JWK Set of the keys published in the database, read at most every [`JWKS_CACHE`]: a
-    /// key rotated by any process is served within that, whatever this node signs with. If the
-    /// database cannot answer, the keys this node loaded.
-    pub async fn published_jwks(&self, db: &Db, now: DateTime<Utc>) -> serde_json::Value {
-        if let Some(jwks) = self.cached_jwks(now) {
-            return jwks;
-        }
-        let _refreshing = self.inner.jwks_refresh.lock().await;
-        // Whoever held the lock before may have just read them.
-        if let Some(jwks) = self.cached_jwks(now) {
-            return jwks;
-        }
-        match keys::published_jwks(db, now).await {
-            Ok(jwks) => {
-                *self
-                    .inner
-                    .jwks
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some((now, jwks.clone()));
-                jwks
-            }
-            Err(error) => {
-                tracing::warn!(%error, "could not read the signing keys; serving those loaded");
-                self.jwks()
-            }
-        }
-    }
-
-    fn cached_jwks(&self, now: DateTime<Utc>) -> Option<serde_json::Value> {
-        let cache_for = chrono::TimeDelta::from_std(JWKS_CACHE).unwrap_or_default();
-        let cached = self
-            .inner
-            .jwks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        cached
-            .as_ref()
-            .filter(|(at, _)| *at <= now && now - *at < cache_for)
-            .map(|(_, jwks)| jwks.clone())
-    }
 }
 
 /// One public key as a JWK.
@@ -469,9 +463,13 @@ fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, Assertio
     serde_json::from_slice(&decode_b64(part)?).map_err(|_| AssertionError::Invalid("bad JSON"))
 }
 
+mod jwks;
 mod keys;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_stale;
 
+pub use jwks::Jwks;
 use keys::fetch;
 pub use keys::{rotate, sealing_context, spawn_refresher};

@@ -12,7 +12,7 @@ use crate::db::signing_keys as queries;
 const ISS: &str = "https://mfa.example.com";
 const TTL: Duration = Duration::from_secs(120);
 
-async fn test_db() -> (tempfile::TempDir, Db) {
+pub(super) async fn test_db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::new(
         &DatabaseUrl::Sqlite(dir.path().join("t.db")),
@@ -24,11 +24,11 @@ async fn test_db() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-fn keys() -> Arc<Keys> {
+pub(super) fn keys() -> Arc<Keys> {
     Arc::new(Keys::from_master(&[7u8; 32]))
 }
 
-async fn load(db: &Db, now: DateTime<Utc>) -> Assertions {
+pub(super) async fn load(db: &Db, now: DateTime<Utc>) -> Assertions {
     Assertions::load(db, keys(), ISS.into(), TTL, now)
         .await
         .unwrap()
@@ -43,7 +43,7 @@ fn kids(a: &Assertions) -> Vec<String> {
         .collect()
 }
 
-fn header_of(token: &str) -> serde_json::Value {
+pub(super) fn header_of(token: &str) -> serde_json::Value {
     let h = token.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap()
 }
@@ -373,11 +373,21 @@ async fn rotation_publishes_old_keys_for_an_hour() {
     let early = a.issue(t1, "acme", "alice", None, Method::Totp).unwrap();
     assert_eq!(header_of(&early)["kid"], old_kid.as_str());
     let t2 = t1 + TimeDelta::from_std(SIGN_AFTER_PUBLISHED).unwrap();
+    let just_before = t2 - TimeDelta::seconds(1);
+    a.refresh(&db, just_before).await.unwrap();
+    let last_old = a
+        .issue(just_before, "acme", "alice", None, Method::Totp)
+        .unwrap();
+    assert_eq!(header_of(&last_old)["kid"], old_kid.as_str());
     a.refresh(&db, t2).await.unwrap();
     let after = a.issue(t2, "acme", "alice", None, Method::Totp).unwrap();
     assert_eq!(header_of(&after)["kid"], new_kid.as_str());
-    assert!(a.verify(&old_token, t2 + TimeDelta::seconds(20)).is_ok());
-    assert!(a.verify(&before, t2 + TimeDelta::seconds(20)).is_ok());
+    // Switched: what the old key signed verifies until it expires.
+    let last_second =
+        |at: DateTime<Utc>| at + TimeDelta::from_std(TTL).unwrap() - TimeDelta::seconds(1);
+    assert!(a.verify(&old_token, last_second(t0)).is_ok());
+    assert!(a.verify(&before, last_second(t1)).is_ok());
+    assert!(a.verify(&last_old, last_second(just_before)).is_ok());
     assert!(a.verify(&after, t2 + TimeDelta::seconds(20)).is_ok());
 
     a.refresh(&db, t1 + TimeDelta::minutes(59)).await.unwrap();
@@ -446,16 +456,16 @@ async fn the_jwks_serves_a_rotated_key_within_its_cache() {
             .map(|k| k["kid"].as_str().unwrap().to_string())
             .collect()
     };
-    let old = served(node.published_jwks(&db, t0).await);
+    let old = served(node.published_jwks(&db, t0).await.keys);
     assert_eq!(old, kids(&node));
     let new_kid = rotate(&db, &keys(), t0 + TimeDelta::seconds(1))
         .await
         .unwrap();
     // Within the cache: the set read at t0.
     let cached = t0 + TimeDelta::from_std(JWKS_CACHE).unwrap() - TimeDelta::milliseconds(1);
-    assert_eq!(served(node.published_jwks(&db, cached).await), old);
+    assert_eq!(served(node.published_jwks(&db, cached).await.keys), old);
     let t1 = t0 + TimeDelta::from_std(JWKS_CACHE).unwrap();
-    let now_served = served(node.published_jwks(&db, t1).await);
+    let now_served = served(node.published_jwks(&db, t1).await.keys);
     assert_eq!(now_served, vec![new_kid.clone(), old[0].clone()]);
     // The node has not refreshed: it signs with the old key, which is served too.
     let token = node.issue(t1, "acme", "alice", None, Method::Totp).unwrap();

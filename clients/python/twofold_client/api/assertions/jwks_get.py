@@ -67,8 +67,8 @@ def sync_detailed(
     """The public keys that sign assertions, as a JSON Web Key Set.
 
      RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-    the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
-    seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
+    the last hour; cacheable for 5 minutes. A key `twofold keys rotate` makes is here within 5
+    seconds, and signs only 365 seconds after it was made, so a relying party that keeps to the
     cache lifetime always knows the `kid` of an assertion it is given.
 
     Raises:
@@ -95,8 +95,8 @@ def sync(
     """The public keys that sign assertions, as a JSON Web Key Set.
 
      RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-    the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
-    seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
+    the last hour; cacheable for 5 minutes. A key `twofold keys rotate` makes is here within 5
+    seconds, and signs only 365 seconds after it was made, so a relying party that keeps to the
     cache lifetime always knows the `kid` of an assertion it is given.
 
     Raises:
@@ -119,8 +119,8 @@ async def asyncio_detailed(
     """The public keys that sign assertions, as a JSON Web Key Set.
 
      RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-    the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
-    seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
+    the last hour; cacheable for 5 minutes. A key `twofold keys rotate` makes is here within 5
+    seconds, and signs only 365 seconds after it was made, so a relying party that keeps to the
     cache lifetime always knows the `kid` of an assertion it is given.
 
     Raises:
@@ -145,8 +145,8 @@ async def asyncio(
     """The public keys that sign assertions, as a JSON Web Key Set.
 
      RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
-    the last hour; cacheable for 5 seconds. A key `twofold keys rotate` makes is here within 5
-    seconds, and signs only 15 seconds after it was made, so a relying party that keeps to the
+    the last hour; cacheable for 5 minutes. A key `twofold keys rotate` makes is here within 5
+    seconds, and signs only 365 seconds after it was made, so a relying party that keeps to the
     cache lifetime always knows the `kid` of an assertion it is given.
 
     Raises:
