@@ -7,6 +7,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+
+    /// The time locks are reckoned in. Every node must read the same clock, or one whose clock
+    /// is ahead ends every lock early: `None`, the default, leaves it to the store (Redis `TIME`,
+    /// or this process's clock for the in-process store, which serves one node). A hand-moved
+    /// clock answers with its own time, so that tests move locks with it.
+    fn lock_time(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 }
 
 /// The system clock.
@@ -41,5 +49,9 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_time(&self) -> Option<DateTime<Utc>> {
+        Some(self.now())
     }
 }

@@ -93,7 +93,7 @@ pub async fn state(
     };
     Ok(AppState {
         public_url,
-        limiter: Limiter::new(store.clone(), config.lockout),
+        limiter: Limiter::new(store.clone(), config.lockout, clock.clone()),
         audit: audit::Writer::spawn(db.clone(), audit::Stream::new(keys.clone())?),
         config: Arc::new(config),
         db,

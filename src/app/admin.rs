@@ -61,7 +61,7 @@ pub struct UserDetail {
 pub async fn user(state: &AppState, subject: &Subject) -> Result<UserDetail, AdminError> {
     let (tenant, user) = (subject.tenant.clone(), subject.user.clone());
     let now = state.clock.now();
-    let lock = state.limiter.state(subject, now);
+    let lock = state.limiter.state(subject);
     let rows = state.db.run(move |c| {
         let Some(created) = db::users::find(c, &tenant, &user)? else {
             return Ok(None);
@@ -116,7 +116,7 @@ pub async fn unlock(
     caller: &Caller,
 ) -> Result<(), AdminError> {
     let now = state.clock.now();
-    let before = state.limiter.state(subject, now).await?;
+    let before = state.limiter.state(subject).await?;
     let event = Event::new(&subject.tenant, Action::UserUnlocked, caller.actor.clone())
         .user(&subject.user)
         .ip(caller.ip.clone())

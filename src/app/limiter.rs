@@ -3,9 +3,14 @@
 //!
 //! One failure counter per user (tenant + id) in the store, across devices, sessions, IPs and
 //! paths. An attempt is counted *before* its code is evaluated, so parallel guesses cannot exceed
-//! the threshold; the attempt that reaches it and fails locks the user for the base time, doubling
-//! with each further lock. While locked, every attempt — a correct code too — gets the same 429.
-//! Success clears the counter but never an active lock.
+//! the threshold; the attempt that reaches it locks the user in the same store step, for the base
+//! time, doubling with each further lock. Its failure then writes nothing (a lost write cannot
+//! leave a full count with no lock), and its success or give-back lifts that lock. While locked,
+//! every attempt — a correct code too — gets the same 429, its `Retry-After` the lock's true end.
+//! Success clears the counter but never a lock another attempt set.
+//!
+//! Lock ends are reckoned in one clock for every node, the store's (see [`Clock::lock_time`]):
+//! a node whose clock is off neither ends a lock early nor keeps one late.
 //!
 //! A coarse second limit guards against spraying many users from one place (SEC-39): on the
 //! hosted pages it counts the browser's address; on an API call the end user's address the key
@@ -16,14 +21,16 @@
 //! two limits gives back the count the other one took, so a refused attempt counts against
 //! neither.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::app::users::{Caller, Origin, Subject};
+use crate::clock::Clock;
 use crate::config::LockoutPolicy;
 use crate::error::Error;
-use crate::store::{Attempt, IpLimit, LimiterKeys, Store};
+use crate::store::{Attempt, HeldLock, IpLimit, Lift, LimiterKeys, Lockout, Store};
 
 /// How long consecutive failures are remembered, and how long a lock level outlives its lock.
 const MEMORY: Duration = Duration::from_secs(24 * 3600);
@@ -37,6 +44,7 @@ pub const REFUSALS_AUDITED_EVERY: Duration = Duration::from_secs(60);
 pub struct Limiter {
     store: Store,
     policy: LockoutPolicy,
+    clock: Arc<dyn Clock>,
 }
 
 /// An attempt that may be evaluated; report its outcome with [`Limiter::failed`],
@@ -45,7 +53,8 @@ pub struct Limiter {
 pub struct Ticket {
     keys: LimiterKeys,
     second: Option<String>,
-    count: u64,
+    /// Set for the attempt that reached the threshold: the lock it set in advance.
+    lock: Option<HeldLock>,
 }
 
 /// A subject's failure state.
@@ -70,7 +79,7 @@ pub enum AfterFailure {
 /// The limit that refused an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
-    /// The user is locked (or its last allowed attempt is still being evaluated).
+    /// The user is locked.
     User,
     /// A browser's address, or the `client_ip` an API key passed.
     Address,
@@ -109,10 +118,6 @@ impl From<Refusal> for Error {
     }
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
 /// The counter an attempt is charged to besides the user's.
 struct Second {
     key: String,
@@ -121,8 +126,26 @@ struct Second {
 }
 
 impl Limiter {
-    pub fn new(store: Store, policy: LockoutPolicy) -> Limiter {
-        Limiter { store, policy }
+    pub fn new(store: Store, policy: LockoutPolicy, clock: Arc<dyn Clock>) -> Limiter {
+        Limiter {
+            store,
+            policy,
+            clock,
+        }
+    }
+
+    fn rule(&self) -> Lockout {
+        Lockout {
+            threshold: u64::from(self.policy.threshold),
+            base: self.policy.base,
+            max: MAX_LOCK,
+            memory: MEMORY,
+        }
+    }
+
+    /// The lock's clock when a hand-moved one sets it; `None` for the store's.
+    fn lock_time(&self) -> Option<i64> {
+        self.clock.lock_time().map(|t| t.timestamp_millis())
     }
 
     fn second(&self, subject: &Subject, caller: &Caller) -> Option<Second> {
@@ -157,17 +180,12 @@ impl Limiter {
         &self,
         subject: &Subject,
         caller: &Caller,
-        now: DateTime<Utc>,
     ) -> Result<Result<Ticket, Refusal>, Error> {
         let keys = subject.limiter_keys();
-        let threshold = u64::from(self.policy.threshold);
+        let (rule, now) = (self.rule(), self.lock_time());
         let second = self.second(subject, caller);
         let attempt = match &second {
-            None => {
-                self.store
-                    .begin_attempt(&keys, millis(now), threshold, MEMORY)
-                    .await?
-            }
+            None => self.store.begin_attempt(&keys, now, rule).await?,
             Some(second) => {
                 let limit = IpLimit {
                     key: &second.key,
@@ -176,13 +194,13 @@ impl Limiter {
                 };
                 let (attempt, by_second) = self
                     .store
-                    .begin_attempt_from(&keys, limit, millis(now), threshold, MEMORY)
+                    .begin_attempt_from(&keys, limit, now, rule)
                     .await?;
                 match (attempt, by_second.allowed) {
                     // The second limit refuses: the user's counter must not keep this attempt,
-                    // or it could sit full with no lock to end it.
-                    (Attempt::Allowed { .. }, false) => {
-                        self.store.release(&keys.failures).await?;
+                    // nor the lock it may have set.
+                    (Attempt::Allowed { lock, .. }, false) => {
+                        self.store.give_back(&keys, lock, rule).await?;
                     }
                     (Attempt::Refused { .. }, true) => self.store.release(&second.key).await?,
                     _ => {}
@@ -197,7 +215,7 @@ impl Limiter {
                 attempt
             }
         };
-        let count = match attempt {
+        let lock = match attempt {
             Attempt::Refused { retry_after } => {
                 return Ok(Err(Refusal {
                     limit: Limit::User,
@@ -205,12 +223,12 @@ impl Limiter {
                     counter: keys.failures,
                 }));
             }
-            Attempt::Allowed { count } => count,
+            Attempt::Allowed { lock, .. } => lock,
         };
         Ok(Ok(Ticket {
             keys,
             second: second.map(|s| s.key),
-            count,
+            lock,
         }))
     }
 
@@ -224,54 +242,41 @@ impl Limiter {
             .await?)
     }
 
-    /// Records a failed attempt (already counted by [`Limiter::begin`]); the one that reaches
-    /// the threshold locks the user.
-    pub async fn failed(&self, ticket: Ticket, now: DateTime<Utc>) -> Result<AfterFailure, Error> {
-        if ticket.count < u64::from(self.policy.threshold) {
-            return Ok(AfterFailure::Counted);
+    /// Records a failed attempt. It was counted by [`Limiter::begin`], and the one that reached
+    /// the threshold locked there: nothing is left to write, so nothing can be lost.
+    pub fn failed(&self, ticket: Ticket) -> AfterFailure {
+        match ticket.lock {
+            Some(lock) => AfterFailure::Locked(lock.length),
+            None => AfterFailure::Counted,
         }
-        let length = self
-            .store
-            .lock(
-                &ticket.keys,
-                millis(now),
-                self.policy.base,
-                MAX_LOCK,
-                MEMORY,
-            )
-            .await?;
-        Ok(AfterFailure::Locked(length))
     }
 
-    /// Gives back the counts of an attempt that judged nothing, or that was no guess (a
-    /// replay of the code the device last accepted).
+    /// Gives back the counts of an attempt that judged nothing (a dependency failed, the key was
+    /// revoked meanwhile), or that was no guess (a replay of the code the device last accepted);
+    /// the lock it set in advance, if it reached the threshold, goes with it.
     pub async fn cancel(&self, ticket: Ticket) -> Result<(), Error> {
-        self.store.release(&ticket.keys.failures).await?;
+        self.store
+            .give_back(&ticket.keys, ticket.lock, self.rule())
+            .await?;
         if let Some(second) = &ticket.second {
             self.store.release(second).await?;
         }
         Ok(())
     }
 
-    /// The subject's failure state as an admin sees it.
-    pub async fn state(&self, subject: &Subject, now: DateTime<Utc>) -> Result<LockState, Error> {
+    /// The subject's failure state as an admin sees it. The lock's end is told in this node's
+    /// clock: now plus what is left of it in the lock's clock.
+    pub async fn state(&self, subject: &Subject) -> Result<LockState, Error> {
         let keys = subject.limiter_keys();
-        let number = |v: Option<Vec<u8>>| -> i64 {
-            v.and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-                .unwrap_or(0)
-        };
-        let (failures, lock, level) = tokio::join!(
-            self.store.get(&keys.failures),
-            self.store.get(&keys.lock),
-            self.store.get(&keys.level),
-        );
-        let until = number(lock?);
+        let state = self.store.limiter_state(&keys, self.lock_time()).await?;
+        let now = self.clock.now();
         Ok(LockState {
-            failures: u64::try_from(number(failures?)).unwrap_or(0),
-            locked_until: (until > millis(now))
-                .then(|| DateTime::from_timestamp_millis(until))
-                .flatten(),
-            lock_level: u64::try_from(number(level?)).unwrap_or(0),
+            failures: state.failures,
+            locked_until: state
+                .locked_for
+                .and_then(|left| TimeDelta::from_std(left).ok())
+                .and_then(|left| now.checked_add_signed(left)),
+            lock_level: state.level,
         })
     }
 
@@ -294,16 +299,23 @@ impl Limiter {
         Ok(())
     }
 
-    /// Records a successful attempt: the failure count starts again from zero. An active lock
-    /// stays (SEC-17): a success can only have been evaluated before it was set.
+    /// Records a successful attempt: the failure count starts again from zero. A lock stays
+    /// (SEC-17): a success can only have been evaluated before it was set, unless this attempt
+    /// set it in advance, being the one that reached the threshold; that lock is lifted.
     pub async fn succeeded(&self, ticket: Ticket) -> Result<(), Error> {
-        match &ticket.second {
-            Some(second) => {
+        let second = ticket.second.as_deref();
+        match (ticket.lock, second) {
+            (Some(lock), _) => {
+                self.store
+                    .lift(&ticket.keys, lock, Lift::Cleared, self.rule(), second)
+                    .await?
+            }
+            (None, Some(second)) => {
                 self.store
                     .clear_and_release(&ticket.keys.failures, second)
                     .await?
             }
-            None => {
+            (None, None) => {
                 self.store.delete(&ticket.keys.failures).await?;
             }
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Attempt, Hit, LOCK_SLACK, LimiterKeys};
+use super::{Attempt, HeldLock, Hit, LOCK_SLACK, Lift, LimiterKeys, LimiterState, Lockout};
 
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -105,48 +105,127 @@ impl MemoryStore {
         }
     }
 
-    pub fn begin_attempt(
-        &self,
-        failures: &str,
-        lock: &str,
-        now_ms: i64,
-        threshold: u64,
-        window: Duration,
-    ) -> Attempt {
-        let now = Instant::now();
-        let mut map = lock_map(&self.map);
-        if let Some(until) = Self::live(&mut map, lock, now).and_then(|e| millis_value(&e.value))
-            && until > now_ms
-        {
-            return Attempt::Refused {
-                retry_after: Duration::from_millis((until - now_ms).unsigned_abs()),
-            };
-        }
-        let count = match Self::live(&mut map, failures, now) {
+    fn counter(map: &mut HashMap<String, Entry>, key: &str, now: Instant) -> u64 {
+        match Self::live(map, key, now) {
             Some(Entry {
                 value: Value::Counter(c),
                 ..
             }) => *c,
             _ => 0,
-        };
-        if count >= threshold {
-            return Attempt::Refused {
-                retry_after: Duration::from_secs(1),
-            };
         }
-        match Self::live(&mut map, failures, now) {
-            Some(e) => e.value = Value::Counter(count + 1),
+    }
+
+    /// Adds `n` to a counter, which starts with a TTL of `ttl` if it was absent.
+    fn add(
+        map: &mut HashMap<String, Entry>,
+        key: &str,
+        n: u64,
+        ttl: Duration,
+        now: Instant,
+    ) -> u64 {
+        let count = Self::counter(map, key, now).saturating_add(n);
+        match Self::live(map, key, now) {
+            Some(e) => e.value = Value::Counter(count),
             None => {
                 map.insert(
-                    failures.to_string(),
+                    key.to_string(),
                     Entry {
-                        value: Value::Counter(1),
-                        expires_at: now + window,
+                        value: Value::Counter(count),
+                        expires_at: now + ttl,
                     },
                 );
             }
         }
-        Attempt::Allowed { count: count + 1 }
+        count
+    }
+
+    /// The lock of `keys`, as its end in the lock's clock.
+    fn lock_end(map: &mut HashMap<String, Entry>, keys: &LimiterKeys, now: Instant) -> i64 {
+        Self::live(map, &keys.lock, now)
+            .and_then(|e| millis_value(&e.value))
+            .unwrap_or(0)
+    }
+
+    /// Same steps as the Redis BEGIN_ATTEMPT script, under the map's one mutex.
+    pub fn begin_attempt(&self, keys: &LimiterKeys, now_ms: Option<i64>, rule: Lockout) -> Attempt {
+        let now_ms = now_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        let until = Self::lock_end(&mut map, keys, now);
+        if until > now_ms {
+            return Attempt::Refused {
+                retry_after: Duration::from_millis((until - now_ms).unsigned_abs()),
+            };
+        }
+        let count = Self::add(&mut map, &keys.failures, 1, rule.memory, now);
+        if count < rule.threshold {
+            return Attempt::Allowed { count, lock: None };
+        }
+        let level = Self::counter(&mut map, &keys.level, now) + 1;
+        let length = crate::factor::lockout::lock_length(rule.base, rule.max, level);
+        map.insert(
+            keys.level.clone(),
+            Entry {
+                value: Value::Counter(level),
+                expires_at: now + length + rule.memory,
+            },
+        );
+        let until = now_ms.saturating_add(i64::try_from(length.as_millis()).unwrap_or(i64::MAX));
+        map.insert(
+            keys.lock.clone(),
+            Entry {
+                value: Value::Bytes(until.to_string().into_bytes()),
+                expires_at: now + length + LOCK_SLACK,
+            },
+        );
+        map.remove(&keys.failures);
+        Attempt::Allowed {
+            count,
+            lock: Some(HeldLock {
+                until_ms: until,
+                length,
+            }),
+        }
+    }
+
+    /// Same steps as the Redis LIFT script.
+    pub fn lift(&self, keys: &LimiterKeys, until_ms: i64, lift: Lift, memory: Duration) {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        let ours = Self::live(&mut map, &keys.lock, now)
+            .is_some_and(|e| millis_value(&e.value) == Some(until_ms));
+        if ours {
+            map.remove(&keys.lock);
+            match Self::live(&mut map, &keys.level, now) {
+                Some(Entry {
+                    value: Value::Counter(c),
+                    ..
+                }) if *c > 1 => *c -= 1,
+                _ => {
+                    map.remove(&keys.level);
+                }
+            }
+            if let Lift::GivenBack { failures } = lift
+                && failures > 0
+            {
+                Self::add(&mut map, &keys.failures, failures, memory, now);
+            }
+        }
+        if lift == Lift::Cleared {
+            map.remove(&keys.failures);
+        }
+    }
+
+    pub fn limiter_state(&self, keys: &LimiterKeys, now_ms: Option<i64>) -> LimiterState {
+        let now_ms = now_ms.unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        let left = Self::lock_end(&mut map, keys, now).saturating_sub(now_ms);
+        LimiterState {
+            failures: Self::counter(&mut map, &keys.failures, now),
+            locked_for: (left > 0).then(|| Duration::from_millis(left.unsigned_abs())),
+            level: Self::counter(&mut map, &keys.level, now),
+        }
     }
 
     /// Gives back one count; the expiry stays. A count given back to zero is removed.
@@ -163,43 +242,6 @@ impl MemoryStore {
             }
             map.remove(key);
         }
-    }
-
-    pub fn lock(
-        &self,
-        keys: &LimiterKeys,
-        now_ms: i64,
-        base: Duration,
-        max: Duration,
-        level_ttl: Duration,
-    ) -> Duration {
-        let now = Instant::now();
-        let mut map = lock_map(&self.map);
-        let level = match Self::live(&mut map, &keys.level, now) {
-            Some(Entry {
-                value: Value::Counter(c),
-                ..
-            }) => *c + 1,
-            _ => 1,
-        };
-        let length = crate::factor::lockout::lock_length(base, max, level);
-        map.insert(
-            keys.level.clone(),
-            Entry {
-                value: Value::Counter(level),
-                expires_at: now + length + level_ttl,
-            },
-        );
-        let until = now_ms.saturating_add(i64::try_from(length.as_millis()).unwrap_or(i64::MAX));
-        map.insert(
-            keys.lock.clone(),
-            Entry {
-                value: Value::Bytes(until.to_string().into_bytes()),
-                expires_at: now + length + LOCK_SLACK,
-            },
-        );
-        map.remove(&keys.failures);
-        length
     }
 
     pub fn set_nx(&self, key: &str, ttl: Duration) -> bool {

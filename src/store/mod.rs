@@ -28,17 +28,60 @@ impl From<StoreError> for crate::error::Error {
     }
 }
 
-/// The lock key outlives the lock a little: the stored end time (application clock) decides,
-/// the TTL only collects garbage.
+/// The lock key outlives the lock a little: the stored end time decides, the TTL only collects
+/// garbage.
 const LOCK_SLACK: Duration = Duration::from_secs(60);
+
+/// How a subject's attempts lock it: what [`Store::begin_attempt`] applies atomically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    /// The attempt that reaches this count locks the subject, in advance.
+    pub threshold: u64,
+    /// The first lock; each further one doubles it ([`crate::factor::lockout::lock_length`]).
+    pub base: Duration,
+    /// The longest lock.
+    pub max: Duration,
+    /// How long failures are remembered, and a lock level after its lock ends.
+    pub memory: Duration,
+}
 
 /// The outcome of [`Store::begin_attempt`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
-    /// The attempt may be evaluated; it is the `count`-th since the last reset.
-    Allowed { count: u64 },
-    /// Locked (or the last allowed attempt is still being evaluated) for this long.
+    /// The attempt may be evaluated; it is the `count`-th since the last reset. The one that
+    /// reached the threshold has locked the subject already (`lock`): its success or give-back
+    /// lifts that lock ([`Store::lift`]), its failure leaves it.
+    Allowed { count: u64, lock: Option<HeldLock> },
+    /// Locked for this long.
     Refused { retry_after: Duration },
+}
+
+/// A lock set in advance by the attempt that reached the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldLock {
+    /// Its end, in milliseconds of the lock's clock: it names this lock among later ones.
+    pub until_ms: i64,
+    pub length: Duration,
+}
+
+/// What lifting a lock set in advance does to the failure count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lift {
+    /// The attempt succeeded: the count goes (lock lifted or not).
+    Cleared,
+    /// The attempt is given back: the failures before it (`threshold − 1`) count again. Others
+    /// in flight beside it that ended while the lock stood are not told apart: one given back
+    /// then still counts, which errs toward the lock.
+    GivenBack { failures: u64 },
+}
+
+/// A subject's limiter state as [`Store::limiter_state`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimiterState {
+    pub failures: u64,
+    /// How long the lock still lasts, in the lock's clock; `None` when not locked.
+    pub locked_for: Option<Duration>,
+    pub level: u64,
 }
 
 /// The keys of one subject's failure limiter; one hash tag so a cluster keeps them in one slot.
@@ -173,28 +216,27 @@ impl Store {
         .await
     }
 
-    /// Starts an attempt at a code, atomically: refused while `keys.lock` holds a time after
-    /// `now_ms` (the application clock), or while `threshold` attempts are already counted;
-    /// otherwise counts it (failures window `window`) and lets it be evaluated. Counting before
-    /// evaluating is what keeps N parallel guesses to at most `threshold` evaluated (SEC-15).
+    /// Starts an attempt at a code, atomically: refused while `keys.lock` holds a time after now;
+    /// otherwise counts it and lets it be evaluated, and the attempt that reaches the threshold
+    /// locks the subject in the same step. Counting before evaluating is what keeps N parallel
+    /// guesses to at most `threshold` evaluated (SEC-15); locking in advance is what leaves no
+    /// count at the threshold without a lock, should the attempt's report be lost.
+    ///
+    /// `now_ms` is the lock's clock: `None` reads the store's own (Redis `TIME`, this process's
+    /// clock for the in-process store), the one clock every node shares; a hand-moved test clock
+    /// passes its time.
     pub async fn begin_attempt(
         &self,
         keys: &LimiterKeys,
-        now_ms: i64,
-        threshold: u64,
-        window: Duration,
+        now_ms: Option<i64>,
+        rule: Lockout,
     ) -> Result<Attempt, StoreError> {
-        let (failures, lock) = (self.key(&keys.failures), self.key(&keys.lock));
-        let window = non_zero(window);
+        let keys = self.limiter_keys(keys);
+        let rule = non_zero_lockout(rule);
         self.deadline(async {
             match &self.backend {
-                Backend::Memory(m) => {
-                    Ok(m.begin_attempt(&failures, &lock, now_ms, threshold, window))
-                }
-                Backend::Redis(r) => {
-                    r.begin_attempt(&failures, &lock, now_ms, threshold, window)
-                        .await
-                }
+                Backend::Memory(m) => Ok(m.begin_attempt(&keys, now_ms, rule)),
+                Backend::Redis(r) => r.begin_attempt(&keys, now_ms, rule).await,
             }
         })
         .await
@@ -202,33 +244,107 @@ impl Store {
 
     /// [`Store::begin_attempt`] and, in the same round trip, a [`Store::hit`] on the client
     /// address's failure count: the attempt counts as a failure of the address in advance. Either
-    /// may refuse; the side that did not refuse has counted, and its caller gives that back with
-    /// [`Store::release`].
+    /// may refuse; the side that did not refuse has counted, and its caller gives that back (the
+    /// address's count with [`Store::release`], the user's with [`Store::give_back`]).
     pub async fn begin_attempt_from(
         &self,
         keys: &LimiterKeys,
         ip: IpLimit<'_>,
-        now_ms: i64,
-        threshold: u64,
-        window: Duration,
+        now_ms: Option<i64>,
+        rule: Lockout,
     ) -> Result<(Attempt, Hit), StoreError> {
-        let (failures, lock) = (self.key(&keys.failures), self.key(&keys.lock));
+        let keys = self.limiter_keys(keys);
         let ip_key = self.key(ip.key);
-        let (window, ip_window) = (non_zero(window), non_zero(ip.window));
+        let (rule, ip_window) = (non_zero_lockout(rule), non_zero(ip.window));
         self.deadline(async {
             match &self.backend {
                 Backend::Memory(m) => Ok((
-                    m.begin_attempt(&failures, &lock, now_ms, threshold, window),
+                    m.begin_attempt(&keys, now_ms, rule),
                     m.hit(&ip_key, ip.limit, ip_window),
                 )),
                 Backend::Redis(r) => {
                     let ip = (ip_key.as_str(), ip.limit, ip_window);
-                    r.begin_with_ip(&failures, &lock, now_ms, threshold, window, ip)
+                    r.begin_with_ip(&keys, now_ms, rule, ip).await
+                }
+            }
+        })
+        .await
+    }
+
+    /// Gives back an admitted attempt that judged nothing: one count of the user's failures, or,
+    /// for the attempt that locked in advance, that lock (see [`Store::lift`]).
+    pub async fn give_back(
+        &self,
+        keys: &LimiterKeys,
+        lock: Option<HeldLock>,
+        rule: Lockout,
+    ) -> Result<(), StoreError> {
+        match lock {
+            None => self.release(&keys.failures).await,
+            Some(lock) => {
+                let failures = rule.threshold.saturating_sub(1);
+                self.lift(keys, lock, Lift::GivenBack { failures }, rule, None)
+                    .await
+            }
+        }
+    }
+
+    /// Lifts the lock an attempt set in advance, if it is still that lock (an admin may have
+    /// unlocked meanwhile, and another lock started): the lock goes and its level drops back,
+    /// and the failure count is cleared or given back per `lift`. In the same round trip,
+    /// `release` (the address's or key's count) gets one count back.
+    pub async fn lift(
+        &self,
+        keys: &LimiterKeys,
+        lock: HeldLock,
+        lift: Lift,
+        rule: Lockout,
+        release: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let keys = self.limiter_keys(keys);
+        let release = release.map(|k| self.key(k));
+        let memory = non_zero(rule.memory);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    m.lift(&keys, lock.until_ms, lift, memory);
+                    if let Some(r) = &release {
+                        m.release(r);
+                    }
+                    Ok(())
+                }
+                Backend::Redis(r) => {
+                    r.lift(&keys, lock.until_ms, lift, memory, release.as_deref())
                         .await
                 }
             }
         })
         .await
+    }
+
+    /// The subject's failure count, lock and lock level, the lock read in the lock's clock
+    /// (`now_ms` as in [`Store::begin_attempt`]).
+    pub async fn limiter_state(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: Option<i64>,
+    ) -> Result<LimiterState, StoreError> {
+        let keys = self.limiter_keys(keys);
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.limiter_state(&keys, now_ms)),
+                Backend::Redis(r) => r.limiter_state(&keys, now_ms).await,
+            }
+        })
+        .await
+    }
+
+    fn limiter_keys(&self, keys: &LimiterKeys) -> LimiterKeys {
+        LimiterKeys {
+            failures: self.key(&keys.failures),
+            lock: self.key(&keys.lock),
+            level: self.key(&keys.level),
+        }
     }
 
     /// Gives back one count of a counter; its expiry stays. At zero the key goes: an address
@@ -258,31 +374,6 @@ impl Store {
                     Ok(())
                 }
                 Backend::Redis(r) => r.clear_and_release(&clear, &release).await,
-            }
-        })
-        .await
-    }
-
-    /// Locks the subject: raises its lock level (kept for `level_ttl` after the lock ends), locks
-    /// for `base × 2^(level−1)` (at most `max`) from `now_ms`, and clears the failure count.
-    /// Returns the lock's length.
-    pub async fn lock(
-        &self,
-        keys: &LimiterKeys,
-        now_ms: i64,
-        base: Duration,
-        max: Duration,
-        level_ttl: Duration,
-    ) -> Result<Duration, StoreError> {
-        let k = LimiterKeys {
-            failures: self.key(&keys.failures),
-            lock: self.key(&keys.lock),
-            level: self.key(&keys.level),
-        };
-        self.deadline(async {
-            match &self.backend {
-                Backend::Memory(m) => Ok(m.lock(&k, now_ms, base, max, level_ttl)),
-                Backend::Redis(r) => r.lock(&k, now_ms, base, max, level_ttl).await,
             }
         })
         .await
@@ -406,4 +497,11 @@ impl Store {
 /// A zero TTL would mean "no expiry" to some commands; every key must expire (REL-8).
 fn non_zero(d: Duration) -> Duration {
     d.max(Duration::from_millis(1))
+}
+
+fn non_zero_lockout(rule: Lockout) -> Lockout {
+    Lockout {
+        memory: non_zero(rule.memory),
+        ..rule
+    }
 }

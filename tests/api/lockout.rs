@@ -111,28 +111,24 @@ async fn success_resets_the_count(backend: Backend) {
 /// the failure count but leaves the lock in place.
 async fn success_does_not_lift_an_active_lock(backend: Backend) {
     use twofold::app::limiter::AfterFailure;
-    use twofold::clock::Clock;
     let app = spawn_app(backend).await;
     let alice = twofold::app::users::Subject::new("default".into(), "alice".into()).unwrap();
-    let (limiter, now) = (&app.state.limiter, app.clock.now());
+    let limiter = &app.state.limiter;
     let nowhere = browser(None);
     let mut in_flight = Vec::new();
     for _ in 0..10 {
-        let ticket = limiter.begin(&alice, &nowhere, now).await.unwrap();
+        let ticket = limiter.begin(&alice, &nowhere).await.unwrap();
         in_flight.push(ticket.expect("admitted"));
     }
     assert!(
-        limiter.begin(&alice, &nowhere, now).await.unwrap().is_err(),
+        limiter.begin(&alice, &nowhere).await.unwrap().is_err(),
         "an 11th is not admitted"
     );
     let tenth = in_flight.pop().unwrap();
     let fifth = in_flight.swap_remove(4);
-    assert!(matches!(
-        limiter.failed(tenth, now).await.unwrap(),
-        AfterFailure::Locked(_)
-    ));
+    assert!(matches!(limiter.failed(tenth), AfterFailure::Locked(_)));
     limiter.succeeded(fifth).await.unwrap();
-    let refusal = limiter.begin(&alice, &nowhere, now).await.unwrap();
+    let refusal = limiter.begin(&alice, &nowhere).await.unwrap();
     let err = twofold::error::Error::from(refusal.unwrap_err());
     assert!(
         matches!(err, twofold::error::Error::UserLocked { retry_after_secs } if retry_after_secs >= 899)
@@ -206,7 +202,6 @@ async fn per_ip_failures_are_limited(backend: Backend) {
 /// An attempt the per-IP limit refuses does not count against the user: else it could fill the
 /// user's counter with no lock to end it.
 async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
-    use twofold::clock::Clock;
     let app = spawn_app_with(backend, |raw| raw.ip_failure_limit = 2).await;
     const FROM: &str = "198.51.100.9";
     for i in 0..2 {
@@ -218,13 +213,12 @@ async fn ip_refusals_do_not_count_against_the_user(backend: Backend) {
         assert_eq!(res.status(), 429);
     }
     let victim = twofold::app::users::Subject::new("default".into(), "victim".into()).unwrap();
-    let now = app.clock.now();
     // Each from an address of its own: an address's limit (2) counts attempts in flight.
     for i in 0..10 {
         let admitted = app
             .state
             .limiter
-            .begin(&victim, &browser(Some(&format!("192.0.2.{i}"))), now)
+            .begin(&victim, &browser(Some(&format!("192.0.2.{i}"))))
             .await;
         assert!(
             admitted.is_ok_and(|a| a.is_ok()),

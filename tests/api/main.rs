@@ -46,6 +46,7 @@ mod files;
 mod hotp;
 mod limits;
 mod lockout;
+mod lockout_faults;
 mod malformed_ids;
 mod methods;
 mod nodes;

@@ -167,41 +167,160 @@ async fn take_if_equal_takes_only_the_value_compared(store: Store) {
     assert_eq!(store.get("q").await.unwrap(), None);
 }
 
-/// The limiter's multi-key scripts (begin an attempt, lock, unlock) on one subject's keys: on a
-/// cluster they must all land in the subject's slot.
-async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
-    use twofold::store::{Attempt, LimiterKeys};
-    let keys = LimiterKeys::new("acme/alice");
-    let (w, base) = (Duration::from_secs(60), Duration::from_secs(900));
-    for n in 1..=3 {
-        let a = store.begin_attempt(&keys, 1_000, 3, w).await.unwrap();
-        assert_eq!(a, Attempt::Allowed { count: n });
+fn lockout(threshold: u64, base: Duration, max: Duration) -> twofold::store::Lockout {
+    twofold::store::Lockout {
+        threshold,
+        base,
+        max,
+        memory: Duration::from_secs(60),
     }
-    assert!(matches!(
-        store.begin_attempt(&keys, 1_000, 3, w).await.unwrap(),
-        Attempt::Refused { .. }
-    ));
+}
+
+/// The limiter's multi-key scripts (begin an attempt, which locks at the threshold; lift; read
+/// the state; unlock) on one subject's keys: on a cluster they must all land in the subject's
+/// slot.
+async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
+    use twofold::store::{Attempt, HeldLock, LimiterKeys};
+    let keys = LimiterKeys::new("acme/alice");
+    let base = Duration::from_secs(900);
+    let rule = lockout(3, base, base * 4);
+    for n in 1..=2 {
+        let a = store.begin_attempt(&keys, Some(1_000), rule).await.unwrap();
+        assert_eq!(
+            a,
+            Attempt::Allowed {
+                count: n,
+                lock: None
+            }
+        );
+    }
+    let third = store.begin_attempt(&keys, Some(1_000), rule).await.unwrap();
+    let held = HeldLock {
+        until_ms: 1_000 + 900_000,
+        length: base,
+    };
     assert_eq!(
-        store.lock(&keys, 1_000, base, base * 4, w).await.unwrap(),
-        base
+        third,
+        Attempt::Allowed {
+            count: 3,
+            lock: Some(held)
+        },
+        "the attempt that reaches the threshold locks in advance"
     );
-    let refused = store.begin_attempt(&keys, 2_000, 3, w).await.unwrap();
+    let refused = store.begin_attempt(&keys, Some(2_000), rule).await.unwrap();
     assert_eq!(
         refused,
         Attempt::Refused {
             retry_after: base - Duration::from_millis(1_000)
         }
     );
+    let state = store.limiter_state(&keys, Some(2_000)).await.unwrap();
+    assert_eq!(
+        (state.failures, state.locked_for, state.level),
+        (0, Some(base - Duration::from_millis(1_000)), 1),
+        "the lock cleared the failures"
+    );
     let deleted = store
         .delete_many(&[&keys.lock, &keys.failures, &keys.level])
         .await
         .unwrap();
+    assert_eq!(deleted, 2, "the lock and its level");
+    let a = store.begin_attempt(&keys, Some(2_000), rule).await.unwrap();
     assert_eq!(
-        deleted, 2,
-        "the lock and its level (the lock cleared the failures)"
+        a,
+        Attempt::Allowed {
+            count: 1,
+            lock: None
+        }
     );
-    let a = store.begin_attempt(&keys, 2_000, 3, w).await.unwrap();
-    assert_eq!(a, Attempt::Allowed { count: 1 });
+}
+
+/// The lock set in advance, lifted: a give-back puts the failures before it back and lowers the
+/// level; a success clears the count; a lock that is no longer this one (an admin unlocked and
+/// another came) stays.
+async fn a_lock_set_in_advance_is_lifted_by_its_own_attempt_only(store: Store) {
+    use twofold::store::{Attempt, Lift, LimiterKeys};
+    let keys = LimiterKeys::new("acme/lift");
+    let base = Duration::from_secs(60);
+    let rule = lockout(3, base, base * 4);
+    let begin = |now: i64| {
+        let (store, keys) = (store.clone(), keys.clone());
+        async move { store.begin_attempt(&keys, Some(now), rule).await.unwrap() }
+    };
+    let held = |a: Attempt| match a {
+        Attempt::Allowed { lock: Some(l), .. } => l,
+        other => panic!("no lock set in advance: {other:?}"),
+    };
+    begin(0).await;
+    begin(0).await;
+    let lock = held(begin(0).await);
+    store.give_back(&keys, Some(lock), rule).await.unwrap();
+    let state = store.limiter_state(&keys, Some(0)).await.unwrap();
+    assert_eq!(
+        (state.failures, state.locked_for, state.level),
+        (2, None, 0)
+    );
+    // The same attempt again reaches the threshold, and the same first lock.
+    let lock = held(begin(0).await);
+    assert_eq!(lock.length, base);
+    store
+        .lift(&keys, lock, Lift::Cleared, rule, None)
+        .await
+        .unwrap();
+    let state = store.limiter_state(&keys, Some(0)).await.unwrap();
+    assert_eq!(
+        (state.failures, state.locked_for, state.level),
+        (0, None, 0)
+    );
+
+    for _ in 0..2 {
+        begin(10).await;
+    }
+    let old = held(begin(10).await);
+    store
+        .delete_many(&[&keys.lock, &keys.failures, &keys.level])
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        begin(20).await;
+    }
+    let new = held(begin(20).await);
+    store.give_back(&keys, Some(old), rule).await.unwrap();
+    let state = store.limiter_state(&keys, Some(20)).await.unwrap();
+    assert_eq!(
+        (state.failures, state.locked_for, state.level),
+        (0, Some(new.length), 1),
+        "another attempt's lock stays"
+    );
+}
+
+/// Without a hand-moved time the store reads its own clock (Redis `TIME`): a lock set so lasts
+/// its length from now, whatever the caller's clock says.
+async fn lock_time_defaults_to_the_stores_clock(store: Store) {
+    use twofold::store::{Attempt, LimiterKeys};
+    let keys = LimiterKeys::new("acme/server-time");
+    let base = Duration::from_secs(900);
+    let rule = lockout(1, base, base);
+    let before = chrono::Utc::now().timestamp_millis();
+    let Attempt::Allowed {
+        lock: Some(lock), ..
+    } = store.begin_attempt(&keys, None, rule).await.unwrap()
+    else {
+        panic!("the first attempt locks at threshold 1");
+    };
+    let after = chrono::Utc::now().timestamp_millis();
+    let from = lock.until_ms - 900_000;
+    assert!(
+        (before - 1_000..=after + 1_000).contains(&from),
+        "locked from {from}, asked between {before} and {after}"
+    );
+    let Attempt::Refused { retry_after } = store.begin_attempt(&keys, None, rule).await.unwrap()
+    else {
+        panic!("locked");
+    };
+    assert!(retry_after <= base && retry_after > base - Duration::from_secs(5));
+    let state = store.limiter_state(&keys, None).await.unwrap();
+    assert!(state.locked_for.is_some_and(|left| left <= retry_after));
 }
 
 /// The lock lengths the store applies, level after level, are those of the one Rust function of
@@ -210,33 +329,34 @@ async fn limiter_scripts_keep_a_subjects_keys_together(store: Store) {
 /// the cap show too.
 async fn lock_lengths_follow_the_lockout_arithmetic(store: Store) {
     use twofold::factor::lockout::lock_length;
-    use twofold::store::LimiterKeys;
-    let keys = LimiterKeys::new("acme/lockout");
-    let (base, max) = (
-        Duration::from_millis(1_337),
+    use twofold::store::{Attempt, LimiterKeys};
+    async fn lengths(store: &Store, subject: &str, base: Duration, max: Duration, levels: u64) {
+        let keys = LimiterKeys::new(subject);
+        let rule = lockout(1, base, max);
+        let mut now = 1_000i64;
+        for level in 1..=levels {
+            let a = store.begin_attempt(&keys, Some(now), rule).await.unwrap();
+            let Attempt::Allowed {
+                lock: Some(lock), ..
+            } = a
+            else {
+                panic!("level {level}: {a:?}");
+            };
+            assert_eq!(lock.length, lock_length(base, max, level), "level {level}");
+            now = lock.until_ms;
+        }
+    }
+    let base = Duration::from_millis(1_337);
+    lengths(
+        &store,
+        "acme/lockout",
+        base,
         Duration::from_millis(5_000_003),
-    );
-    let level_ttl = Duration::from_secs(3600);
-    for level in 1..=25u64 {
-        let length = store
-            .lock(&keys, 1_000, base, max, level_ttl)
-            .await
-            .unwrap();
-        assert_eq!(length, lock_length(base, max, level), "level {level}");
-    }
+        25,
+    )
+    .await;
     let uncapped = Duration::from_secs(u64::from(u32::MAX));
-    let keys = LimiterKeys::new("acme/lockout-uncapped");
-    for level in 1..=24u64 {
-        let length = store
-            .lock(&keys, 1_000, base, uncapped, level_ttl)
-            .await
-            .unwrap();
-        assert_eq!(
-            length,
-            lock_length(base, uncapped, level),
-            "uncapped, level {level}"
-        );
-    }
+    lengths(&store, "acme/lockout-uncapped", base, uncapped, 24).await;
 }
 
 /// The limiter's one round trip: the attempt and the address's count together (on a cluster,
@@ -252,13 +372,31 @@ async fn attempt_and_address_count_together_and_give_back(store: Store) {
         window: w,
     };
     for n in 1..=2 {
-        let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
-        assert_eq!(a, Attempt::Allowed { count: n });
+        let (a, hit) = store
+            .begin_attempt_from(&keys, ip, Some(0), lockout(10, w, w))
+            .await
+            .unwrap();
+        assert_eq!(
+            a,
+            Attempt::Allowed {
+                count: n,
+                lock: None
+            }
+        );
         assert!(hit.allowed && hit.count == n);
     }
     // The address is at its limit: refused there, counted for the user, who gets it back.
-    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
-    assert_eq!(a, Attempt::Allowed { count: 3 });
+    let (a, hit) = store
+        .begin_attempt_from(&keys, ip, Some(0), lockout(10, w, w))
+        .await
+        .unwrap();
+    assert_eq!(
+        a,
+        Attempt::Allowed {
+            count: 3,
+            lock: None
+        }
+    );
     assert!(!hit.allowed && hit.count == 2);
     store.release(&keys.failures).await.unwrap();
     // A success: the user's count goes, the address gets one back.
@@ -266,8 +404,17 @@ async fn attempt_and_address_count_together_and_give_back(store: Store) {
         .clear_and_release(&keys.failures, ip_key)
         .await
         .unwrap();
-    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
-    assert_eq!(a, Attempt::Allowed { count: 1 });
+    let (a, hit) = store
+        .begin_attempt_from(&keys, ip, Some(0), lockout(10, w, w))
+        .await
+        .unwrap();
+    assert_eq!(
+        a,
+        Attempt::Allowed {
+            count: 1,
+            lock: None
+        }
+    );
     assert!(hit.allowed && hit.count == 2);
     // Given back, the window's end stays; given back to zero, nothing is left.
     store.release(ip_key).await.unwrap();
@@ -324,6 +471,8 @@ both_stores!(
     racing_take_has_one_winner,
     take_if_equal_takes_only_the_value_compared,
     limiter_scripts_keep_a_subjects_keys_together,
+    a_lock_set_in_advance_is_lifted_by_its_own_attempt_only,
+    lock_time_defaults_to_the_stores_clock,
     lock_lengths_follow_the_lockout_arithmetic,
     attempt_and_address_count_together_and_give_back,
 );
@@ -363,8 +512,17 @@ async fn paired_scripts_run_once_after_the_script_cache_is_lost() {
         limit: 10,
         window: w,
     };
-    let (a, hit) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
-    assert_eq!(a, Attempt::Allowed { count: 1 });
+    let (a, hit) = store
+        .begin_attempt_from(&keys, ip, Some(0), lockout(10, w, w))
+        .await
+        .unwrap();
+    assert_eq!(
+        a,
+        Attempt::Allowed {
+            count: 1,
+            lock: None
+        }
+    );
     assert_eq!(hit.count, 1, "the address is counted once");
     ::redis::cmd("SCRIPT")
         .arg("FLUSH")
@@ -380,10 +538,16 @@ async fn paired_scripts_run_once_after_the_script_cache_is_lost() {
         None,
         "given back once, to zero"
     );
-    let (a, _) = store.begin_attempt_from(&keys, ip, 0, 10, w).await.unwrap();
+    let (a, _) = store
+        .begin_attempt_from(&keys, ip, Some(0), lockout(10, w, w))
+        .await
+        .unwrap();
     assert_eq!(
         a,
-        Attempt::Allowed { count: 1 },
+        Attempt::Allowed {
+            count: 1,
+            lock: None
+        },
         "the user's count was cleared"
     );
 }

@@ -1,7 +1,9 @@
 //! One attempt at a code, between the limiter's admission and its report: every admitted attempt
-//! is reported exactly once — one that ends in an internal error or an outage counts as a failure
-//! too — and audited. A refused attempt is audited too, at most once per refusing counter and
-//! window ([`REFUSALS_AUDITED_EVERY`](crate::app::limiter::REFUSALS_AUDITED_EVERY)).
+//! is reported exactly once and audited. One that an outage cut short (503) is given back: only
+//! answers count, and a relying party retrying through a database outage must not lock its user
+//! out. One that ends in an internal error (500) counts as a failure: a fault a request could
+//! provoke must not buy free guesses. A refused attempt is audited too, at most once per refusing
+//! counter and window ([`REFUSALS_AUDITED_EVERY`](crate::app::limiter::REFUSALS_AUDITED_EVERY)).
 
 use chrono::{DateTime, Utc};
 
@@ -68,7 +70,7 @@ pub(super) async fn attempt(
     evaluate: impl Future<Output = Result<Outcome, Error>>,
 ) -> Result<Accepted, VerifyError> {
     let now = state.clock.now();
-    let ticket = match state.limiter.begin(subject, caller, now).await? {
+    let ticket = match state.limiter.begin(subject, caller).await? {
         Ok(ticket) => ticket,
         Err(refusal) => {
             refused(state, subject, caller, &refusal, now).await;
@@ -85,12 +87,14 @@ pub(super) async fn attempt(
             }
             return Err(Error::InvalidApiKey.into());
         }
-        Err(e) => {
-            if let Err(report) =
-                fail(state, subject, caller, ticket, Action::VerifyFailed, None).await
-            {
-                tracing::warn!(error = %crate::error::chain(&report), "could not count a failed attempt");
+        Err(e) if e.is_unavailable() => {
+            if let Err(back) = state.limiter.cancel(ticket).await {
+                tracing::warn!(error = %crate::error::chain(&back), "could not give back the counts of an attempt an outage cut short");
             }
+            return Err(e.into());
+        }
+        Err(e) => {
+            fail(state, subject, caller, ticket, Action::VerifyFailed, None).await;
             return Err(e.into());
         }
     };
@@ -114,7 +118,7 @@ pub(super) async fn attempt(
             device,
             malformed,
         } => {
-            fail(state, subject, caller, ticket, action, device.as_deref()).await?;
+            fail(state, subject, caller, ticket, action, device.as_deref()).await;
             Err(if malformed {
                 VerifyError::Malformed
             } else {
@@ -175,7 +179,8 @@ async fn refused(
     state.audit.send(now, event).await;
 }
 
-/// Reports a failed attempt: counted (and perhaps a lock), audited in the background.
+/// Reports a failed attempt (counted already, and locked already if it was the last one allowed),
+/// audited in the background.
 async fn fail(
     state: &AppState,
     subject: &Subject,
@@ -183,9 +188,9 @@ async fn fail(
     ticket: Ticket,
     action: Action,
     device: Option<&str>,
-) -> Result<(), Error> {
+) {
     let now = state.clock.now();
-    let after = state.limiter.failed(ticket, now).await?;
+    let after = state.limiter.failed(ticket);
     let mut event = Event::new(&subject.tenant, action, caller.actor.clone())
         .user(&subject.user)
         .outcome(audit::Outcome::Failure)
@@ -202,5 +207,4 @@ async fn fail(
         state.audit.send(now, event).await;
         tracing::warn!(tenant = %subject.tenant, seconds = length.as_secs(), "user locked after failed attempts");
     }
-    Ok(())
 }

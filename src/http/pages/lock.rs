@@ -72,7 +72,7 @@ pub async fn lock_of(
     t: &Words,
 ) -> Result<Option<String>, PageError> {
     let now = state.clock.now();
-    let lock = state.limiter.state(&flow.subject()?, now).await?;
+    let lock = state.limiter.state(&flow.subject()?).await?;
     Ok(lock
         .locked_until
         .filter(|until| *until > now)
@@ -80,8 +80,7 @@ pub async fn lock_of(
 }
 
 async fn tries_left(state: &AppState, flow: &Flow) -> Result<Option<u64>, PageError> {
-    let now = state.clock.now();
-    let lock = state.limiter.state(&flow.subject()?, now).await?;
+    let lock = state.limiter.state(&flow.subject()?).await?;
     let threshold = u64::from(state.limiter.threshold());
     Ok((lock.locked_until.is_none()).then(|| threshold.saturating_sub(lock.failures)))
 }

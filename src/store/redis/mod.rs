@@ -11,9 +11,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, FromRedisValue, Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
-use super::{Attempt, Hit, LimiterKeys, StoreError};
+use super::{Attempt, HeldLock, Hit, Lift, LimiterKeys, LimiterState, Lockout, StoreError};
 
-use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LOCK, RELEASE, TAKE_IF_EQUAL};
+use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LIFT, RELEASE, STATE, TAKE_IF_EQUAL};
 
 mod conn;
 mod retry;
@@ -27,7 +27,8 @@ pub struct RedisStore {
     conn: Conn,
     hit: Script,
     begin_attempt: Script,
-    lock: Script,
+    lift: Script,
+    state: Script,
     take_if_equal: Script,
     release: Script,
     clear: Script,
@@ -46,17 +47,27 @@ fn hit_of((allowed, count, ttl): (i64, i64, i64)) -> Hit {
     }
 }
 
-/// What the BEGIN_ATTEMPT script answers: {allowed, retry after ms, count}.
-fn attempt_of((allowed, retry_ms, count): (i64, i64, i64)) -> Attempt {
+/// What the BEGIN_ATTEMPT script answers: {1, count, lock end, lock length} or
+/// {0, retry after ms, 0, 0}.
+fn attempt_of((allowed, n, until, length): (i64, i64, i64, i64)) -> Attempt {
     if allowed == 1 {
         Attempt::Allowed {
-            count: u64::try_from(count).unwrap_or(0),
+            count: u64::try_from(n).unwrap_or(0),
+            lock: (until > 0).then(|| HeldLock {
+                until_ms: until,
+                length: Duration::from_millis(length.unsigned_abs()),
+            }),
         }
     } else {
         Attempt::Refused {
-            retry_after: Duration::from_millis(retry_ms.unsigned_abs()),
+            retry_after: Duration::from_millis(n.unsigned_abs()),
         }
     }
+}
+
+/// The time argument of the lock scripts: -1 asks for the server's.
+fn now_arg(now_ms: Option<i64>) -> i64 {
+    now_ms.map_or(-1, |n| n.max(0))
 }
 
 fn millis(d: Duration) -> u64 {
@@ -96,7 +107,8 @@ impl RedisStore {
             conn,
             hit: Script::new(HIT),
             begin_attempt: Script::new(BEGIN_ATTEMPT),
-            lock: Script::new(LOCK),
+            lift: Script::new(LIFT),
+            state: Script::new(STATE),
             take_if_equal: Script::new(TAKE_IF_EQUAL),
             release: Script::new(RELEASE),
             clear: Script::new(CLEAR),
@@ -164,54 +176,59 @@ impl RedisStore {
         Ok(hit_of((allowed, count, ttl)))
     }
 
-    pub async fn begin_attempt(
-        &self,
-        failures: &str,
-        lock: &str,
-        now_ms: i64,
-        threshold: u64,
-        window: Duration,
-    ) -> Result<Attempt, StoreError> {
+    fn begin_invocation<'a>(
+        &'a self,
+        keys: &LimiterKeys,
+        now_ms: Option<i64>,
+        rule: Lockout,
+    ) -> ScriptInvocation<'a> {
         let mut begin = self.begin_attempt.prepare_invoke();
         begin
-            .key(failures)
-            .key(lock)
-            .arg(now_ms)
-            .arg(threshold)
-            .arg(millis(window));
-        let (allowed, retry_ms, count): (i64, i64, i64) = self.run_script(&begin).await?;
-        Ok(attempt_of((allowed, retry_ms, count)))
+            .key(&keys.failures)
+            .key(&keys.lock)
+            .key(&keys.level)
+            .arg(now_arg(now_ms))
+            .arg(rule.threshold)
+            .arg(millis(rule.memory))
+            .arg(millis(rule.base))
+            .arg(millis(rule.max))
+            .arg(millis(super::LOCK_SLACK))
+            .arg(crate::factor::lockout::MAX_DOUBLINGS);
+        begin
+    }
+
+    pub async fn begin_attempt(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: Option<i64>,
+        rule: Lockout,
+    ) -> Result<Attempt, StoreError> {
+        let begin = self.begin_invocation(keys, now_ms, rule);
+        let answer: (i64, i64, i64, i64) = self.run_script(&begin).await?;
+        Ok(attempt_of(answer))
     }
 
     /// [`RedisStore::hit`] on `ip` and [`RedisStore::begin_attempt`] in one round trip.
-    #[allow(clippy::too_many_arguments)]
     pub async fn begin_with_ip(
         &self,
-        failures: &str,
-        lock: &str,
-        now_ms: i64,
-        threshold: u64,
-        window: Duration,
+        keys: &LimiterKeys,
+        now_ms: Option<i64>,
+        rule: Lockout,
         ip: (&str, u64, Duration),
     ) -> Result<(Attempt, Hit), StoreError> {
-        let mut user = self.begin_attempt.prepare_invoke();
-        user.key(failures)
-            .key(lock)
-            .arg(now_ms)
-            .arg(threshold)
-            .arg(millis(window));
+        let user = self.begin_invocation(keys, now_ms, rule);
         let mut by_ip = self.hit.prepare_invoke();
         by_ip.key(ip.0).arg(ip.1).arg(millis(ip.2));
-        let (user_side, ip_side): (redis::RedisResult<(i64, i64, i64)>, _) = self
+        let (user_side, ip_side): (redis::RedisResult<(i64, i64, i64, i64)>, _) = self
             .pair((&self.begin_attempt, &user), (&self.hit, &by_ip))
             .await;
         match (user_side, ip_side) {
             (Ok(u), Ok(i)) => Ok((attempt_of(u), hit_of(i))),
             // On a cluster one side may have counted alone: give it back, or a user could be
-            // left at the threshold with no lock to end it.
+            // left counted (or locked) for an attempt that was never evaluated.
             (Ok(u), Err(e)) => {
-                if let Attempt::Allowed { .. } = attempt_of(u) {
-                    self.give_back(failures).await;
+                if let Attempt::Allowed { lock, .. } = attempt_of(u) {
+                    self.give_attempt_back(keys, lock, rule).await;
                 }
                 Err(unavailable(e))
             }
@@ -222,6 +239,23 @@ impl RedisStore {
                 Err(unavailable(e))
             }
             (Err(e), Err(_)) => Err(unavailable(e)),
+        }
+    }
+
+    /// Gives back the user's side of an attempt that failed on the address's side.
+    async fn give_attempt_back(&self, keys: &LimiterKeys, lock: Option<HeldLock>, rule: Lockout) {
+        let given = match lock {
+            None => self.release(&keys.failures).await,
+            Some(lock) => {
+                let back = Lift::GivenBack {
+                    failures: rule.threshold.saturating_sub(1),
+                };
+                self.lift(keys, lock.until_ms, back, rule.memory, None)
+                    .await
+            }
+        };
+        if let Err(e) = given {
+            tracing::warn!(error = %e, "could not give back an unevaluated attempt");
         }
     }
 
@@ -252,26 +286,64 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn lock(
+    /// Lifts a lock set in advance (the LIFT script), paired with a release of `release`.
+    pub async fn lift(
         &self,
         keys: &LimiterKeys,
-        now_ms: i64,
-        base: Duration,
-        max: Duration,
-        level_ttl: Duration,
-    ) -> Result<Duration, StoreError> {
-        let mut lock = self.lock.prepare_invoke();
-        lock.key(&keys.failures)
+        until_ms: i64,
+        lift: Lift,
+        memory: Duration,
+        release: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (back, clear) = match lift {
+            Lift::Cleared => (0, 1),
+            Lift::GivenBack { failures } => (failures, 0),
+        };
+        let mut l = self.lift.prepare_invoke();
+        l.key(&keys.failures)
             .key(&keys.lock)
             .key(&keys.level)
-            .arg(now_ms)
-            .arg(millis(base))
-            .arg(millis(max))
-            .arg(millis(level_ttl))
-            .arg(millis(super::LOCK_SLACK))
-            .arg(crate::factor::lockout::MAX_DOUBLINGS);
-        let length: i64 = self.run_script(&lock).await?;
-        Ok(Duration::from_millis(length.unsigned_abs()))
+            .arg(until_ms)
+            .arg(back)
+            .arg(clear)
+            .arg(millis(memory));
+        let Some(release) = release else {
+            let _: i64 = self.run_script(&l).await?;
+            return Ok(());
+        };
+        let mut r = self.release.prepare_invoke();
+        r.key(release);
+        let (lifted, released): (redis::RedisResult<i64>, redis::RedisResult<i64>) =
+            self.pair((&self.lift, &l), (&self.release, &r)).await;
+        lifted.map_err(unavailable)?;
+        released.map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn limiter_state(
+        &self,
+        keys: &LimiterKeys,
+        now_ms: Option<i64>,
+    ) -> Result<LimiterState, StoreError> {
+        let mut state = self.state.prepare_invoke();
+        state
+            .key(&keys.failures)
+            .key(&keys.lock)
+            .key(&keys.level)
+            .arg(now_arg(now_ms));
+        let (failures, left, level): (i64, i64, i64) = self
+            .conn
+            .send(Effect::Idempotent, |mut c| {
+                let state = &state;
+                async move { state.invoke_async(&mut c).await }
+            })
+            .await
+            .map_err(unavailable)?;
+        Ok(LimiterState {
+            failures: u64::try_from(failures).unwrap_or(0),
+            locked_for: (left > 0).then(|| Duration::from_millis(left.unsigned_abs())),
+            level: u64::try_from(level).unwrap_or(0),
+        })
     }
 
     pub async fn set_nx(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {

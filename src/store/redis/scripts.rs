@@ -21,38 +21,95 @@ end
 return {1, count, ttl}
 ";
 
-/// KEYS: failures, lock. ARGV: now (ms, application clock), threshold, window (ms).
-/// Returns {allowed, retry_after_ms, count}.
-pub(super) const BEGIN_ATTEMPT: &str = r"
+/// The time lock arithmetic reads: ARGV[1] when a hand-moved clock gives it (tests), else the
+/// server's `TIME`, one clock for every node, so a node whose clock is off moves no lock's end.
+/// Redis 5+ replicates a script's effects, not the script, so reading the time is allowed.
+macro_rules! now {
+    () => {
+        r"
 local now = tonumber(ARGV[1])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"
+    };
+}
+
+/// KEYS: failures, lock, level. ARGV: now (ms, or -1 for the server's time), threshold, memory
+/// (ms: the failure count's and the lock level's TTL), base (ms), max (ms), lock slack (ms),
+/// highest doubling. Returns {1, count, lock end, lock length} for an admitted attempt (lock end
+/// 0 when it locked nothing) or {0, retry after ms, 0, 0}.
+///
+/// The attempt that reaches the threshold locks in advance, in this same step: its failure then
+/// needs no write that could be lost, and its success or give-back lifts the lock (LIFT). The
+/// lock length is `factor::lockout::lock_length`, computed here so that raising the level and
+/// setting the lock are one atomic step (the store tests hold the two to the same figures). A
+/// count left at or above the threshold with no lock (an older version's) reaches it again.
+pub(super) const BEGIN_ATTEMPT: &str = concat!(
+    now!(),
+    r"
 local locked_until = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if locked_until > now then
-  return {0, locked_until - now, 0}
+  return {0, locked_until - now, 0, 0}
 end
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[2]) then
-  return {0, 1000, count}
-end
-count = redis.call('INCR', KEYS[1])
+local count = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
-return {1, 0, count}
+if count < tonumber(ARGV[2]) then
+  return {1, count, 0, 0}
+end
+local level = redis.call('INCR', KEYS[3])
+local length = math.min(tonumber(ARGV[4]) * 2 ^ math.min(level - 1, tonumber(ARGV[7])), tonumber(ARGV[5]))
+length = math.floor(length)
+redis.call('PEXPIRE', KEYS[3], length + tonumber(ARGV[3]))
+local ends = now + length
+redis.call('SET', KEYS[2], string.format('%d', ends), 'PX', length + tonumber(ARGV[6]))
+redis.call('DEL', KEYS[1])
+return {1, count, ends, length}
+"
+);
+
+/// Ends an attempt that locked in advance. KEYS: failures, lock, level. ARGV: the lock's end
+/// (which names it), failures to count again (a give-back: those before the attempt), clear ('1'
+/// for a success: the count goes), memory (ms). Only that lock is lifted, and its level lowered:
+/// one set later (after an admin unlock) stays. Returns 1 if it lifted the lock.
+pub(super) const LIFT: &str = r"
+local lifted = 0
+if redis.call('GET', KEYS[2]) == ARGV[1] then
+  redis.call('DEL', KEYS[2])
+  if redis.call('DECR', KEYS[3]) <= 0 then
+    redis.call('DEL', KEYS[3])
+  end
+  local back = tonumber(ARGV[2])
+  if back > 0 then
+    redis.call('INCRBY', KEYS[1], back)
+    if redis.call('PTTL', KEYS[1]) < 0 then
+      redis.call('PEXPIRE', KEYS[1], ARGV[4])
+    end
+  end
+  lifted = 1
+end
+if ARGV[3] == '1' then
+  redis.call('DEL', KEYS[1])
+end
+return lifted
 ";
 
-/// KEYS: failures, lock, level. ARGV: now (ms), base (ms), max (ms), level TTL (ms), slack (ms),
-/// highest doubling. Returns the lock length in ms: `factor::lockout::lock_length`, computed here
-/// so that raising the level and setting the lock are one atomic step (the store tests hold the
-/// two to the same figures).
-pub(super) const LOCK: &str = r"
-local level = redis.call('INCR', KEYS[3])
-local length = math.min(tonumber(ARGV[2]) * 2 ^ math.min(level - 1, tonumber(ARGV[6])), tonumber(ARGV[3]))
-length = math.floor(length)
-redis.call('PEXPIRE', KEYS[3], length + tonumber(ARGV[4]))
-redis.call('SET', KEYS[2], string.format('%d', tonumber(ARGV[1]) + length), 'PX', length + tonumber(ARGV[5]))
-redis.call('DEL', KEYS[1])
-return length
-";
+/// A subject's limiter state in the lock's clock. KEYS: failures, lock, level. ARGV: now (as in
+/// BEGIN_ATTEMPT). Returns {failures, ms the lock still lasts (0: none), level}.
+pub(super) const STATE: &str = concat!(
+    now!(),
+    r"
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local ends = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+local level = tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+local left = ends - now
+if left < 0 then left = 0 end
+return {failures, left, level}
+"
+);
 
 /// Delete-if-equal: KEYS[1], ARGV[1] the expected value. Returns 1 if it deleted.
 pub(super) const TAKE_IF_EQUAL: &str = r"
