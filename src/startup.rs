@@ -2,6 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -23,6 +24,9 @@ use crate::http::ops::OpenApiJson;
 use crate::http::telemetry::RequestSpan;
 use crate::metrics::Metrics;
 use crate::store::Store;
+
+/// The last part of the shutdown grace period, kept for writing the queued audit events.
+const AUDIT_SHARE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -129,6 +133,9 @@ impl Application {
             addr: config.listen,
             source,
         })?;
+        // actix's own timer cuts requests still in flight at the end of their share of the
+        // grace period (see `run_until`).
+        let drain = config.shutdown_grace.saturating_sub(AUDIT_SHARE).as_secs();
         let state = state(config, clock, addr).await?;
         let refresher = assertion::spawn_refresher(
             state.assertions.clone(),
@@ -164,8 +171,9 @@ impl Application {
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind { addr, source })?
-        // SIGTERM/SIGINT stop accepting, then in-flight requests get this long to finish.
-        .shutdown_timeout(30)
+        // Signals are `run_until`'s: actix would cut every request in flight on SIGINT.
+        .disable_signals()
+        .shutdown_timeout(drain)
         .run();
         Ok(Application {
             addr,
@@ -183,11 +191,69 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the process is asked to stop, then writes the queued audit events.
+    /// Serves until the server stops, then writes the queued audit events (within the grace
+    /// period).
     pub async fn run(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.refresher.abort();
-        self.state.audit.close().await;
+        let deadline = tokio::time::Instant::now() + self.state.config.shutdown_grace;
+        self.state.audit.close_by(deadline).await;
         served
+    }
+
+    /// Serves until the first of `signals` (each names a signal received), then stops within
+    /// the grace period: no new connections, the requests in flight get all of it but the last
+    /// second, the queued audit events what is left (those not written by then are logged and
+    /// counted as lost). A second signal stops at once, cutting what is in flight.
+    pub async fn run_until(
+        self,
+        mut signals: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
+    ) -> std::io::Result<()> {
+        let Application {
+            state,
+            server,
+            refresher,
+            ..
+        } = self;
+        let handle = server.handle();
+        let mut server = tokio::spawn(server);
+        let signal = tokio::select! {
+            served = &mut server => {
+                refresher.abort();
+                let deadline = tokio::time::Instant::now() + state.config.shutdown_grace;
+                state.audit.close_by(deadline).await;
+                return served.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            }
+            Some(signal) = signals.recv() => signal,
+        };
+        let grace = state.config.shutdown_grace;
+        let deadline = tokio::time::Instant::now() + grace;
+        tracing::info!(
+            signal,
+            grace_secs = grace.as_secs(),
+            "stopping: requests in flight finish, then the audit events are written"
+        );
+        let graceful = async {
+            let drained = tokio::time::timeout_at(deadline - AUDIT_SHARE, handle.stop(true)).await;
+            if drained.is_err() {
+                tracing::warn!("requests still in flight at the end of their grace are cut");
+            }
+            refresher.abort();
+            state.audit.close_by(deadline).await;
+        };
+        tokio::select! {
+            () = graceful => {}
+            Some(signal) = signals.recv() => {
+                tracing::warn!(signal, "a second signal: stopping at once");
+                refresher.abort();
+                state.audit.close_by(tokio::time::Instant::now()).await;
+            }
+        }
+        // Dropping a server that is still stopping stops its workers at once.
+        server.abort();
+        match server.await {
+            Ok(served) => served,
+            Err(_) => Ok(()),
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! The background batch writer for high-volume events (verify succeeded or failed, admin reads):
 //! the request queues its event and moves on; the writer appends batches to the process's
 //! [`Stream`], each event at most [`FLUSH_EVERY`] after it was queued (plus the write itself),
-//! and everything queued on [`Writer::close`].
+//! and what is queued on [`Writer::close_by`], within its deadline. An event that could not be
+//! written (the queue full, the retries spent, the deadline of a shutdown passed) is logged and
+//! counted ([`Writer::lost`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,19 +36,44 @@ pub struct Writer {
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
     /// Batch writes attempted, so a measurement of a request's statements can tell them apart.
     batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+/// Events queued and not yet written or given up, and events given up.
+#[derive(Default)]
+struct Counts {
+    pending: AtomicU64,
+    lost: AtomicU64,
+}
+
+impl Counts {
+    /// `n` pending events are settled: written, or (`lost`) given up.
+    fn settle(&self, n: u64, lost: bool) {
+        self.pending.fetch_sub(n, Ordering::Relaxed);
+        if lost {
+            self.lost.fetch_add(n, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Writer {
     pub fn spawn(db: Db, stream: Stream) -> Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         let batches = Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(run(db, stream.clone(), rx, batches.clone()));
+        let counts = Arc::new(Counts::default());
+        let task = tokio::spawn(run(db, stream.clone(), rx, batches.clone(), counts.clone()));
         Writer {
             stream,
             tx,
             task: Arc::new(Mutex::new(Some(task))),
             batches,
+            counts,
         }
+    }
+
+    /// Events given up since start: not written, and logged as such.
+    pub fn lost(&self) -> u64 {
+        self.counts.lost.load(Ordering::Relaxed)
     }
 
     /// Batch writes attempted so far.
@@ -64,15 +91,15 @@ impl Writer {
     /// the audit trail.
     pub async fn send(&self, at: DateTime<Utc>, event: Event) {
         let msg = Msg::Event(Box::new(super::row(at, event)));
-        match self.tx.send_timeout(msg, SEND_WAIT).await {
-            Ok(()) => {}
-            Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
-                tracing::error!("audit queue full; an event was dropped");
-            }
-            Err(mpsc::error::SendTimeoutError::Closed(_)) => {
-                tracing::error!("audit writer has stopped; an event was dropped");
-            }
-        }
+        // Pending before it is queued: the writer may settle it before `send` returns.
+        self.counts.pending.fetch_add(1, Ordering::Relaxed);
+        let dropped = match self.tx.send_timeout(msg, SEND_WAIT).await {
+            Ok(()) => return,
+            Err(mpsc::error::SendTimeoutError::Timeout(_)) => "the audit queue is full",
+            Err(mpsc::error::SendTimeoutError::Closed(_)) => "the audit writer has stopped",
+        };
+        self.counts.settle(1, true);
+        tracing::error!(events = 1, "audit events lost: {dropped}");
     }
 
     /// Returns once everything queued before the call is written (or failed and was logged).
@@ -83,18 +110,44 @@ impl Writer {
         }
     }
 
-    /// Writes what is queued and stops the writer: for graceful shutdown.
-    pub async fn close(&self) {
-        self.flush().await;
+    /// Writes what is queued, by `deadline` at the latest, and stops the writer: for shutdown.
+    /// Answers how many events were not written by then (or not known to be: a write still
+    /// waiting on the database may commit later); they are logged and counted as lost.
+    pub async fn close_by(&self, deadline: tokio::time::Instant) -> u64 {
+        let flushed = tokio::time::timeout_at(deadline, self.flush())
+            .await
+            .is_ok();
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(task) = task {
             task.abort();
             let _ = task.await;
         }
+        let left = self.counts.pending.load(Ordering::Relaxed);
+        if left > 0 {
+            self.counts.settle(left, true);
+            tracing::error!(
+                events = left,
+                flushed,
+                "audit events lost: not written by the shutdown deadline"
+            );
+        }
+        left
     }
 }
 
-async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>, batches: Arc<AtomicU64>) {
+async fn run(
+    db: Db,
+    stream: Stream,
+    mut rx: mpsc::Receiver<Msg>,
+    batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+) {
+    let out = Out {
+        db,
+        stream,
+        batches,
+        counts,
+    };
     let mut batch: Vec<NewAuditEvent> = Vec::new();
     // When the oldest queued event must be written by: fixed when it arrives, so a steady
     // trickle of events cannot keep postponing the write.
@@ -106,7 +159,7 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>, batches: Arc<A
             match tokio::time::timeout_at(due, rx.recv()).await {
                 Ok(m) => m,
                 Err(_) => {
-                    write(&db, &stream, std::mem::take(&mut batch), &batches).await;
+                    out.write(std::mem::take(&mut batch)).await;
                     continue;
                 }
             }
@@ -118,44 +171,60 @@ async fn run(db: Db, stream: Stream, mut rx: mpsc::Receiver<Msg>, batches: Arc<A
                 }
                 batch.push(*e);
                 if batch.len() >= BATCH {
-                    write(&db, &stream, std::mem::take(&mut batch), &batches).await;
+                    out.write(std::mem::take(&mut batch)).await;
                 }
             }
             Some(Msg::Flush(done)) => {
-                write(&db, &stream, std::mem::take(&mut batch), &batches).await;
+                out.write(std::mem::take(&mut batch)).await;
                 let _ = done.send(());
             }
             None => {
-                write(&db, &stream, std::mem::take(&mut batch), &batches).await;
+                out.write(std::mem::take(&mut batch)).await;
                 return;
             }
         }
     }
 }
 
-/// One transaction per batch; retried a few times so a database blip loses nothing. It waits for
-/// each attempt to end (no deadline: no request waits on it), so an attempt that is retried is
-/// known not to have committed, and no event is written twice.
-async fn write(db: &Db, stream: &Stream, batch: Vec<NewAuditEvent>, batches: &AtomicU64) {
-    if batch.is_empty() {
-        return;
-    }
-    batches.fetch_add(1, Ordering::Relaxed);
-    let batch = Arc::new(batch);
-    for attempt in 1..=5u32 {
-        let (rows, stream) = (batch.clone(), stream.clone());
-        let result = db
-            .run_to_end(move |conn| {
-                crate::db::write_transaction(conn, |c| stream.append(c, rows.to_vec()))
-            })
-            .await;
-        match result {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, attempt, events = batch.len(), "audit batch not written yet");
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+/// Where the writer's batches go.
+struct Out {
+    db: Db,
+    stream: Stream,
+    batches: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+impl Out {
+    /// One transaction per batch; retried a few times so a database blip loses nothing. It
+    /// waits for each attempt to end (no deadline: no request waits on it), so an attempt that
+    /// is retried is known not to have committed, and no event is written twice.
+    async fn write(&self, batch: Vec<NewAuditEvent>) {
+        if batch.is_empty() {
+            return;
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let n = batch.len() as u64;
+        let batch = Arc::new(batch);
+        for attempt in 1..=5u32 {
+            let (rows, stream) = (batch.clone(), self.stream.clone());
+            let result = self
+                .db
+                .run_to_end(move |conn| {
+                    crate::db::write_transaction(conn, |c| stream.append(c, rows.to_vec()))
+                })
+                .await;
+            match result {
+                Ok(()) => {
+                    self.counts.settle(n, false);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, events = n, "audit batch not written yet");
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
             }
         }
+        self.counts.settle(n, true);
+        tracing::error!(events = n, "audit events lost after retries");
     }
-    tracing::error!(events = batch.len(), "audit events lost after retries");
 }

@@ -79,6 +79,9 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    // Whatever still runs now is a database call that missed its deadline, blocked on a
+    // connection that stopped answering: waiting for it would make the exit unbounded.
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -137,8 +140,29 @@ async fn serve(config: Config, clock: Arc<dyn Clock>) -> CliResult {
         store = app.state().store.kind(),
         "twofold is serving"
     );
-    app.run().await?;
+    app.run_until(stop_signals()?).await?;
     Ok(())
+}
+
+/// SIGTERM and SIGINT, as they come: both stop gracefully, a second one at once.
+fn stop_signals() -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<&'static str>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let name = tokio::select! {
+                Some(()) = term.recv() => "SIGTERM",
+                Some(()) = int.recv() => "SIGINT",
+                else => return,
+            };
+            if tx.send(name).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
 }
 
 /// On the first start of an empty embedded database in development, make one admin key so a

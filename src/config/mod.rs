@@ -114,6 +114,8 @@ pub struct Config {
     /// Earlier master keys (base64): opened, never sealed with; `keys rotate` re-wraps their rows.
     pub master_key_previous: PreviousKeys,
     pub dependency_timeout: Duration,
+    /// SIGTERM or SIGINT to exit, at most: requests in flight, then the queued audit events.
+    pub shutdown_grace: Duration,
     pub totp: TotpPolicy,
     /// The hosted pages' language per tenant, when the browser asks for none shipped.
     pub tenant_languages: std::collections::BTreeMap<String, String>,

@@ -38,6 +38,8 @@ pub struct RawConfig {
     #[serde(default, deserialize_with = "optional_text")]
     pub master_key_previous: Option<String>,
     pub dependency_timeout_ms: u64,
+    /// How long after SIGTERM or SIGINT the process has exited at the latest.
+    pub shutdown_grace_secs: u64,
     #[serde(deserialize_with = "text")]
     pub totp_issuer: String,
     pub totp_window: u8,
@@ -188,6 +190,7 @@ impl Default for RawConfig {
             master_key_file: None,
             master_key_previous: None,
             dependency_timeout_ms: 2000,
+            shutdown_grace_secs: 30,
             totp_issuer: "twofold".into(),
             totp_window: 1,
             hotp_window: crate::factor::hotp::DEFAULT_WINDOW,

@@ -259,6 +259,23 @@ fn key_failure_limit_has_a_default_and_must_be_positive() {
 }
 
 #[test]
+fn the_shutdown_grace_has_a_default_and_a_range() {
+    let c = Config::load_from(None, env(&[])).unwrap();
+    assert_eq!(c.shutdown_grace, Duration::from_secs(30));
+    let c = Config::load_from(None, env(&[("TWOFOLD_SHUTDOWN_GRACE_SECS", "5")])).unwrap();
+    assert_eq!(c.shutdown_grace, Duration::from_secs(5));
+    for bad in ["1", "601"] {
+        let err = Config::load_from(None, env(&[("TWOFOLD_SHUTDOWN_GRACE_SECS", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "TWOFOLD_SHUTDOWN_GRACE_SECS: expects a number from 2 to 600"
+        );
+    }
+}
+
+#[test]
 fn production_refuses_an_http_public_url_off_loopback_unless_allowed() {
     let production = |url: &str, extra: &[(&str, &str)]| {
         let base = [

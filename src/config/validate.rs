@@ -138,6 +138,7 @@ impl RawConfig {
             master_key,
             master_key_previous: PreviousKeys(master_key_previous),
             dependency_timeout: Duration::from_millis(self.dependency_timeout_ms),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
             tenant_languages: languages,
             totp: TotpPolicy {
                 issuer,
@@ -164,7 +165,7 @@ impl RawConfig {
 
     /// The numeric settings that only have to lie in a range.
     fn check_ranges(&self, problems: &mut Problems) {
-        let ranges: [(&str, u64, u64, u64, &str); 11] = [
+        let ranges: [(&str, u64, u64, u64, &str); 12] = [
             ("totp_window", self.totp_window.into(), 0, 2, " steps"),
             (
                 "hotp_window",
@@ -230,6 +231,7 @@ impl RawConfig {
                 60_000,
                 "",
             ),
+            ("shutdown_grace_secs", self.shutdown_grace_secs, 2, 600, ""),
         ];
         for (key, value, low, high, note) in ranges {
             if value < low || value > high {

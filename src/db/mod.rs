@@ -8,12 +8,14 @@ pub mod api_keys;
 pub mod audit;
 pub mod devices;
 pub mod import;
+mod migration_lock;
 pub mod models;
 mod pool;
 pub mod recovery_codes;
 pub mod schema;
 pub mod security_keys;
 pub mod signing_keys;
+mod socket;
 pub mod tokens;
 pub mod users;
 
@@ -162,29 +164,35 @@ impl Db {
     /// Applies pending migrations of the configured backend in order; returns how many ran.
     /// `seal` runs just before [`SEAL_BEFORE`], so once per database. They run to the end (each
     /// statement still under PostgreSQL's timeout): one cut off at the deadline would fail the
-    /// start while it went on to commit.
+    /// start while it went on to commit. On PostgreSQL they run under an advisory lock, so nodes
+    /// started at once take turns (the later ones find nothing left to do) instead of failing on
+    /// the tables the first is creating.
     pub async fn migrate_with<F>(&self, seal: F) -> Result<usize, DbError>
     where
         F: FnOnce(&mut DbConnection) -> Result<(), DbError> + Send + 'static,
     {
         self.run_to_end(move |conn| {
-            let (mut seal, mut applied) = (Some(seal), 0);
-            while let Some(next) = next_migration(conn)? {
-                if next == SEAL_BEFORE
-                    && let Some(seal) = seal.take()
-                {
-                    seal(conn)?;
-                }
-                match conn {
-                    DbConnection::Postgres(c) => {
-                        c.run_next_migration(POSTGRES_MIGRATIONS).map(drop)
+            migration_lock::hold(conn, |conn| {
+                let (mut seal, mut applied) = (Some(seal), 0);
+                while let Some(next) = next_migration(conn)? {
+                    if next == SEAL_BEFORE
+                        && let Some(seal) = seal.take()
+                    {
+                        seal(conn)?;
                     }
-                    DbConnection::Sqlite(c) => c.run_next_migration(SQLITE_MIGRATIONS).map(drop),
+                    match conn {
+                        DbConnection::Postgres(c) => {
+                            c.run_next_migration(POSTGRES_MIGRATIONS).map(drop)
+                        }
+                        DbConnection::Sqlite(c) => {
+                            c.run_next_migration(SQLITE_MIGRATIONS).map(drop)
+                        }
+                    }
+                    .map_err(|e| DbError::Migration(e.to_string()))?;
+                    applied += 1;
                 }
-                .map_err(|e| DbError::Migration(e.to_string()))?;
-                applied += 1;
-            }
-            Ok(applied)
+                Ok(applied)
+            })
         })
         .await
     }

@@ -53,6 +53,11 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // The audit writer counts what it gives up; the figure is published when asked for.
+    let lost = state.audit.lost();
+    state.metrics.with(|| {
+        ::metrics::counter!("twofold_audit_events_lost_total").absolute(lost);
+    });
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

@@ -47,6 +47,11 @@ impl Cluster {
         }
     }
 
+    /// The deployment's database, for a node that reaches it another way (through a proxy).
+    pub fn database_url(&self) -> &str {
+        &self.db.url
+    }
+
     pub fn command(&self, extra: &[(&str, String)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
         for (k, _) in std::env::vars() {
@@ -134,6 +139,29 @@ impl Node {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         last
+    }
+
+    /// Sends the node a signal (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
+        let kill = Command::new("kill")
+            .args([format!("-{name}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success(), "kill -{name}");
+    }
+
+    /// Its exit status once it has exited, polling for at most `within`; `None` if still running.
+    pub async fn exit_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// What the node wrote to stderr so far.

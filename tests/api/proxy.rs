@@ -1,5 +1,7 @@
 //! A TCP proxy between the app and a dependency that can black-hole traffic (a dead switch, a
-//! hung server) or stop (a server that went away: the port refuses, open connections are cut).
+//! hung server), freeze the connections open at one moment (a partition of those flows: they
+//! stay open and silent while new ones work), or stop (a server that went away: the port
+//! refuses, open connections are cut).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,6 +15,8 @@ pub struct Proxy {
     pub port: u16,
     upstream: String,
     blocked: Arc<AtomicBool>,
+    /// One flag per connection accepted so far: a frozen one moves no byte again.
+    frozen: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
     /// The accept loop and every connection, so that `stop` can end them all.
     tasks: Arc<Mutex<Vec<AbortHandle>>>,
 }
@@ -21,6 +25,7 @@ async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,
     blocked: Arc<AtomicBool>,
+    frozen: Arc<AtomicBool>,
 ) {
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -28,7 +33,7 @@ async fn pump(
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        while blocked.load(Ordering::SeqCst) {
+        while blocked.load(Ordering::SeqCst) || frozen.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         if to.write_all(&buf[..n]).await.is_err() {
@@ -45,6 +50,7 @@ impl Proxy {
             port: listener.local_addr().unwrap().port(),
             upstream,
             blocked: Arc::new(AtomicBool::new(false)),
+            frozen: Arc::default(),
             tasks: Arc::new(Mutex::new(Vec::new())),
         };
         proxy.serve(listener);
@@ -52,14 +58,17 @@ impl Proxy {
     }
 
     fn serve(&self, listener: TcpListener) {
-        let (blocked, upstream, tasks) = (
+        let (blocked, upstream, tasks, frozen) = (
             self.blocked.clone(),
             self.upstream.clone(),
             self.tasks.clone(),
+            self.frozen.clone(),
         );
         let accept = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (b, upstream) = (blocked.clone(), upstream.clone());
+                let f = Arc::new(AtomicBool::new(false));
+                frozen.lock().unwrap().push(f.clone());
                 let conn = tokio::spawn(async move {
                     while b.load(Ordering::SeqCst) {
                         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -69,7 +78,7 @@ impl Proxy {
                     };
                     let (cr, cw) = client.into_split();
                     let (sr, sw) = server.into_split();
-                    tokio::join!(pump(cr, sw, b.clone()), pump(sr, cw, b));
+                    tokio::join!(pump(cr, sw, b.clone(), f.clone()), pump(sr, cw, b, f));
                 });
                 tasks.lock().unwrap().push(conn.abort_handle());
             }
@@ -80,6 +89,14 @@ impl Proxy {
     /// Bytes stop moving, in both directions and on new connections too, until unblocked.
     pub fn block(&self, on: bool) {
         self.blocked.store(on, Ordering::SeqCst);
+    }
+
+    /// The connections open now stop moving bytes, in both directions, and stay open; connections
+    /// made later work.
+    pub fn freeze_open(&self) {
+        for f in self.frozen.lock().unwrap().iter() {
+            f.store(true, Ordering::SeqCst);
+        }
     }
 
     /// The dependency goes away: its port refuses connections and open ones are cut.

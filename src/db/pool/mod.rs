@@ -5,6 +5,12 @@
 //! load does not pay a round trip for the check. One that fails with a closed connection is
 //! dropped on its way back. Every statement sent is counted ([`Db::statements`]): the round-trip
 //! budget of a verify is tested with it.
+//!
+//! The check and the call both run under the caller's deadline, and a connection that misses it
+//! is dropped, never returned: one that stopped answering without closing (a partition, a frozen
+//! middlebox) would otherwise block every caller that drew it, until TCP gave up. Its pool slot is
+//! freed when the caller stops waiting (see `lease`), so the pool opens a new connection while
+//! the blocking thread waits out the socket's own timeouts (`socket`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,16 +19,22 @@ use std::time::{Duration, Instant};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
+use tokio::sync::oneshot;
 
+use self::lease::{Shared, abandon, call};
 use super::DatabaseUrl;
+use super::socket::with_socket_settings;
 use super::{DbConnection, DbError, create_private};
+
+mod lease;
 
 /// How recently a connection must have completed a call to skip the check on checkout.
 const PROVEN_FOR: Duration = Duration::from_secs(1);
 
 /// A pooled connection and what the pool knows of its health.
 pub struct Pooled {
-    conn: DbConnection,
+    /// Taken out while a call uses it; a slot that comes back without it is discarded.
+    conn: Option<DbConnection>,
     last_ok: Instant,
     broken: bool,
 }
@@ -51,7 +63,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<Pooled, r2d2::Error> {
         let conn = match &self.url {
             DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(&with_connect_timeout(url, self.timeout))
+                let mut conn = PgConnection::establish(&with_socket_settings(url, self.timeout))
                     .map_err(r2d2::Error::ConnectionError)?;
                 // A statement or lock wait longer than the caller's deadline only holds a pool
                 // slot after the caller has had its 503.
@@ -80,27 +92,20 @@ impl ManageConnection for Manager {
             }
         };
         Ok(Pooled {
-            conn,
+            conn: Some(conn),
             last_ok: Instant::now(),
             broken: false,
         })
     }
 
-    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), r2d2::Error> {
-        if pooled.last_ok.elapsed() < PROVEN_FOR {
-            return Ok(());
-        }
-        pooled
-            .conn
-            .batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)?;
-        pooled.last_ok = Instant::now();
+    // Checked in `checkout` instead, under the caller's deadline: r2d2 would wait without one.
+    fn is_valid(&self, _: &mut Pooled) -> Result<(), r2d2::Error> {
         Ok(())
     }
 
     fn has_broken(&self, pooled: &mut Pooled) -> bool {
         use diesel::r2d2::R2D2Connection;
-        pooled.broken || pooled.conn.is_broken()
+        pooled.broken || pooled.conn.as_mut().is_none_or(|c| c.is_broken())
     }
 }
 
@@ -112,40 +117,6 @@ pub struct Db {
     pool: Pool,
     timeout: Duration,
     statements: Arc<AtomicU64>,
-}
-
-/// Runs `f` on a pooled connection and records how it went.
-fn call<T>(
-    pool: &Pool,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
-) -> Result<T, DbError> {
-    let mut pooled = pool
-        .get()
-        .map_err(|e| DbError::Unavailable(e.to_string()))?;
-    let result = f(&mut pooled.conn);
-    match &result {
-        Ok(_) => pooled.last_ok = Instant::now(),
-        Err(DbError::Query(diesel::result::Error::DatabaseError(kind, _))) => {
-            use diesel::result::DatabaseErrorKind as K;
-            if matches!(kind, K::ClosedConnection | K::UnableToSendCommand) {
-                pooled.broken = true;
-            }
-        }
-        Err(_) => {}
-    }
-    result
-}
-
-/// libpq waits for a connection as long as the OS lets it unless told otherwise; a URL that
-/// sets `connect_timeout` itself keeps its own.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_string();
-    }
-    // libpq counts whole seconds and treats 1 as 2.
-    let secs = timeout.as_secs().max(2);
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}connect_timeout={secs}")
 }
 
 impl Db {
@@ -165,6 +136,7 @@ impl Db {
             .max_size(size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
+            .test_on_check_out(false)
             .build_unchecked(Manager {
                 url: url.clone(),
                 timeout,
@@ -178,39 +150,51 @@ impl Db {
     }
 
     /// Runs `f` with a pooled connection on the blocking pool, under the configured deadline.
-    /// A deadline miss answers the caller at once; the query itself finishes in the background.
+    /// A deadline miss answers the caller at once and drops the connection from the pool; the
+    /// query itself finishes in the background.
     pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        let task = tokio::task::spawn_blocking(move || call(&pool, f));
+        let (pool, lease) = (self.pool.clone(), Shared::default());
+        let shared = lease.clone();
+        let task = tokio::task::spawn_blocking(move || call(&pool, &shared, None, f));
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(DbError::Unavailable(format!(
                 "database task failed: {join}"
             ))),
-            Err(_) => Err(DbError::Timeout(self.timeout)),
+            Err(_) => {
+                abandon(&lease, false);
+                Err(DbError::Timeout(self.timeout))
+            }
         }
     }
 
-    /// Like [`Db::run`], but waits for `f` to finish however long it takes (PostgreSQL's
-    /// statement timeout still applies). For background work that must know whether its
-    /// transaction committed before it tries again.
+    /// Like [`Db::run`], but once `f` has started it waits for it to finish however long it
+    /// takes (PostgreSQL's statement timeout still applies, and the socket's own timeouts). For
+    /// background work that must know whether its transaction committed before it tries again.
+    /// Getting the connection is bounded by the deadline like any call's: a miss there is known
+    /// not to have run `f`.
     pub async fn run_to_end<T, F>(&self, f: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || call(&pool, f))
-            .await
-            .unwrap_or_else(|join| {
-                Err(DbError::Unavailable(format!(
-                    "database task failed: {join}"
-                )))
-            })
+        let (pool, lease) = (self.pool.clone(), Shared::default());
+        let (started, begun) = oneshot::channel();
+        let shared = lease.clone();
+        let task = tokio::task::spawn_blocking(move || call(&pool, &shared, Some(started), f));
+        // The sender is dropped without a word when the call fails before `f`: no wait then.
+        if tokio::time::timeout(self.timeout, begun).await.is_err() && !abandon(&lease, true) {
+            return Err(DbError::Timeout(self.timeout));
+        }
+        task.await.unwrap_or_else(|join| {
+            Err(DbError::Unavailable(format!(
+                "database task failed: {join}"
+            )))
+        })
     }
 
     /// Statements sent to the database since start (checks on checkout included).
