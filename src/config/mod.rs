@@ -168,6 +168,7 @@ impl Config {
 mod load;
 mod problems;
 mod raw;
+mod redis_url;
 mod sms;
 mod totp;
 mod validate;

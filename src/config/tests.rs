@@ -64,6 +64,34 @@ fn unknown_redis_scheme_is_refused() {
     assert!(err.contains("TWOFOLD_REDIS_URL"), "{err}");
 }
 
+/// `#insecure` turns off the check of the server's certificate: refused when the configuration
+/// is loaded, with the reason, not at the first connection.
+#[test]
+fn an_insecure_rediss_url_is_refused_at_load_with_the_reason() {
+    for (key, value) in [
+        ("TWOFOLD_REDIS_URL", "rediss://:hunter2@r:6380/#insecure"),
+        (
+            "TWOFOLD_REDIS_CLUSTER",
+            "rediss://a:7000,rediss://:hunter2@b:7000#insecure",
+        ),
+    ] {
+        let err = Config::load_from(None, env(&[(key, value)]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{err}");
+        assert!(
+            err.contains("#insecure") && err.contains("certificate"),
+            "the reason: {err}"
+        );
+        assert!(!err.contains("hunter2"), "the URL is not repeated: {err}");
+    }
+    // Any other fragment is refused by the Redis client too: at load as well.
+    let err = Config::load_from(None, env(&[("TWOFOLD_REDIS_URL", "rediss://r/#tls")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TWOFOLD_REDIS_URL"), "{err}");
+}
+
 #[test]
 fn unknown_env_key_is_refused_by_name() {
     let err = Config::load_from(None, env(&[("TWOFOLD_LISTN", "1.2.3.4:1")]))

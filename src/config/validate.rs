@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::problems::{Problem, Problems};
+use super::redis_url;
 use super::*;
 
 impl RawConfig {
@@ -247,17 +248,6 @@ impl RawConfig {
 
     /// Where ephemeral state lives: one Redis, a cluster, or (development only) this process.
     fn store(&self, production: bool) -> Result<StoreUrl, Problem> {
-        let redis_scheme = |key: &str, u: &str| {
-            let scheme = u.split_once("://").map(|(s, _)| s).unwrap_or("");
-            if matches!(scheme, "redis" | "rediss") {
-                Ok(())
-            } else {
-                Err(Problem::refused(
-                    key,
-                    format!("expects a redis:// or rediss:// URL, not `{scheme}`"),
-                ))
-            }
-        };
         match (&self.redis_url, &self.redis_cluster) {
             (Some(_), Some(_)) => Err(Problem::refused(
                 "redis_cluster",
@@ -278,7 +268,7 @@ impl RawConfig {
                     ));
                 }
                 for n in &nodes {
-                    redis_scheme("redis_cluster", n)?;
+                    redis_url::check("redis_cluster", n)?;
                     // A cluster has one database: a `/1` would be refused at every connect.
                     let path = n.split_once("://").map_or("", |(_, rest)| rest);
                     if path.split_once('/').is_some_and(|(_, db)| !db.is_empty()) {
@@ -299,7 +289,7 @@ impl RawConfig {
             )),
             (None, None) => Ok(StoreUrl::InProcess),
             (Some(u), None) => {
-                redis_scheme("redis_url", u)?;
+                redis_url::check("redis_url", u)?;
                 Ok(StoreUrl::Redis(u.clone()))
             }
         }
