@@ -110,6 +110,7 @@ pub async fn state(
         sms_outbox,
         key_cache: Arc::default(),
         words,
+        readiness: Arc::default(),
     })
 }
 

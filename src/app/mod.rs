@@ -9,6 +9,7 @@ pub mod import;
 pub mod key_cache;
 pub mod limiter;
 pub mod links;
+pub mod readiness;
 pub mod rotation;
 pub mod sms_budget;
 pub mod sms_codes;

@@ -37,4 +37,6 @@ pub struct AppState {
     pub key_cache: Arc<crate::app::key_cache::KeyCache>,
     /// The hosted pages' words, in every language shipped.
     pub words: crate::i18n::Catalogue,
+    /// `/readyz`'s last check, answered again for a short while.
+    pub readiness: Arc<crate::app::readiness::Readiness>,
 }

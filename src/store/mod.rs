@@ -482,12 +482,14 @@ impl Store {
         .await
     }
 
-    /// Readiness: the store answers within the deadline.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    /// Readiness: within the deadline, the store shows it can serve every key (on a Redis
+    /// Cluster, every slot: see `redis/ready.rs`).
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        let probe = self.key("ready:");
         self.deadline(async {
             match &self.backend {
                 Backend::Memory(_) => Ok(()),
-                Backend::Redis(r) => r.ping().await,
+                Backend::Redis(r) => r.ready(&probe).await,
             }
         })
         .await

@@ -1,8 +1,8 @@
 //! Dependencies that hang or go away (REL-1, REL-2, REL-3, REL-7): Redis or PostgreSQL behind a
-//! TCP proxy that starts swallowing traffic, or stops (port refused, connections cut). Every
-//! request answers within the deadline + 1 s with 503 (never a hang, never a success, never a
-//! text sent), `/healthz` stays 200, and once the dependency is back the service recovers by
-//! itself.
+//! TCP proxy that starts swallowing traffic, freezes its connections for good, or stops (port
+//! refused, connections cut). Every request answers within the deadline + 1 s with 503 (never a
+//! hang, never a success, never a text sent), `/healthz` stays 200, and once the dependency is
+//! back the service recovers by itself.
 
 use std::time::{Duration, Instant};
 
@@ -55,7 +55,11 @@ async fn all_fail_closed(app: &TestApp, device: &crate::helpers::Enrollment, pen
 }
 
 async fn recovers(app: &TestApp, device: &crate::helpers::Enrollment) {
-    let until = Instant::now() + Duration::from_secs(15);
+    recovers_within(app, device, Duration::from_secs(15)).await;
+}
+
+async fn recovers_within(app: &TestApp, device: &crate::helpers::Enrollment, bound: Duration) {
+    let until = Instant::now() + bound;
     while app.get("/readyz", None).await.status() != 200 {
         assert!(Instant::now() < until, "did not recover by itself");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -89,6 +93,19 @@ async fn on_postgres(proxy: &Proxy) -> TestApp {
     app
 }
 
+/// What an app does before its dependency fails. The phone-number metadata loads on first use,
+/// which takes a second in a debug build: loaded first, it is not counted against the deadline.
+async fn before_the_fault(app: &TestApp) -> (crate::helpers::Enrollment, String) {
+    let phone = json!({"phone": "+33612345679"});
+    let res = app
+        .post("/v1/users/dave/devices/sms", Some(&app.admin_key), &phone)
+        .await;
+    assert_eq!(res.status(), 201);
+    let device = app.active_device("alice").await;
+    let pending = app.enroll("carol", json!({})).await;
+    (device, pending.id)
+}
+
 /// A dependency that fails (`down`) then comes back (`up`): everything fails closed meanwhile,
 /// then the app recovers by itself.
 async fn fault_and_recovery<D: Future<Output = ()>, U: Future<Output = ()>>(
@@ -96,10 +113,9 @@ async fn fault_and_recovery<D: Future<Output = ()>, U: Future<Output = ()>>(
     down: impl FnOnce() -> D,
     up: impl FnOnce() -> U,
 ) {
-    let device = app.active_device("alice").await;
-    let pending = app.enroll("carol", json!({})).await;
+    let (device, pending) = before_the_fault(&app).await;
     down().await;
-    all_fail_closed(&app, &device, &pending.id).await;
+    all_fail_closed(&app, &device, &pending).await;
     up().await;
     recovers(&app, &device).await;
 }
@@ -138,4 +154,20 @@ async fn a_stopped_postgres_is_503_and_recovers_when_it_returns() {
     let proxy = Proxy::start(upstream(&crate::helpers::test_database_url())).await;
     let app = on_postgres(&proxy).await;
     fault_and_recovery(app, || proxy.stop(), || proxy.restart()).await;
+}
+
+/// Redis's connections freeze (a partition, or a NAT that lost their state: the sockets stay
+/// open and nothing crosses them again), then Redis takes new connections. Everything fails
+/// closed meanwhile; then the connection that stopped answering is abandoned for a new one within
+/// seconds, not kept until TCP gives up on it (~15 min).
+#[tokio::test]
+async fn a_frozen_redis_connection_is_abandoned_for_a_new_one() {
+    let proxy = Proxy::start(upstream(&test_redis_url())).await;
+    let app = on_redis(&proxy).await;
+    let (device, pending) = before_the_fault(&app).await;
+    proxy.block(true);
+    proxy.freeze_open();
+    all_fail_closed(&app, &device, &pending).await;
+    proxy.block(false);
+    recovers_within(&app, &device, Duration::from_secs(5)).await;
 }

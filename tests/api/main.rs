@@ -32,6 +32,7 @@ mod audit_legacy;
 mod body_limits;
 mod cli;
 mod cluster;
+mod cluster_readiness;
 mod concurrent_start;
 mod console;
 mod console_confirm;

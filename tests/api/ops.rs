@@ -18,6 +18,24 @@ async fn healthz_and_readyz_answer(backend: Backend) {
     );
 }
 
+/// A storm of readiness probes (a load balancer's, every orchestrator's) checks the store and the
+/// database once per short while, not once per probe: concurrent probes share one check, and
+/// probes just after it get its outcome.
+async fn a_readiness_probe_storm_checks_the_dependencies_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let before = app.state.store.round_trips();
+    let probes = (0..20).map(|_| app.get("/readyz", None));
+    for res in futures_util::future::join_all(probes).await {
+        assert_eq!(res.status(), 200);
+    }
+    for _ in 0..10 {
+        assert_eq!(app.get("/readyz", None).await.status(), 200);
+    }
+    let trips = app.state.store.round_trips() - before;
+    // Two: the cache may have expired once between the storm and the probes after it.
+    assert!(trips <= 2, "{trips} store round trips for 30 probes");
+}
+
 async fn responses_carry_security_headers(backend: Backend) {
     let app = spawn_app(backend).await;
     let res = app.get("/healthz", None).await;
@@ -131,6 +149,7 @@ async fn openapi_is_what_client_generators_need(backend: Backend) {
 
 crate::both_backends!(
     healthz_and_readyz_answer,
+    a_readiness_probe_storm_checks_the_dependencies_once,
     responses_carry_security_headers,
     metrics_count_requests_by_route_pattern,
     openapi_describes_every_route,

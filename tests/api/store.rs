@@ -483,7 +483,7 @@ async fn unreachable_redis_is_an_error_within_the_deadline() {
     let store = Store::redis("redis://127.0.0.1:1", "x:", Duration::from_millis(300)).unwrap();
     let started = std::time::Instant::now();
     assert!(store.hit("k", 1, Duration::from_secs(1)).await.is_err());
-    assert!(store.ping().await.is_err());
+    assert!(store.ready().await.is_err());
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 

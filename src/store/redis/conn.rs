@@ -4,12 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::aio::ConnectionLike;
 use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::RoutingInfo;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 use tokio::sync::OnceCell;
 
 use super::super::StoreError;
+use super::single::Single;
 
 /// A cluster connection made on first use: a cluster that is down at start is retried on use.
 #[derive(Clone)]
@@ -30,7 +32,7 @@ impl LazyCluster {
 
 #[derive(Clone)]
 pub(super) enum Target {
-    Single(ConnectionManager),
+    Single(Single),
     Cluster(LazyCluster),
 }
 
@@ -69,6 +71,21 @@ impl Conn {
             .max(1)
     }
 
+    /// A command sent where `routing` says, on a cluster (the readiness probes); on one Redis,
+    /// an error.
+    pub(super) async fn route(&self, cmd: Cmd, routing: RoutingInfo) -> redis::RedisResult<Value> {
+        let Target::Cluster(lazy) = self.target.clone() else {
+            return Err((redis::ErrorKind::Client, "routing needs a cluster").into());
+        };
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let task = self
+            .runtime
+            .spawn(async move { lazy.get().await?.route_command(cmd, routing).await });
+        let result = task.await.map_err(task_failed)?;
+        self.answered(&result);
+        result
+    }
+
     fn answered<T>(&self, result: &redis::RedisResult<T>) {
         // A server error is an answer too: the connection works.
         let answer = match result {
@@ -91,7 +108,12 @@ impl ConnectionLike for Conn {
         let (target, cmd) = (self.target.clone(), cmd.clone());
         let task = self.runtime.spawn(async move {
             match target {
-                Target::Single(mut c) => c.req_packed_command(&cmd).await,
+                Target::Single(s) => {
+                    let mut current = s.current();
+                    let result = current.manager.req_packed_command(&cmd).await;
+                    s.answered(current.generation, &result);
+                    result
+                }
                 Target::Cluster(lazy) => lazy.get().await?.req_packed_command(&cmd).await,
             }
         });
@@ -112,7 +134,15 @@ impl ConnectionLike for Conn {
         let (target, pipeline) = (self.target.clone(), pipeline.clone());
         let task = self.runtime.spawn(async move {
             match target {
-                Target::Single(mut c) => c.req_packed_commands(&pipeline, offset, count).await,
+                Target::Single(s) => {
+                    let mut current = s.current();
+                    let sent = current
+                        .manager
+                        .req_packed_commands(&pipeline, offset, count);
+                    let result = sent.await;
+                    s.answered(current.generation, &result);
+                    result
+                }
                 Target::Cluster(lazy) => {
                     let mut c = lazy.get().await?;
                     c.req_packed_commands(&pipeline, offset, count).await
@@ -128,7 +158,7 @@ impl ConnectionLike for Conn {
 
     fn get_db(&self) -> i64 {
         match &self.target {
-            Target::Single(c) => c.get_db(),
+            Target::Single(s) => s.current().manager.get_db(),
             Target::Cluster(_) => 0,
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManagerConfig;
 use redis::{AsyncCommands, FromRedisValue, Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
@@ -16,11 +16,15 @@ use super::{Attempt, HeldLock, Hit, Lift, LimiterKeys, LimiterState, Lockout, St
 use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LIFT, RELEASE, STATE, TAKE_IF_EQUAL};
 
 mod conn;
+mod ready;
 mod retry;
 mod scripts;
+mod single;
+mod slots;
 
 use self::conn::{Conn, LazyCluster, Target};
 use self::retry::Effect;
+use self::single::Single;
 
 #[derive(Clone)]
 pub struct RedisStore {
@@ -76,16 +80,19 @@ fn millis(d: Duration) -> u64 {
 
 impl RedisStore {
     /// Connects lazily: a Redis that is down at start is retried on use (503 meanwhile), and a
-    /// lost connection is re-established by the manager without a restart.
+    /// lost connection is re-established without a restart — one that stopped answering too
+    /// (see `single.rs`).
     pub fn new(url: &str, timeout: Duration) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+        let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(unavailable)?;
+        let client = redis::Client::open(info.set_tcp_settings(single::tcp_settings()))
+            .map_err(unavailable)?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
             .set_response_timeout(Some(timeout))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
-        Ok(RedisStore::with(Conn::new(Target::Single(conn))?))
+        let single = Single::new(client, config).map_err(unavailable)?;
+        Ok(RedisStore::with(Conn::new(Target::Single(single))?))
     }
 
     /// A Redis Cluster, reached through any of `nodes` (it learns the others).
@@ -93,6 +100,7 @@ impl RedisStore {
         let client = redis::cluster::ClusterClient::builder(nodes.to_vec())
             .connection_timeout(timeout)
             .response_timeout(timeout)
+            .tcp_settings(single::tcp_settings())
             .retries(2)
             .build()
             .map_err(unavailable)?;
