@@ -38,8 +38,11 @@ pub(super) fn hold<T>(
     if let DbConnection::Postgres(c) = conn
         && let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_unlock({KEY})")).execute(c)
     {
-        // Only a broken session fails to unlock, and the lock ends with it.
+        // Not left to a pooled session that would keep the lock: the error goes up (a closed
+        // connection is then dropped from the pool, and the lock ends with its session), and the
+        // start fails rather than leave later starts waiting.
         tracing::warn!(error = %e, "could not release the migration lock");
+        return Err(DbError::Query(e));
     }
     result
 }

@@ -93,6 +93,9 @@ pub enum DbError {
     /// Work inside a transaction failed for a reason of its own; the transaction rolled back.
     #[error("transaction aborted: {0}")]
     Aborted(String),
+    /// The task running the call panicked: a bug (500), not an outage.
+    #[error("database task failed: {0}")]
+    TaskFailed(String),
 }
 
 impl DbError {

@@ -14,7 +14,7 @@ pub fn register(cfg: &mut ServiceConfig) {
 ///
 /// RFC 7517 with Ed25519 keys (`kty` OKP, `alg` EdDSA): the active ones and those retired within
 /// the last hour; cacheable for 5 minutes. A key `twofold keys rotate` makes is here within 5
-/// seconds, and signs only 365 seconds after it was made, so a relying party that keeps to the
+/// seconds, and signs only 425 seconds after it was made, so a relying party that keeps to the
 /// cache lifetime always knows the `kid` of an assertion it is given.
 #[utoipa::path(
     operation_id = "jwks_get",

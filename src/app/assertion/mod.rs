@@ -47,9 +47,10 @@ const JWKS_MAX_AGE_SECS: u64 = 300;
 pub const CLOCK_SKEW: Duration = Duration::from_secs(CLOCK_SKEW_SECS.unsigned_abs());
 /// How long a new key is published before it signs: a JWK Set read from the database just before
 /// the key was made is served [`JWKS_CACHE`] more, then kept [`JWKS_MAX_AGE`] by a relying party;
-/// [`CLOCK_SKEW`] on top, as the key's age is reckoned in the clock of the process that made it.
+/// twice [`CLOCK_SKEW`] on top: the key's age is reckoned from a time written by the process that
+/// made it and read in the clock of the node that signs, and either may be off by the skew.
 pub const SIGN_AFTER_PUBLISHED: Duration =
-    Duration::from_secs(JWKS_MAX_AGE_SECS + JWKS_CACHE_SECS + CLOCK_SKEW_SECS.unsigned_abs());
+    Duration::from_secs(JWKS_MAX_AGE_SECS + JWKS_CACHE_SECS + 2 * CLOCK_SKEW_SECS.unsigned_abs());
 
 // A retired key signs until its successor has been published SIGN_AFTER_PUBLISHED and each node
 // has refreshed, and its last assertion lives MAX_TTL: all of it well inside its publication.

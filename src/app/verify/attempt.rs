@@ -69,6 +69,34 @@ pub(super) async fn attempt(
     caller: &Caller,
     evaluate: impl Future<Output = Result<Outcome, Error>>,
 ) -> Result<Accepted, VerifyError> {
+    attempt_judged(state, subject, caller, &Judged::default(), evaluate).await
+}
+
+/// Set by an evaluation once a factor has compared the value and found it was not its own: an
+/// outage after that point is no longer "nothing was judged". Giving such an attempt back would
+/// be a free guess, and its 503 against a 422 an oracle (a wrong code for the app that another
+/// factor could not be asked about, against the right one).
+#[derive(Debug, Default)]
+pub(super) struct Judged(std::sync::atomic::AtomicBool);
+
+impl Judged {
+    pub(super) fn set(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// [`attempt`] for an evaluation that may compare before it fails: see [`Judged`].
+pub(super) async fn attempt_judged(
+    state: &AppState,
+    subject: &Subject,
+    caller: &Caller,
+    judged: &Judged,
+    evaluate: impl Future<Output = Result<Outcome, Error>>,
+) -> Result<Accepted, VerifyError> {
     let now = state.clock.now();
     let ticket = match state.limiter.begin(subject, caller).await? {
         Ok(ticket) => ticket,
@@ -87,7 +115,7 @@ pub(super) async fn attempt(
             }
             return Err(Error::InvalidApiKey.into());
         }
-        Err(e) if e.is_unavailable() => {
+        Err(e) if e.is_unavailable() && !judged.is_set() => {
             if let Err(back) = state.limiter.cancel(ticket).await {
                 tracing::warn!(error = %crate::error::chain(&back), "could not give back the counts of an attempt an outage cut short");
             }

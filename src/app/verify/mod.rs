@@ -21,7 +21,7 @@ use crate::audit::{Action, Event};
 use crate::db::devices as q;
 use crate::error::Error;
 
-use self::attempt::{Outcome, attempt, key_gone, rejected};
+use self::attempt::{Outcome, key_gone, rejected};
 pub use self::claim::{Claimed, claim};
 pub use self::confirm::{Confirmed, confirm};
 pub use self::resync::resync;
@@ -64,6 +64,7 @@ async fn evaluate(
     subject: &Subject,
     caller: &Caller,
     presented: Presented,
+    judged: &attempt::Judged,
 ) -> Result<Outcome, Error> {
     let cx = Context {
         state,
@@ -139,8 +140,11 @@ async fn evaluate(
             Checked::Refused { device_id } => {
                 return Ok(rejected(Action::VerifyFailed, Some(device_id)));
             }
-            Checked::Replayed { device_id, latest } => replayed = Some((device_id, latest)),
-            Checked::NoMatch => {}
+            Checked::Replayed { device_id, latest } => {
+                judged.set();
+                replayed = Some((device_id, latest));
+            }
+            Checked::NoMatch => judged.set(),
         }
     }
     Ok(match replayed {
@@ -157,11 +161,13 @@ pub async fn verify(
     caller: &Caller,
     presented: Presented,
 ) -> Result<Verified, VerifyError> {
-    let accepted = attempt(
+    let judged = attempt::Judged::default();
+    let accepted = attempt::attempt_judged(
         state,
         subject,
         caller,
-        evaluate(state, subject, caller, presented),
+        &judged,
+        evaluate(state, subject, caller, presented, &judged),
     )
     .await?;
     let (device_id, method, proof) = (accepted.device_id, accepted.method, accepted.proof);

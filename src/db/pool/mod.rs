@@ -162,9 +162,9 @@ impl Db {
         let task = tokio::task::spawn_blocking(move || call(&pool, &shared, None, f));
         match tokio::time::timeout(self.timeout, task).await {
             Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(DbError::Unavailable(format!(
-                "database task failed: {join}"
-            ))),
+            // A panic in the closure is a bug, not an outage: an outage's attempt is given back
+            // to the limiter, and a request that can make the task panic would get free guesses.
+            Ok(Err(join)) => Err(DbError::TaskFailed(join.to_string())),
             Err(_) => {
                 abandon(&lease, false);
                 Err(DbError::Timeout(self.timeout))
@@ -190,11 +190,8 @@ impl Db {
         if tokio::time::timeout(self.timeout, begun).await.is_err() && !abandon(&lease, true) {
             return Err(DbError::Timeout(self.timeout));
         }
-        task.await.unwrap_or_else(|join| {
-            Err(DbError::Unavailable(format!(
-                "database task failed: {join}"
-            )))
-        })
+        task.await
+            .unwrap_or_else(|join| Err(DbError::TaskFailed(join.to_string())))
     }
 
     /// Statements sent to the database since start (checks on checkout included).
