@@ -25,8 +25,10 @@
 //!    (what every kind of device shares), [`app::step_up`] (SEC-7), [`app::sms_codes`],
 //!    [`app::sms_limits`] and [`app::sms_budget`] (texted codes, their anti-pumping limits and the
 //!    daily budgets per tenant and overall), [`app::assertion`] (signed
-//!    JWTs and their keys), [`app::admin`], [`app::import`], [`app::links`], [`app::rotation`],
-//!    [`app::api_keys`] (with this node's [`app::key_cache`]), [`app::users`].
+//!    JWTs and their keys, a new key published before it signs), [`app::admin`], [`app::import`],
+//!    [`app::links`], [`app::rotation`], [`app::readiness`] (`/readyz`: the database and every
+//!    store slot, checked at most once a second), [`app::api_keys`] (with this node's
+//!    [`app::key_cache`]), [`app::users`].
 //! 4. [`factor`], the pure rules: TOTP and HOTP codes with the RFC vectors beside them, Yubico
 //!    OTP decryption and the personalization log, phone
 //!    numbers, recovery-code shape, QR drawing, the lockout arithmetic, device kinds and statuses,
