@@ -78,10 +78,18 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
-    // Whatever still runs now is a database call that missed its deadline, blocked on a
-    // connection that stopped answering: waiting for it would make the exit unbounded.
-    runtime.shutdown_background();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let wait = match command {
+        Command::Serve => SERVE_EXIT_WAIT,
+        _ => COMMAND_EXIT_WAIT,
+    };
+    let result = runtime.block_on(run(command, config));
+    // Blocking threads still running now are finishing their work (closing pooled connections,
+    // the audit writer's last batch): exiting under them races the C libraries' exit handlers
+    // (libpq, OpenSSL: "double free" aborts were seen). They are waited for, but not forever: one
+    // blocked on a connection that stopped answering would make the exit unbounded, and a node
+    // has already spent its grace period (TWOFOLD_SHUTDOWN_GRACE_SECS) by now.
+    runtime.shutdown_timeout(wait);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -93,6 +101,12 @@ pub fn main() -> ExitCode {
 }
 
 type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// How long the exit waits for blocking threads after `serve` has stopped (its grace period is
+/// spent; only a call blocked on a dead connection is left).
+const SERVE_EXIT_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+/// The same after a one-shot command, whose calls have all returned: threads are only closing.
+const COMMAND_EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn run(command: Command, config: Config) -> CliResult {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
