@@ -22,12 +22,20 @@ pub async fn code_problem(
 ) -> Result<(StatusCode, String), PageError> {
     match e {
         Error::InvalidCode | Error::InvalidRequest(_) => {
-            // The failure that reached the threshold locked the user: the page says so at once
-            // (and shows the form disabled) rather than after one more try.
-            if let Some(message) = lock_of(state, flow, t).await? {
-                return Ok((StatusCode::TOO_MANY_REQUESTS, message));
+            // One read of the limiter for both questions. The failure that reached the
+            // threshold locked the user: the page says so at once (and shows the form disabled)
+            // rather than after one more try.
+            let now = state.clock.now();
+            let lock = state.limiter.state(&flow.subject()?).await?;
+            if let Some(until) = lock.locked_until.filter(|until| *until > now) {
+                return Ok((StatusCode::TOO_MANY_REQUESTS, locked(t, now, until)));
             }
-            let message = match tries_left(state, flow).await? {
+            let threshold = u64::from(state.limiter.threshold());
+            let left = lock
+                .locked_until
+                .is_none()
+                .then(|| threshold.saturating_sub(lock.failures));
+            let message = match left {
                 Some(n @ 1..=WARN_FROM) => {
                     let n = i64::try_from(n).unwrap_or(i64::MAX);
                     t.say_with("wrong-code-tries-left", &[("count", Arg::Number(n))])
@@ -77,12 +85,6 @@ pub async fn lock_of(
         .locked_until
         .filter(|until| *until > now)
         .map(|until| locked(t, now, until)))
-}
-
-async fn tries_left(state: &AppState, flow: &Flow) -> Result<Option<u64>, PageError> {
-    let lock = state.limiter.state(&flow.subject()?).await?;
-    let threshold = u64::from(state.limiter.threshold());
-    Ok((lock.locked_until.is_none()).then(|| threshold.saturating_sub(lock.failures)))
 }
 
 /// "Too many attempts. Try again at 03:30 (UTC), in 15 minutes." The page cannot know the
