@@ -59,8 +59,9 @@
 //! database — verify's [`http::auth::CachedKey`] takes it from [`app::key_cache`] and the use case
 //! re-checks it in the statement that loads the devices, so a wrong code costs one statement and
 //! one store round trip (the limiter) — then read the user and tenant. The handler turns its body
-//! into the use case's plain input and calls the use case, which runs SQL on the blocking pool
-//! ([`db::Db::run`]) and store operations under the dependency deadline. The use case answers a
+//! into the use case's plain input and calls the use case, which runs SQL on the database threads
+//! ([`db::Db::run`]; an accepted step shares its commit with the others of its moment,
+//! [`db::Db::run_batched`]) and store operations under the dependency deadline. The use case answers a
 //! plain result or its error; [`http::error`] maps the error to a stable code and status: a
 //! dependency outage is a 503, never a success; an unexpected error an opaque 500 whose whole
 //! cause chain is logged under the request id.

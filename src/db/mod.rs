@@ -1,8 +1,9 @@
 //! Durable state: one diesel code base over SQLite and PostgreSQL (`MultiConnection`).
 //!
 //! The backend is chosen from the URL scheme by configuration, never guessed by diesel. Diesel is
-//! blocking, so every query runs on tokio's blocking pool under a deadline ([`Db::run`]); the async
-//! executor threads never wait on SQL.
+//! blocking, so every query runs on the pool's own threads, as many as it has connections, under
+//! a deadline ([`Db::run`]); the async executor threads never wait on SQL. On SQLite, writes that
+//! may share a commit are grouped ([`Db::run_batched`]).
 
 pub mod api_keys;
 pub mod audit;

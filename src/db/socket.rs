@@ -1,7 +1,7 @@
 //! How long libpq may wait on the network. Left alone, it waits as long as the OS lets it: for a
 //! connection, and on a peer that went silent without closing (a partition, a dead middlebox),
 //! until TCP gives up retransmitting, about 15 minutes on Linux. The pool bounds each caller's
-//! wait itself (see `pool`); these bound the wait of the blocking thread left behind, and find a
+//! wait itself (see `pool`); these bound the wait of the database thread left behind, and find a
 //! dead idle connection before a caller does.
 
 use std::time::Duration;

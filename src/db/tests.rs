@@ -2,6 +2,9 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use super::*;
 
 #[derive(QueryableByName)]
@@ -54,4 +57,103 @@ fn read_then_write_transactions_of_two_connections_queue_instead_of_failing() {
         .get_result(&mut setup)
         .unwrap();
     assert_eq!(total.n, 200, "every increment kept: no lost update either");
+}
+
+/// A pool of one connection, its database holding a counter table.
+fn counter_db(dir: &Path) -> Db {
+    let path = dir.join("g.db");
+    open(&path)
+        .batch_execute(
+            "CREATE TABLE users (tenant TEXT); CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);",
+        )
+        .unwrap();
+    Db::new(&DatabaseUrl::Sqlite(path), 1, Duration::from_secs(5)).unwrap()
+}
+
+/// Writes queued while the one database thread is busy share one commit; one that fails is
+/// rolled back alone, and each caller gets its own answer, once the commit is made.
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_queued_during_a_commit_share_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = counter_db(dir.path());
+    // Hold the only thread until every write is queued.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.run(move |_| {
+                held.recv().unwrap();
+                Ok(())
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = db.commits();
+    let writes: Vec<_> = (0..20_i64)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.run_batched(move |c| {
+                    diesel::sql_query(format!("INSERT INTO c VALUES ({i}, {i})")).execute(c)?;
+                    if i == 7 {
+                        // Fails after writing: its insert must not survive.
+                        diesel::sql_query("INSERT INTO c VALUES (0, 0)").execute(c)?;
+                    }
+                    Ok(i)
+                })
+                .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    for (i, w) in (0..20_i64).zip(writes) {
+        match w.await.unwrap() {
+            Ok(n) => assert_eq!(n, i),
+            Err(e) => assert!(i == 7 && e.is_unique_violation(), "write {i}: {e}"),
+        }
+    }
+    assert_eq!(db.commits() - before, 1, "twenty writes, one commit");
+    let rows = db
+        .run(|c| {
+            let n: Count = diesel::sql_query("SELECT count(*) AS n FROM c").get_result(c)?;
+            let seven: Count =
+                diesel::sql_query("SELECT count(*) AS n FROM c WHERE id = 7").get_result(c)?;
+            Ok((n.n, seven.n))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        (19, 0),
+        "the failed write's own insert rolled back, the others kept"
+    );
+}
+
+/// More calls in flight than connections wait in the queue for a thread, not on threads of
+/// their own: with one connection, every call runs on the one database thread.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_beyond_the_pool_wait_in_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = counter_db(dir.path());
+    let threads = Arc::new(Mutex::new(HashSet::new()));
+    let calls: Vec<_> = (0..32)
+        .map(|_| {
+            let (db, threads) = (db.clone(), threads.clone());
+            tokio::spawn(async move {
+                db.run(move |_| {
+                    threads.lock().unwrap().insert(std::thread::current().id());
+                    std::thread::sleep(Duration::from_millis(2));
+                    Ok(())
+                })
+                .await
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    assert_eq!(threads.lock().unwrap().len(), 1, "32 calls, one connection");
 }

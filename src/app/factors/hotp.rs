@@ -93,7 +93,7 @@ impl Factor for HotpFactor {
                         if cx
                             .state
                             .db
-                            .run(move |c| q::accept_step(c, &id, step, at))
+                            .run_batched(move |c| q::accept_step(c, &id, step, at))
                             .await?
                         {
                             return Ok(Checked::Accepted {

@@ -52,7 +52,7 @@ impl Factor for Totp {
                 if cx
                     .state
                     .db
-                    .run(move |c| q::accept_step(c, &cas_id, step, at))
+                    .run_batched(move |c| q::accept_step(c, &cas_id, step, at))
                     .await?
                 {
                     return Ok(Checked::Accepted {

@@ -113,7 +113,7 @@ impl Factor for YubicoOtp {
                     let accepted = cx
                         .state
                         .db
-                        .run(move |c| q::accept_step(c, &id, counter, at))
+                        .run_batched(move |c| q::accept_step(c, &id, counter, at))
                         .await?;
                     if accepted {
                         Checked::Accepted {

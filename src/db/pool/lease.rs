@@ -20,6 +20,26 @@ pub(super) struct Lease {
     abandoned: bool,
     /// `f` has started: the checkout and its check are over.
     started: bool,
+    /// The call is over: its thread is free.
+    finished: bool,
+}
+
+/// What [`abandon`] found.
+pub(super) enum Abandoned {
+    /// `f` had begun and was left to run (`unless_started`).
+    Started,
+    /// Abandoned while its thread is still at it: the thread may stay blocked a while.
+    Busy,
+    /// Abandoned, but the call had already ended.
+    Done,
+}
+
+/// The call's thread is done with it: answers whether its caller had stopped waiting (and so had
+/// lent the executor a thread for it).
+pub(super) fn finish(lease: &Shared) -> bool {
+    let mut l = lock(lease);
+    l.finished = true;
+    l.abandoned
 }
 
 pub(super) type Shared = Arc<Mutex<Lease>>;
@@ -115,19 +135,23 @@ pub(super) fn call<T>(
 
 /// The caller stops waiting: the connection's pool slot is discarded now, so the pool may open
 /// another, and the connection is closed when its thread lets go of it. With `unless_started`, a
-/// call whose `f` has begun is left to run; answers whether it had.
-pub(super) fn abandon(lease: &Shared, unless_started: bool) -> bool {
-    let slot = {
+/// call whose `f` has begun is left to run.
+pub(super) fn abandon(lease: &Shared, unless_started: bool) -> Abandoned {
+    let (slot, finished) = {
         let mut l = lock(lease);
         if unless_started && l.started {
-            return true;
+            return Abandoned::Started;
         }
         l.abandoned = true;
-        l.slot.take()
+        (l.slot.take(), l.finished)
     };
     if let Some(mut slot) = slot {
         slot.broken = true;
         tracing::warn!("a database connection missed the deadline; it is dropped from the pool");
     }
-    false
+    if finished {
+        Abandoned::Done
+    } else {
+        Abandoned::Busy
+    }
 }

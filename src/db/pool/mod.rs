@@ -1,4 +1,5 @@
-//! The connection pool: every call runs on tokio's blocking pool under the dependency deadline.
+//! The connection pool: every call runs on a database thread (`executor`) under the dependency
+//! deadline.
 //!
 //! A connection is checked with `SELECT 1` when it leaves the pool only if it has not just proved
 //! itself: one that completed a call in the last second goes straight to work, so a request under
@@ -21,11 +22,13 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use tokio::sync::oneshot;
 
-use self::lease::{Shared, abandon, call};
+use self::executor::{BatchRunner, BatchedJob, Completion, Executor};
+use self::lease::{Abandoned, Shared, abandon, call, finish};
 use super::DatabaseUrl;
 use super::socket::with_socket_settings;
 use super::{DbConnection, DbError, create_private};
 
+mod executor;
 mod lease;
 
 /// How recently a connection must have completed a call to skip the check on checkout.
@@ -111,12 +114,71 @@ impl ManageConnection for Manager {
 
 type Pool = r2d2::Pool<Manager>;
 
-/// The connection pool plus the deadline every call runs under.
+/// The connection pool, the threads its calls run on, and the deadline every call runs under.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     timeout: Duration,
     statements: Arc<AtomicU64>,
+    executor: Arc<Executor<DbConnection>>,
+    /// SQLite: writes that may share a commit are grouped ([`Db::run_batched`]).
+    group_commit: bool,
+    commits: Arc<AtomicU64>,
+}
+
+/// The answer to a call that never came: its closure panicked (a bug, 500, not an outage: an
+/// outage's attempt is given back to the limiter, and a request that can make a call panic
+/// would get free guesses).
+fn lost() -> DbError {
+    DbError::TaskFailed("the database call panicked".into())
+}
+
+/// Runs a batch of writes in one transaction on one connection: each in its own savepoint (one
+/// that fails is rolled back alone), then one commit for all, whose outcome each caller hears. A
+/// batch of one runs as [`Db::run`] would run it: no transaction to pay for.
+fn run_batch(pool: &Pool, commits: &AtomicU64, jobs: Vec<BatchedJob<DbConnection>>) {
+    let mut slot = match pool.get() {
+        Ok(slot) => slot,
+        Err(e) => {
+            tracing::debug!(error = %e, writes = jobs.len(), "no connection for a batch of writes");
+            for job in jobs {
+                let _ = job(None, false);
+            }
+            return;
+        }
+    };
+    let Some(conn) = slot.conn.as_mut() else {
+        for job in jobs {
+            let _ = job(None, false);
+        }
+        return;
+    };
+    let shared = jobs.len() > 1;
+    let mut told: Vec<Completion> = Vec::with_capacity(jobs.len());
+    let committed = if shared {
+        super::write_transaction(conn, |c| {
+            told.extend(jobs.into_iter().filter_map(|job| job(Some(c), true)));
+            Ok::<_, DbError>(())
+        })
+    } else {
+        told.extend(jobs.into_iter().filter_map(|job| job(Some(conn), false)));
+        Ok(())
+    };
+    commits.fetch_add(1, Ordering::Relaxed);
+    let outcome = match committed {
+        Ok(()) => {
+            slot.last_ok = Instant::now();
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, writes = told.len(), "a group commit failed");
+            Err(e.to_string())
+        }
+    };
+    drop(slot);
+    for tell in told {
+        tell(outcome.clone());
+    }
 }
 
 impl Db {
@@ -132,6 +194,7 @@ impl Db {
             DatabaseUrl::Postgres(_) => pool_size,
         };
         let statements = Arc::new(AtomicU64::new(0));
+        let group_commit = matches!(url, DatabaseUrl::Sqlite(_));
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
@@ -142,14 +205,23 @@ impl Db {
                 timeout,
                 statements: statements.clone(),
             });
+        let commits = Arc::new(AtomicU64::new(0));
+        let batch: BatchRunner<DbConnection> = {
+            let (pool, commits) = (pool.clone(), commits.clone());
+            Arc::new(move |jobs| run_batch(&pool, &commits, jobs))
+        };
+        let threads = usize::try_from(size).unwrap_or(1);
         Ok(Db {
             pool,
             timeout,
             statements,
+            executor: Arc::new(Executor::new(threads, "twofold-db", batch)),
+            group_commit,
+            commits,
         })
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool, under the configured deadline.
+    /// Runs `f` with a pooled connection on a database thread, under the configured deadline.
     /// A deadline miss answers the caller at once and drops the connection from the pool; the
     /// query itself finishes in the background.
     pub async fn run<T, F>(&self, f: F) -> Result<T, DbError>
@@ -158,15 +230,19 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
     {
         let (pool, lease) = (self.pool.clone(), Shared::default());
+        let (answer, answered) = oneshot::channel();
         let shared = lease.clone();
-        let task = tokio::task::spawn_blocking(move || call(&pool, &shared, None, f));
-        match tokio::time::timeout(self.timeout, task).await {
+        self.executor.submit(Box::new(move || {
+            let _ = answer.send(call(&pool, &shared, None, f));
+            finish(&shared)
+        }));
+        match tokio::time::timeout(self.timeout, answered).await {
             Ok(Ok(result)) => result,
-            // A panic in the closure is a bug, not an outage: an outage's attempt is given back
-            // to the limiter, and a request that can make the task panic would get free guesses.
-            Ok(Err(join)) => Err(DbError::TaskFailed(join.to_string())),
+            Ok(Err(_)) => Err(lost()),
             Err(_) => {
-                abandon(&lease, false);
+                if let Abandoned::Busy = abandon(&lease, false) {
+                    self.executor.lend();
+                }
                 Err(DbError::Timeout(self.timeout))
             }
         }
@@ -184,14 +260,70 @@ impl Db {
     {
         let (pool, lease) = (self.pool.clone(), Shared::default());
         let (started, begun) = oneshot::channel();
+        let (answer, answered) = oneshot::channel();
         let shared = lease.clone();
-        let task = tokio::task::spawn_blocking(move || call(&pool, &shared, Some(started), f));
+        self.executor.submit(Box::new(move || {
+            let _ = answer.send(call(&pool, &shared, Some(started), f));
+            finish(&shared)
+        }));
         // The sender is dropped without a word when the call fails before `f`: no wait then.
-        if tokio::time::timeout(self.timeout, begun).await.is_err() && !abandon(&lease, true) {
-            return Err(DbError::Timeout(self.timeout));
+        if tokio::time::timeout(self.timeout, begun).await.is_err() {
+            match abandon(&lease, true) {
+                Abandoned::Started => {}
+                Abandoned::Busy => {
+                    self.executor.lend();
+                    return Err(DbError::Timeout(self.timeout));
+                }
+                Abandoned::Done => return Err(DbError::Timeout(self.timeout)),
+            }
         }
-        task.await
-            .unwrap_or_else(|join| Err(DbError::TaskFailed(join.to_string())))
+        answered.await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// Runs a write that may share its commit with others — one statement, or `f` makes its own
+    /// transaction. On SQLite, the writes queued while a commit is under way are run together,
+    /// each in a savepoint, and committed with one fsync (group commit); `f`'s answer is given
+    /// only once that commit is durable. A write without company runs as [`Db::run`] runs it. On
+    /// PostgreSQL, whose concurrent commits already share their WAL flush, it is [`Db::run`].
+    pub async fn run_batched<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        if !self.group_commit {
+            return self.run(f).await;
+        }
+        let (answer, answered) = oneshot::channel();
+        self.executor
+            .submit_batched(Box::new(move |conn: Option<&mut DbConnection>, shared| {
+                let Some(conn) = conn else {
+                    let why = "no database connection for the write".to_string();
+                    let _ = answer.send(Err(DbError::Unavailable(why)));
+                    return None;
+                };
+                let result = if shared {
+                    use diesel::Connection;
+                    conn.transaction(f)
+                } else {
+                    f(conn)
+                };
+                let tell: Completion = Box::new(move |committed| {
+                    let _ = answer.send(committed.map_err(DbError::Unavailable).and(result));
+                });
+                Some(tell)
+            }));
+        // A miss leaves the write to its batch: like any call's, it may still commit after the
+        // caller has had its 503.
+        match tokio::time::timeout(self.timeout, answered).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(lost()),
+            Err(_) => Err(DbError::Timeout(self.timeout)),
+        }
+    }
+
+    /// Group commits made ([`Db::run_batched`]), successful or not.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Statements sent to the database since start (checks on checkout included).

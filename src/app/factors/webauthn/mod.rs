@@ -145,7 +145,7 @@ async fn check(cx: &Context<'_>, devices: &[DeviceRow], value: &str) -> Result<C
     let accepted = cx
         .state
         .db
-        .run(move |c| sk::accept_counter(c, &id, seen, counter, at))
+        .run_batched(move |c| sk::accept_counter(c, &id, seen, counter, at))
         .await?;
     Ok(if accepted {
         Checked::Accepted {
