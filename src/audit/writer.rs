@@ -228,7 +228,7 @@ impl Out {
             let (rows, stream) = (batch.clone(), self.stream.clone());
             let result = self
                 .db
-                .run_to_end(move |conn| {
+                .run_batched_to_end(move |conn| {
                     crate::db::write_transaction(conn, |c| stream.append(c, rows.to_vec()))
                 })
                 .await;

@@ -293,6 +293,37 @@ impl Db {
         if !self.group_commit {
             return self.run(f).await;
         }
+        let answered = self.batched(f);
+        // A miss leaves the write to its batch: like any call's, it may still commit after the
+        // caller has had its 503.
+        match tokio::time::timeout(self.timeout, answered).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(lost()),
+            Err(_) => Err(DbError::Timeout(self.timeout)),
+        }
+    }
+
+    /// [`Db::run_batched`] for background work that must know whether its write committed
+    /// before it tries again (the audit writer): no deadline; on PostgreSQL, [`Db::run_to_end`].
+    /// On SQLite it also keeps the audit trail's writes from contending with the accepted steps
+    /// for the database's one write lock: they take turns in one queue.
+    pub async fn run_batched_to_end<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
+        if !self.group_commit {
+            return self.run_to_end(f).await;
+        }
+        self.batched(f).await.unwrap_or_else(|_| Err(lost()))
+    }
+
+    /// Queues `f` for the next batch; the receiver hears its answer once the batch committed.
+    fn batched<T, F>(&self, f: F) -> oneshot::Receiver<Result<T, DbError>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+    {
         let (answer, answered) = oneshot::channel();
         self.executor
             .submit_batched(Box::new(move |conn: Option<&mut DbConnection>, shared| {
@@ -312,13 +343,7 @@ impl Db {
                 });
                 Some(tell)
             }));
-        // A miss leaves the write to its batch: like any call's, it may still commit after the
-        // caller has had its 503.
-        match tokio::time::timeout(self.timeout, answered).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(lost()),
-            Err(_) => Err(DbError::Timeout(self.timeout)),
-        }
+        answered
     }
 
     /// Group commits made ([`Db::run_batched`]), successful or not.
