@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 
 use crate::clock::{self, Clock};
+use crate::devices::{self, Extra};
 use crate::proc;
 use crate::scenarios::{Flow, Scenario, Shared, Task};
 use crate::seeds::Seeds;
@@ -56,6 +57,14 @@ pub struct LoadArgs {
     /// code expires in flight.
     #[arg(long, default_value_t = 2000)]
     pub step_margin_ms: u64,
+    /// verify-hotp and verify-webauthn: how many users get an HOTP device or a security key
+    /// in the setup (unmeasured, through the API, when the state file holds none yet).
+    #[arg(long, default_value_t = 1_000)]
+    pub setup_users: u64,
+    /// verify-webauthn: the origin the soft security keys sign for; the server's public origin
+    /// (TWOFOLD_PUBLIC_URL), which must be on a domain name.
+    #[arg(long, default_value = "https://bench.twofold.example")]
+    pub origin: String,
     /// Print one JSON object instead of a line of text.
     #[arg(long)]
     pub json: bool,
@@ -77,10 +86,15 @@ pub async fn run(args: LoadArgs) -> Result<Report, String> {
     }
     let auth = HeaderValue::from_str(&format!("Bearer {}", args.client_key))
         .map_err(|_| "--client-key holds characters a header cannot".to_string())?;
-    let users = match (&args.state, population) {
-        (Some(path), true) => Users::load(path, args.users)?,
-        _ => Users::new(if population { args.users } else { 0 }),
+    let stateful = population || args.scenario.has_setup();
+    let size = if population { args.users } else { 0 };
+    let (users, mut extra) = match (&args.state, stateful) {
+        (Some(path), true) => Users::load(path, size)?,
+        _ => (Users::new(size), Extra::default()),
     };
+    if args.scenario.has_setup() && args.setup_users == 0 {
+        return Err("--setup-users must be at least 1".into());
+    }
     let seeds = match &args.seeds {
         Some(path) => Seeds::from_jsonl(path)?,
         None => Seeds::Derived,
@@ -100,6 +114,55 @@ pub async fn run(args: LoadArgs) -> Result<Report, String> {
         .map_err(|e| format!("HTTP client: {e}"))?;
     let base = args.url.trim_end_matches('/').to_string();
     warm_up(&client, &base, args.connections).await?;
+    let run = args
+        .run
+        .unwrap_or_else(|| clock::unix_now().as_millis() as u64);
+
+    // verify-hotp and verify-webauthn: their users, from the state file or enrolled now, before
+    // the server's CPU is read. The state is saved at once, so a run that fails later does not
+    // leave enrolled users the next run knows nothing of.
+    let setup_n = args.setup_users.min(args.users.max(1));
+    let (mut setup_users, mut setup_seconds) = (0, 0.0);
+    let mut hotp = Vec::new();
+    let mut keys = Vec::new();
+    match args.scenario {
+        Scenario::VerifyHotp if !extra.hotp.is_empty() => {
+            hotp = devices::hotp_from_saved(std::mem::take(&mut extra.hotp))?;
+        }
+        Scenario::VerifyHotp => {
+            eprintln!("twofold-bench: setup: enrolling {setup_n} HOTP users (not measured)");
+            let done = devices::setup_hotp(&client, &base, &auth, setup_n, run).await?;
+            (hotp, setup_users, setup_seconds) = (done.users, setup_n, done.seconds);
+        }
+        Scenario::VerifyWebauthn if !extra.webauthn.is_empty() => {
+            keys = devices::keys_from_saved(std::mem::take(&mut extra.webauthn))?;
+        }
+        Scenario::VerifyWebauthn => {
+            eprintln!("twofold-bench: setup: registering {setup_n} security keys (not measured)");
+            let done =
+                devices::setup_keys(&client, &base, &auth, setup_n, run, &args.origin).await?;
+            (keys, setup_users, setup_seconds) = (done.users, setup_n, done.seconds);
+        }
+        _ => {}
+    }
+    let save = |users: &Users, extra: &mut Extra, hotp: &[_], keys: &[_]| -> Result<(), String> {
+        let Some(path) = &args.state else {
+            return Ok(());
+        };
+        if !stateful {
+            return Ok(());
+        }
+        if args.scenario == Scenario::VerifyHotp {
+            extra.hotp = devices::hotp_to_saved(hotp);
+        }
+        if args.scenario == Scenario::VerifyWebauthn {
+            extra.webauthn = devices::keys_to_saved(keys);
+        }
+        users.save(path, extra)
+    };
+    if setup_users > 0 {
+        save(&users, &mut extra, &hotp, &keys)?;
+    }
 
     let ticks = proc::clock_ticks();
     let cpu_before = args.pid.map(proc::cpu_ticks).transpose()?;
@@ -122,14 +185,15 @@ pub async fn run(args: LoadArgs) -> Result<Report, String> {
         auth,
         users,
         seeds,
-        run: args
-            .run
-            .unwrap_or_else(|| clock::unix_now().as_millis() as u64),
+        run,
         cursor: AtomicU64::new(0),
         clock: Clock::start(Duration::from_secs_f64(args.duration)),
         stop: AtomicBool::new(false),
         step_margin: Duration::from_millis(args.step_margin_ms),
         offset: clock::unix_now().as_nanos() as u64,
+        hotp,
+        keys,
+        origin: args.origin.clone(),
     });
     let tasks: Vec<_> = (0..args.connections)
         .map(|i| {
@@ -161,10 +225,13 @@ pub async fn run(args: LoadArgs) -> Result<Report, String> {
 
     let mut report = Report::new(
         args.scenario.name(),
+        args.scenario.requests_per_op(),
         args.connections,
         measured.as_secs_f64(),
         &rec,
     );
+    report.setup_users = setup_users;
+    report.setup_seconds = setup_seconds;
     report.label = args.label.clone();
     report.waits = waits;
     report.wait_seconds = paused.as_secs_f64();
@@ -183,9 +250,7 @@ pub async fn run(args: LoadArgs) -> Result<Report, String> {
         report.server_peak_rss_mib = Some(proc::peak_rss_kib(pid)? as f64 / 1024.0);
         report.server_peak_rss_per_run = peak_is_per_run;
     }
-    if let (Some(path), true) = (&args.state, population) {
-        shared.users.save(path)?;
-    }
+    save(&shared.users, &mut extra, &shared.hotp, &shared.keys)?;
     Ok(report)
 }
 

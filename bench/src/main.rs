@@ -3,11 +3,13 @@
 //! last results.
 
 mod clock;
+mod devices;
 mod load;
 mod proc;
 mod provision;
 mod scenarios;
 mod seeds;
+mod soft_key;
 mod stats;
 mod users;
 

@@ -146,7 +146,7 @@ pub async fn run(args: ProvisionArgs) -> Result<(), String> {
     }
     rows.sort_unstable_by_key(|r| r.0);
 
-    let users = Users::load(&args.state, args.users)?;
+    let (users, extra) = Users::load(&args.state, args.users)?;
     let file =
         std::fs::File::create(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let mut out = std::io::BufWriter::new(file);
@@ -161,7 +161,7 @@ pub async fn run(args: ProvisionArgs) -> Result<(), String> {
     }
     out.flush()
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
-    users.save(&args.state)?;
+    users.save(&args.state, &extra)?;
     eprintln!("provisioned {} users through the API", rows.len());
     Ok(())
 }

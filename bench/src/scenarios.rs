@@ -8,6 +8,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Client, Method, StatusCode};
 
 use crate::clock::{self, Clock, PERIOD};
+use crate::devices::{HotpUser, KeyUser};
 use crate::seeds::Seeds;
 use crate::stats::Recorder;
 use crate::users::Users;
@@ -20,8 +21,16 @@ pub enum Scenario {
     VerifyValid,
     /// A wrong code, at most 9 per user (422).
     VerifyWrong,
+    /// A right code for users with an HOTP device (200), enrolled by an unmeasured setup.
+    VerifyHotp,
+    /// A security-key sign-in, challenge then signed assertion (200, 200): one operation, two
+    /// requests. The keys are registered by an unmeasured setup.
+    VerifyWebauthn,
     /// Create a TOTP device, fetch its QR SVG, confirm it: one operation, three requests.
     Enroll,
+    /// Only the creation of a pending TOTP device for a fresh user, with its QR code inline in
+    /// the answer (201): one request.
+    EnrollCreate,
     /// Enroll a phone for a fresh user: the server texts a code through its gateway (201).
     SmsSend,
 }
@@ -32,7 +41,10 @@ impl Scenario {
             Scenario::Healthz => "healthz",
             Scenario::VerifyValid => "verify-valid",
             Scenario::VerifyWrong => "verify-wrong",
+            Scenario::VerifyHotp => "verify-hotp",
+            Scenario::VerifyWebauthn => "verify-webauthn",
             Scenario::Enroll => "enroll",
+            Scenario::EnrollCreate => "enroll-create",
             Scenario::SmsSend => "sms-send",
         }
     }
@@ -40,6 +52,21 @@ impl Scenario {
     /// Whether the scenario works on the imported population (and so needs its state).
     pub fn uses_population(self) -> bool {
         matches!(self, Scenario::VerifyValid | Scenario::VerifyWrong)
+    }
+
+    /// Whether the scenario's users come from a setup kept in the state file.
+    pub fn has_setup(self) -> bool {
+        matches!(self, Scenario::VerifyHotp | Scenario::VerifyWebauthn)
+    }
+
+    /// HTTP requests in one operation (every one answered as expected for the operation to
+    /// count as ok).
+    pub fn requests_per_op(self) -> u32 {
+        match self {
+            Scenario::Enroll => 3,
+            Scenario::VerifyWebauthn => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -62,6 +89,12 @@ pub struct Shared {
     pub step_margin: Duration,
     /// Where this run's walk over the population starts (random per run).
     pub offset: u64,
+    /// verify-hotp's users (empty for the other scenarios).
+    pub hotp: Vec<HotpUser>,
+    /// verify-webauthn's users (empty for the other scenarios).
+    pub keys: Vec<KeyUser>,
+    /// The origin the soft security keys sign for (the server's public origin).
+    pub origin: String,
 }
 
 fn gcd(a: u64, b: u64) -> u64 {
@@ -98,6 +131,14 @@ pub struct Task {
 }
 
 impl Task {
+    /// Describes a failure on stderr, the first few times.
+    fn tell(&mut self, what: std::fmt::Arguments<'_>) {
+        if self.reported < 3 {
+            self.reported += 1;
+            eprintln!("{what}");
+        }
+    }
+
     pub fn new(seed: u64) -> Task {
         Task {
             rec: Recorder::new(),
@@ -189,6 +230,32 @@ impl Scenario {
             }
             Scenario::VerifyValid => verify_valid(sh, task).await,
             Scenario::VerifyWrong => verify_wrong(sh, task).await,
+            Scenario::VerifyHotp => verify_hotp(sh, task).await,
+            Scenario::VerifyWebauthn => verify_webauthn(sh, task).await,
+            Scenario::EnrollCreate => {
+                let k = sh.cursor.fetch_add(1, Ordering::Relaxed);
+                let path = format!("/v1/users/create-{}-{k}/devices/totp", sh.run);
+                let t = Instant::now();
+                let r = send(
+                    sh,
+                    task,
+                    Method::POST,
+                    &path,
+                    Some("{}".into()),
+                    StatusCode::CREATED,
+                )
+                .await
+                .and_then(|body| {
+                    // The QR code comes inline: make sure it did.
+                    if body.windows(9).any(|w| w == b"\"qr_svg\":") {
+                        Ok(())
+                    } else {
+                        Err("no qr_svg in the answer".into())
+                    }
+                });
+                task.rec.record(t.elapsed(), r.err());
+                Flow::Continue
+            }
             Scenario::Enroll => {
                 let t = Instant::now();
                 let r = enroll(sh, task).await;
@@ -336,6 +403,99 @@ async fn verify_wrong(sh: &Shared, task: &mut Task) -> Flow {
     };
     verify(sh, task, user, &code, StatusCode::UNPROCESSABLE_ENTITY).await;
     Flow::Continue
+}
+
+/// A right code of the next counter for an HOTP user whose verify is not in flight.
+async fn verify_hotp(sh: &Shared, task: &mut Task) -> Flow {
+    let n = sh.hotp.len() as u64;
+    loop {
+        let user = &sh.hotp[sh.user_at(sh.cursor.fetch_add(1, Ordering::Relaxed), n) as usize];
+        if let Some(code) = user.claim() {
+            task.misses = 0;
+            let path = format!("/v1/users/{}/verify", user.name);
+            let body = format!(r#"{{"code":"{code}"}}"#);
+            let t = Instant::now();
+            let r = send(sh, task, Method::POST, &path, Some(body), StatusCode::OK).await;
+            user.release();
+            let elapsed = t.elapsed();
+            if let Err(why) = &r {
+                task.tell(format_args!("verify-hotp: {}: {why}", user.name));
+            }
+            task.rec.record(elapsed, r.err());
+            return Flow::Continue;
+        }
+        task.misses += 1;
+        if task.misses >= n {
+            // Every user has a verify in flight: let their answers in.
+            task.misses = 0;
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+}
+
+/// A challenge and its signed assertion for a security-key user with challenges left.
+async fn verify_webauthn(sh: &Shared, task: &mut Task) -> Flow {
+    let n = sh.keys.len() as u64;
+    let user = loop {
+        if sh.stop.load(Ordering::Relaxed) {
+            return Flow::Stop;
+        }
+        let user = &sh.keys[sh.user_at(sh.cursor.fetch_add(1, Ordering::Relaxed), n) as usize];
+        if user.claim() {
+            task.misses = 0;
+            break user;
+        }
+        task.misses += 1;
+        if task.misses >= n {
+            task.misses = 0;
+            if !sh.keys.iter().any(KeyUser::has_allowance) {
+                // 30 challenges per user per 5 minutes, all used: stop ("exhausted").
+                sh.stop.store(true, Ordering::Relaxed);
+                return Flow::Stop;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    };
+    let t = Instant::now();
+    let r = sign_in(sh, task, user).await;
+    user.release();
+    let elapsed = t.elapsed();
+    if let Err(why) = &r {
+        task.tell(format_args!("verify-webauthn: {}: {why}", user.name));
+    }
+    task.rec.record(elapsed, r.err());
+    Flow::Continue
+}
+
+/// Challenge, sign, verify. The error names the step that failed.
+async fn sign_in(sh: &Shared, task: &mut Task, user: &KeyUser) -> Result<(), String> {
+    let path = format!("/v1/users/{}/webauthn/challenge", user.name);
+    let body = send(
+        sh,
+        task,
+        Method::POST,
+        &path,
+        Some("{}".into()),
+        StatusCode::OK,
+    )
+    .await
+    .map_err(|e| format!("challenge: {e}"))?;
+    let answer: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| format!("challenge: bad answer: {e}"))?;
+    let cred = {
+        let mut key = user
+            .key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        key.sign(&answer["options"], &sh.origin)
+            .map_err(|e| format!("client: {e}"))?
+    };
+    let path = format!("/v1/users/{}/verify", user.name);
+    let body = serde_json::json!({ "credential": cred }).to_string();
+    send(sh, task, Method::POST, &path, Some(body), StatusCode::OK)
+        .await
+        .map_err(|e| format!("verify: {e}"))?;
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]

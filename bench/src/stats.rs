@@ -14,7 +14,8 @@ const MAX_MICROS: u64 = 60_000_000;
 
 pub struct Recorder {
     pub latency: Histogram<u64>,
-    /// Completed operations (an operation is one request, except `enroll`: three).
+    /// Completed operations (an operation is one request, except `enroll`: three, and
+    /// `verify-webauthn`: two).
     pub operations: u64,
     /// HTTP requests sent, including those of failed operations.
     pub requests: u64,
@@ -65,6 +66,8 @@ impl Recorder {
 pub struct Report {
     pub label: Option<String>,
     pub scenario: String,
+    /// HTTP requests per operation: 3 for enroll, 2 for verify-webauthn, else 1.
+    pub requests_per_op: u32,
     pub connections: usize,
     /// Measured time in seconds (waits for a fresh TOTP step excluded, see `waits`).
     pub seconds: f64,
@@ -81,8 +84,13 @@ pub struct Report {
     /// the next 30 s step, and for how long in all.
     pub waits: u64,
     pub wait_seconds: f64,
-    /// verify-wrong: the run stopped because another wrong code would have locked a user.
+    /// The run stopped because nothing was left to send: verify-wrong (another wrong code would
+    /// have locked a user) or verify-webauthn (every user had its 30 challenges per 5 minutes).
     pub exhausted: bool,
+    /// verify-hotp, verify-webauthn: users enrolled by this run's setup (0: they came from the
+    /// state file) and how long that took (not in `seconds`).
+    pub setup_users: u64,
+    pub setup_seconds: f64,
     /// Server CPU (utime + stime) per operation and per HTTP request, when --pid was given.
     pub server_cpu_us_per_op: Option<f64>,
     pub server_cpu_us_per_request: Option<f64>,
@@ -101,7 +109,13 @@ fn ms(micros: u64) -> f64 {
 }
 
 impl Report {
-    pub fn new(scenario: &str, connections: usize, seconds: f64, rec: &Recorder) -> Report {
+    pub fn new(
+        scenario: &str,
+        requests_per_op: u32,
+        connections: usize,
+        seconds: f64,
+        rec: &Recorder,
+    ) -> Report {
         let h = &rec.latency;
         let empty = h.is_empty();
         let q = |q: f64| {
@@ -114,6 +128,7 @@ impl Report {
         Report {
             label: None,
             scenario: scenario.to_string(),
+            requests_per_op,
             connections,
             seconds,
             operations: rec.operations,
@@ -132,6 +147,8 @@ impl Report {
             waits: 0,
             wait_seconds: 0.0,
             exhausted: false,
+            setup_users: 0,
+            setup_seconds: 0.0,
             server_cpu_us_per_op: None,
             server_cpu_us_per_request: None,
             server_cpu_seconds: None,
@@ -144,10 +161,10 @@ impl Report {
 
     /// One human-readable line.
     pub fn line(&self) -> String {
-        let unit = if self.scenario == "enroll" {
-            "ops (1 op = 3 requests)"
+        let unit = if self.requests_per_op > 1 {
+            format!("ops (1 op = {} requests)", self.requests_per_op)
         } else {
-            "requests"
+            "requests".to_string()
         };
         let mut s = format!(
             "{scenario} conns={c} {unit}={n} ok={ok} rate={rate:.1}/s p50={p50:.2}ms p90={p90:.2}ms p99={p99:.2}ms max={max:.2}ms",
@@ -178,10 +195,20 @@ impl Report {
             ));
         }
         if self.exhausted {
-            s.push_str(" EXHAUSTED (every user has 9 wrong codes)");
+            s.push_str(if self.scenario == "verify-webauthn" {
+                " EXHAUSTED (every user has had 30 challenges in 5 minutes)"
+            } else {
+                " EXHAUSTED (every user has 9 wrong codes)"
+            });
+        }
+        if self.setup_users > 0 {
+            s.push_str(&format!(
+                " setup={} users in {:.1}s (not measured)",
+                self.setup_users, self.setup_seconds
+            ));
         }
         if let Some(cpu) = self.server_cpu_us_per_op {
-            let per = if self.scenario == "enroll" {
+            let per = if self.requests_per_op > 1 {
                 "op"
             } else {
                 "req"
@@ -212,7 +239,7 @@ mod tests {
         b.record(Duration::from_secs(120), Some("HTTP 500".into()));
         b.requests = 1;
         a.merge(b);
-        let r = Report::new("healthz", 2, 1.0, &a);
+        let r = Report::new("healthz", 1, 2, 1.0, &a);
         assert_eq!(r.operations, 101);
         assert_eq!(r.ok, 100);
         assert_eq!(r.errors["HTTP 500"], 1);

@@ -5,12 +5,19 @@
 //! Both outlive one `load` run: run.sh runs verify-valid and verify-wrong several times against
 //! one server, so the state is kept in a file (`--state`) between runs. Without it a second run
 //! would resend used steps (422s that are the client's fault) or lock users.
+//!
+//! The file also carries the verify-hotp and verify-webauthn users ([`Extra`]: names, HOTP
+//! secrets and counters, security keys' counters and recent challenges), as JSON after the
+//! binary part (format 2; a format-1 file, without it, still reads).
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
-const MAGIC: &[u8; 8] = b"TFBSTAT1";
+use crate::devices::Extra;
+
+const MAGIC_V1: &[u8; 8] = b"TFBSTAT1";
+const MAGIC: &[u8; 8] = b"TFBSTAT2";
 /// The lock threshold is 10 consecutive failures; stay one below it whatever else happens.
 pub const MAX_WRONG: u8 = 9;
 
@@ -88,22 +95,39 @@ impl Users {
     }
 
     /// Reads a state file, sized to at least `n` users; a missing file is a fresh population.
-    pub fn load(path: &Path, n: u64) -> Result<Users, String> {
+    pub fn load(path: &Path, n: u64) -> Result<(Users, Extra), String> {
         let fail = |e: String| format!("state file {}: {e}", path.display());
         let mut bytes = Vec::new();
         match std::fs::File::open(path) {
             Ok(mut f) => f.read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Users::new(n)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Users::new(n), Extra::default()));
+            }
             Err(e) => return Err(fail(e.to_string())),
         };
-        if bytes.len() < 16 || &bytes[..8] != MAGIC {
+        let v2 = bytes.len() >= 16 && &bytes[..8] == MAGIC;
+        if bytes.len() < 16 || !(v2 || &bytes[..8] == MAGIC_V1) {
             return Err(fail("not a twofold-bench state file".into()));
         }
         let stored = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes"));
         let body = &bytes[16..];
-        if body.len() as u64 != stored * 9 {
-            return Err(fail("truncated".into()));
-        }
+        let fixed = usize::try_from(stored)
+            .ok()
+            .and_then(|s| s.checked_mul(9))
+            .filter(|&f| f <= body.len())
+            .ok_or_else(|| fail("truncated".into()))?;
+        let (body, rest) = body.split_at(fixed);
+        let extra = match (v2, rest.len()) {
+            (false, 0) => Extra::default(),
+            (true, 8..) => {
+                let len = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
+                if rest.len() as u64 != 8 + len {
+                    return Err(fail("truncated".into()));
+                }
+                serde_json::from_slice(&rest[8..]).map_err(|e| fail(e.to_string()))?
+            }
+            _ => return Err(fail("truncated".into())),
+        };
         let users = Users::new(stored.max(n));
         let (steps, wrongs) = body.split_at(stored as usize * 8);
         for (i, chunk) in steps.chunks_exact(8).enumerate() {
@@ -113,13 +137,14 @@ impl Users {
         for (i, &w) in wrongs.iter().enumerate() {
             users.wrong[i].store(w, Ordering::Relaxed);
         }
-        Ok(users)
+        Ok((users, extra))
     }
 
     /// Writes the state file (via a temporary file and a rename, so a killed run leaves the old
     /// state rather than half a new one).
-    pub fn save(&self, path: &Path) -> Result<(), String> {
+    pub fn save(&self, path: &Path, extra: &Extra) -> Result<(), String> {
         let fail = |e: std::io::Error| format!("state file {}: {e}", path.display());
+        let json = serde_json::to_vec(extra).map_err(|e| format!("state file: {e}"))?;
         let mut bytes = Vec::with_capacity(16 + self.last_step.len() * 9);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&self.len().to_le_bytes());
@@ -127,6 +152,8 @@ impl Users {
             bytes.extend_from_slice(&s.load(Ordering::Relaxed).to_le_bytes());
         }
         bytes.extend(self.wrong.iter().map(|w| w.load(Ordering::Relaxed)));
+        bytes.extend_from_slice(&(json.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&json);
         let tmp = path.with_extension("tmp");
         let mut f = std::fs::File::create(&tmp).map_err(fail)?;
         f.write_all(&bytes).map_err(fail)?;
@@ -174,12 +201,30 @@ mod tests {
         let u = Users::new(3);
         u.claim_step(1, 50, 51);
         u.claim_wrong(2);
-        u.save(&path).unwrap();
-        let back = Users::load(&path, 5).unwrap();
+        let extra = Extra {
+            hotp: vec![crate::devices::SavedHotp {
+                user: "h".into(),
+                secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".into(),
+                counter: 7,
+            }],
+            webauthn: Vec::new(),
+        };
+        u.save(&path, &extra).unwrap();
+        let (back, extra) = Users::load(&path, 5).unwrap();
         assert_eq!(back.len(), 5);
         assert_eq!(back.last_step[1].load(Ordering::Relaxed), 50);
         assert_eq!(back.wrong[2].load(Ordering::Relaxed), 1);
-        assert_eq!(Users::load(&dir.path().join("none"), 4).unwrap().len(), 4);
+        assert_eq!(extra.hotp[0].counter, 7);
+        assert!(extra.webauthn.is_empty());
+        assert_eq!(Users::load(&dir.path().join("none"), 4).unwrap().0.len(), 4);
+        // A format-1 file (no JSON part) still reads.
+        let mut v1 = std::fs::read(&path).unwrap();
+        v1.truncate(16 + 3 * 9);
+        v1[..8].copy_from_slice(MAGIC_V1);
+        std::fs::write(&path, &v1).unwrap();
+        let (back, extra) = Users::load(&path, 1).unwrap();
+        assert_eq!(back.len(), 3);
+        assert!(extra.hotp.is_empty());
         std::fs::write(&path, b"garbage").unwrap();
         assert!(Users::load(&path, 1).is_err());
     }
