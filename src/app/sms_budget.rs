@@ -4,18 +4,26 @@
 //! A send is counted against its tenant's budget first, then against the global one, and a send
 //! its tenant's budget refuses is not counted globally. So a tenant that pumps trips its own
 //! breaker and no one else's: the other tenants keep sending until the global ceiling, which
-//! protects the operator's bill. Every key expires (REL-8) and holds one hash tag.
+//! protects the operator's bill. Every key expires (REL-8).
+//!
+//! A send reads the breakers and counts the budgets in the one store operation that also counts
+//! its limits ([`crate::app::sms_limits::charge`]); this module names the keys and says what a
+//! refusal means. All of them, the limits' too, carry the hash tag [`TAG`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{Store, StoreError};
+use crate::store::{Step, Store, StoreError};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 /// A budget key is named after its UTC day; it only has to outlive that day.
 pub(crate) const BUDGET_WINDOW: Duration = Duration::from_secs(25 * 3600);
-pub(crate) const BREAKER_KEY: &str = "sms:breaker";
+/// The one hash tag of every SMS limit, budget and breaker key. The store operation that charges
+/// a send is one script, and on Redis Cluster a script's keys must share a slot; SMS volume is
+/// small (every send costs money), so one slot carries it all.
+pub(crate) const TAG: &str = "{sms}";
+pub(crate) const BREAKER_KEY: &str = "{sms}:breaker";
 
 /// Which budget: one tenant's, or the one across all tenants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,72 +48,91 @@ pub struct Status {
     pub sent_today: u64,
 }
 
-/// Whether a breaker stops `tenant`'s sends: the global one, then the tenant's. A read; nothing
-/// is counted.
-pub async fn refused(
-    store: &Store,
-    tenant: &str,
+/// One send's budgets and breakers: the steps of [`Store::charge`] that read and count them, and
+/// what their refusals mean.
+pub(crate) struct ForSend<'a> {
+    tenant: &'a str,
+    /// The tenant's, then the global one.
+    max: [u64; 2],
+    counts: [String; 2],
+    breakers: [String; 2],
     now: DateTime<Utc>,
-) -> Result<Option<Exhausted>, StoreError> {
-    for (budget, is_tenant) in [(Budget::Global, false), (Budget::Tenant(tenant), true)] {
-        if tripped(store, budget).await? {
-            return Ok(Some(exhausted(is_tenant, now)));
-        }
-    }
-    Ok(None)
 }
 
-/// Counts one message against `tenant`'s budget of `tenant_max`, then the global one of
-/// `global_max`; the first that is exhausted trips its breaker and refuses.
-pub async fn charge(
-    store: &Store,
-    tenant: &str,
-    (tenant_max, global_max): (u64, u64),
-    now: DateTime<Utc>,
-) -> Result<Option<Exhausted>, StoreError> {
-    let budgets = [
-        (Budget::Tenant(tenant), tenant_max, true),
-        (Budget::Global, global_max, false),
-    ];
-    for (budget, max, is_tenant) in budgets {
-        if store
-            .hit(&count_key(budget, now), max, BUDGET_WINDOW)
-            .await?
-            .allowed
-        {
-            continue;
+impl<'a> ForSend<'a> {
+    pub(crate) fn new(
+        tenant: &'a str,
+        (tenant_max, global_max): (u64, u64),
+        now: DateTime<Utc>,
+    ) -> ForSend<'a> {
+        let budgets = [Budget::Tenant(tenant), Budget::Global];
+        ForSend {
+            tenant,
+            max: [tenant_max, global_max],
+            counts: budgets.map(|b| count_key(b, now)),
+            breakers: budgets.map(breaker_key),
+            now,
         }
-        // SET NX: of racing nodes, only the one that trips the breaker logs it.
-        if store
-            .consume_once(&breaker_key(budget), until_midnight(now))
-            .await?
-        {
-            match budget {
-                Budget::Tenant(t) => tracing::error!(
-                    tenant = t,
+    }
+
+    /// Read first, before anything is counted: the global breaker, then the tenant's.
+    pub(crate) fn breakers(&self) -> [Step<'_>; 2] {
+        [
+            Step::Breaker(&self.breakers[1]),
+            Step::Breaker(&self.breakers[0]),
+        ]
+    }
+
+    /// Counted last: the tenant's budget, then the global one; the first exhausted trips its
+    /// breaker.
+    pub(crate) fn budgets(&self) -> [Step<'_>; 2] {
+        let trip_for = until_midnight(self.now);
+        [0, 1].map(|i| Step::Budget {
+            key: &self.counts[i],
+            limit: self.max[i],
+            window: BUDGET_WINDOW,
+            breaker: &self.breakers[i],
+            trip_for,
+        })
+    }
+
+    /// What a refusal of [`ForSend::breakers`]' step `i` means.
+    pub(crate) fn breaker_refused(&self, i: usize) -> Exhausted {
+        exhausted(i == 1, self.now)
+    }
+
+    /// What a refusal of [`ForSend::budgets`]' step `i` means; `tripped`: this send set the
+    /// breaker. Of racing nodes only that one logs it.
+    pub(crate) fn budget_refused(&self, i: usize, tripped: bool) -> Exhausted {
+        let tenant = i == 0;
+        if tripped {
+            let max = self.max[usize::from(!tenant)];
+            if tenant {
+                tracing::error!(
+                    tenant = self.tenant,
                     tenant_daily_budget = max,
                     "a tenant's SMS daily budget is exhausted; its breaker tripped"
-                ),
-                Budget::Global => tracing::error!(
+                );
+            } else {
+                tracing::error!(
                     daily_budget = max,
                     "SMS daily budget exhausted; breaker tripped"
-                ),
+                );
             }
         }
-        return Ok(Some(exhausted(is_tenant, now)));
+        exhausted(tenant, self.now)
     }
-    Ok(None)
 }
 
-/// Admin reset of one budget: clears today's count, then the breaker (in that order, so a send
-/// racing the reset cannot re-trip it on the old count).
+/// Admin reset of one budget: clears today's count and the breaker in one atomic step, so a send
+/// racing the reset cannot re-trip the breaker on the old count.
 pub async fn reset(
     store: &Store,
     budget: Budget<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    store.delete(&count_key(budget, now)).await?;
-    store.delete(&breaker_key(budget)).await?;
+    let (count, breaker) = (count_key(budget, now), breaker_key(budget));
+    store.delete_many(&[&count, &breaker]).await?;
     Ok(())
 }
 
@@ -151,15 +178,15 @@ pub(crate) fn until_midnight(now: DateTime<Utc>) -> Duration {
 pub(crate) fn count_key(budget: Budget<'_>, now: DateTime<Utc>) -> String {
     let day = now.format("%Y-%m-%d");
     match budget {
-        Budget::Global => format!("sms:budget:{{{day}}}"),
-        Budget::Tenant(t) => format!("sms:tbudget:{{{t}/{day}}}"),
+        Budget::Global => format!("{TAG}:budget:{day}"),
+        Budget::Tenant(t) => format!("{TAG}:tbudget:{t}/{day}"),
     }
 }
 
 pub(crate) fn breaker_key(budget: Budget<'_>) -> String {
     match budget {
         Budget::Global => BREAKER_KEY.to_string(),
-        Budget::Tenant(t) => format!("sms:tbreaker:{{{t}}}"),
+        Budget::Tenant(t) => format!("{TAG}:tbreaker:{t}"),
     }
 }
 
@@ -174,6 +201,30 @@ mod tests {
         let prefix = format!("budget-test:{}:", crate::crypto::random_id().unwrap());
         let redis = Store::redis(&url, &prefix, Duration::from_secs(2)).unwrap();
         vec![Store::memory(Duration::from_secs(2)), redis]
+    }
+
+    /// Counts one message against `tenant`'s budget of `tenant_max`, then the global one of
+    /// `global_max`, as a send does after its limits.
+    async fn charge(
+        store: &Store,
+        tenant: &str,
+        max: (u64, u64),
+        now: DateTime<Utc>,
+    ) -> Result<Option<Exhausted>, StoreError> {
+        let send = ForSend::new(tenant, max, now);
+        let stopped = store.charge(&send.budgets()).await?;
+        Ok(stopped.map(|s| send.budget_refused(s.step, s.tripped)))
+    }
+
+    /// Whether a breaker stops `tenant`'s sends, as a send reads them before its limits.
+    async fn refused(
+        store: &Store,
+        tenant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Exhausted>, StoreError> {
+        let send = ForSend::new(tenant, (0, 0), now);
+        let stopped = store.charge(&send.breakers()).await?;
+        Ok(stopped.map(|s| send.breaker_refused(s.step)))
     }
 
     #[tokio::test(flavor = "multi_thread")]

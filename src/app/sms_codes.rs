@@ -20,11 +20,20 @@ use crate::crypto;
 use crate::error::Error;
 use crate::factor::phone::Phone;
 use crate::sms::Message;
+use crate::store::{Claim, Doubling, Write};
 
 pub const CODE_TTL: Duration = Duration::from_secs(300);
 pub const MAX_TRIES: u64 = 5;
 pub const COOLDOWN: Duration = Duration::from_secs(30);
 const MAX_COOLDOWN: Duration = Duration::from_secs(15 * 60);
+/// The cooldown doubles with every send of the last hour: 30 s, 60 s, 120 s, … 15 min.
+const COOLDOWNS: Doubling = Doubling {
+    base: COOLDOWN,
+    doublings: 10,
+    max: MAX_COOLDOWN,
+};
+/// The sends that double the cooldown are those of the last hour.
+const SENDS_WINDOW: Duration = Duration::from_secs(3600);
 const HASH_DOMAIN: &str = "sms-code";
 /// SMS is the weaker factor (SIM swap, interception): answers say so (SEC-27).
 pub const NOTICE: &str = "SMS codes are the weaker second factor: prefer an authenticator app.";
@@ -130,20 +139,15 @@ fn refusal(state: &AppState, r: Refusal) -> Error {
 }
 
 /// The refusal of a resend inside the cooldown: how long ago the last code went, how long until
-/// the next may (SEC-31).
-async fn too_soon(state: &AppState, k: &Keys, now: DateTime<Utc>) -> Result<Error, Error> {
-    let wait = state.store.ttl(&k.cooldown).await?.unwrap_or(COOLDOWN);
-    let sent_ms = state
-        .store
-        .get(&k.cooldown)
-        .await?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
-        .map(i64::from_be_bytes);
+/// the next may (SEC-31). `held`: what the cooldown key holds, the send time; `ttl`: its time to
+/// live.
+fn too_soon(held: &[u8], ttl: Option<Duration>, now: DateTime<Utc>) -> Error {
+    let sent_ms = <[u8; 8]>::try_from(held).ok().map(i64::from_be_bytes);
     let ago_ms = sent_ms.map_or(0, |at| now.timestamp_millis().saturating_sub(at).max(0));
-    Ok(Error::SmsResendTooSoon {
+    Error::SmsResendTooSoon {
         sent_secs_ago: u64::try_from(ago_ms / 1000).unwrap_or(0),
-        retry_after_secs: ceil_secs(wait),
-    })
+        retry_after_secs: ceil_secs(ttl.unwrap_or(COOLDOWN)),
+    }
 }
 
 /// What a send answers: when the code expires and when a resend is possible.
@@ -163,22 +167,16 @@ pub async fn send(
     now: DateTime<Utc>,
 ) -> Result<Sent, Error> {
     let k = keys(subject, device_id);
-    // The cooldown doubles with every send of the last hour: 30 s, 60 s, 120 s, …
-    let sent_lately: u64 = state
-        .store
-        .get(&k.sends)
-        .await?
-        .and_then(|v| String::from_utf8(v).ok()?.parse().ok())
-        .unwrap_or(0);
-    let cooldown = COOLDOWN
-        .saturating_mul(1 << sent_lately.min(10))
-        .min(MAX_COOLDOWN);
-    if !state.store.consume_once(&k.cooldown, cooldown).await? {
-        return Err(too_soon(state, &k, now).await?);
-    }
     // The cooldown key keeps the send time, so a refused resend can say how long ago that was.
     let sent_at = now.timestamp_millis().to_be_bytes();
-    state.store.put(&k.cooldown, &sent_at, cooldown).await?;
+    let cooldown = match state
+        .store
+        .claim(&k.cooldown, &sent_at, &k.sends, COOLDOWNS)
+        .await?
+    {
+        Claim::Claimed { ttl } => ttl,
+        Claim::Held { value, ttl } => return Err(too_soon(&value, ttl, now)),
+    };
     match limits::charge(
         &state.store,
         &state.config.sms.limits,
@@ -193,17 +191,19 @@ pub async fn send(
         Err(ChargeError::Refused(r)) => return Err(refusal(state, r)),
         Err(ChargeError::Store(e)) => return Err(e.into()),
     }
-    state
-        .store
-        .hit(&k.sends, u64::MAX, Duration::from_secs(3600))
-        .await?;
     let code = new_code()?;
     // The send time (application clock) rides with the hash: expiry follows the server clock
     // that decides everything else; the store TTL only collects the garbage.
     let mut value = now.timestamp_millis().to_be_bytes().to_vec();
     value.extend(hash(state, subject, device_id, &code));
-    state.store.put(&k.code, &value, CODE_TTL).await?;
-    state.store.delete(&k.tries).await?;
+    state
+        .store
+        .write_all(&[
+            Write::Count(&k.sends, SENDS_WINDOW),
+            Write::Put(&k.code, &value, CODE_TTL),
+            Write::Delete(&k.tries),
+        ])
+        .await?;
 
     let message = Message {
         to: phone.e164().to_string(),
@@ -293,7 +293,9 @@ pub async fn check(
 /// Kills the device's pending code at once (revocation, SEC-21).
 pub async fn kill(state: &AppState, subject: &Subject, device_id: &str) -> Result<(), Error> {
     let k = keys(subject, device_id);
-    state.store.delete(&k.code).await?;
-    state.store.delete(&k.tries).await?;
+    state
+        .store
+        .delete_many(&[k.code.as_str(), k.tries.as_str()])
+        .await?;
     Ok(())
 }

@@ -5,21 +5,23 @@
 //! The number and prefix counts are per tenant, like the budgets: one tenant texting a number
 //! (or a run of numbers) to its limit does not deny that number to the users of another.
 //!
-//! Each limit is one atomic [`Store::hit`], so racing nodes never send more than a limit allows.
-//! A message is charged *before* it is sent and stays charged whatever the gateway does: an
-//! attempted send may have cost money. A refusal stops the charge at the first limit that refuses;
-//! the limits before it stay charged, which is the point against pumping. Every key expires
-//! (REL-8), and each holds one hash tag so any key is usable in Redis Cluster.
+//! A send is charged against all of them in one atomic store operation ([`Store::charge`]: one
+//! script, one round trip), so racing nodes never send more than a limit allows. A message is
+//! charged *before* it is sent and stays charged whatever the gateway does: an attempted send
+//! may have cost money. A refusal stops the charge at the first limit that refuses; the limits
+//! before it stay charged, which is the point against pumping. Every key expires (REL-8), and
+//! all carry the one hash tag [`sms_budget::TAG`], so that script may touch them all on Redis
+//! Cluster.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::app::sms_budget;
+use crate::app::sms_budget::{self, TAG};
 use crate::app::users::Subject;
 use crate::config::SmsLimits;
 use crate::factor::phone::Phone;
-use crate::store::{Store, StoreError};
+use crate::store::{Step, Store, StoreError};
 
 const TEN_MIN: Duration = Duration::from_secs(600);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -66,7 +68,7 @@ impl From<StoreError> for ChargeError {
 /// while the global or the tenant's is tripped), number per 10 min, number per day, prefix (these
 /// three per tenant), user, IP (skipped when `None`), country, the tenant's daily budget, the
 /// global daily budget. The first refusal is returned. The budgets' day is the UTC day of the
-/// application clock `now`.
+/// application clock `now`. One store round trip.
 pub async fn charge(
     store: &Store,
     limits: &SmsLimits,
@@ -76,11 +78,8 @@ pub async fn charge(
     now: DateTime<Utc>,
 ) -> Result<(), ChargeError> {
     let tenant = subject.tenant.as_str();
-    if let Some(e) = sms_budget::refused(store, tenant, now).await? {
-        return Err(budget_exhausted(e));
-    }
     let (l, n, p) = (limits, phone.e164(), phone.prefix());
-    let mut checks = vec![
+    let mut counts = vec![
         (
             "number",
             num_10m_key(tenant, n),
@@ -92,51 +91,63 @@ pub async fn charge(
         ("user", user_key(subject), l.per_user_hour, HOUR),
     ];
     if let Some(ip) = ip {
-        checks.push(("ip", ip_key(ip), l.per_ip_hour, HOUR));
+        counts.push(("ip", ip_key(ip), l.per_ip_hour, HOUR));
     }
     let country = country_key(phone.region());
-    checks.push(("country", country, l.per_country_hour, HOUR));
-    for (limit, key, max, window) in checks {
-        let hit = store.hit(&key, max, window).await?;
-        if !hit.allowed {
-            let retry_after = hit.resets_in;
-            let refusal = Refusal::RateLimited { retry_after, limit };
-            return Err(ChargeError::Refused(refusal));
-        }
-    }
-    let budgets = (limits.tenant_daily_budget, limits.daily_budget);
-    if let Some(e) = sms_budget::charge(store, tenant, budgets, now).await? {
-        return Err(budget_exhausted(e));
-    }
-    Ok(())
+    counts.push(("country", country, l.per_country_hour, HOUR));
+    let budgets = sms_budget::ForSend::new(tenant, (l.tenant_daily_budget, l.daily_budget), now);
+
+    let (breakers, counted) = (budgets.breakers(), budgets.budgets());
+    let mut steps = Vec::with_capacity(breakers.len() + counts.len() + counted.len());
+    steps.extend(breakers);
+    steps.extend(counts.iter().map(|(_, key, limit, window)| Step::Limit {
+        key,
+        limit: *limit,
+        window: *window,
+    }));
+    steps.extend(counted);
+    let Some(stopped) = store.charge(&steps).await? else {
+        return Ok(());
+    };
+    let refusal = match stopped.step.checked_sub(breakers.len()) {
+        None => budget_exhausted(budgets.breaker_refused(stopped.step)),
+        Some(i) => match counts.get(i) {
+            Some(&(limit, ..)) => Refusal::RateLimited {
+                retry_after: stopped.resets_in,
+                limit,
+            },
+            None => budget_exhausted(budgets.budget_refused(i - counts.len(), stopped.tripped)),
+        },
+    };
+    Err(ChargeError::Refused(refusal))
 }
 
-fn budget_exhausted(e: sms_budget::Exhausted) -> ChargeError {
-    ChargeError::Refused(Refusal::BudgetExhausted {
+fn budget_exhausted(e: sms_budget::Exhausted) -> Refusal {
+    Refusal::BudgetExhausted {
         retry_after: e.retry_after,
         tenant: e.tenant,
-    })
+    }
 }
 
 /// `/` cannot occur in a tenant id, so tenants never share a number's or a prefix's count.
 fn num_10m_key(tenant: &str, e164: &str) -> String {
-    format!("sms:num:{{{tenant}/{e164}}}:10m")
+    format!("{TAG}:num:{tenant}/{e164}:10m")
 }
 fn num_day_key(tenant: &str, e164: &str) -> String {
-    format!("sms:num:{{{tenant}/{e164}}}:day")
+    format!("{TAG}:num:{tenant}/{e164}:day")
 }
 fn prefix_key(tenant: &str, prefix: &str) -> String {
-    format!("sms:prefix:{{{tenant}/{prefix}}}")
+    format!("{TAG}:prefix:{tenant}/{prefix}")
 }
 /// `/` cannot occur in a tenant or user id, so distinct subjects never share a key.
 fn user_key(s: &Subject) -> String {
-    format!("sms:user:{{{}/{}}}", s.tenant, s.user)
+    format!("{TAG}:user:{}/{}", s.tenant, s.user)
 }
 fn ip_key(ip: &str) -> String {
-    format!("sms:ip:{{{ip}}}")
+    format!("{TAG}:ip:{ip}")
 }
 fn country_key(region: &str) -> String {
-    format!("sms:country:{{{region}}}")
+    format!("{TAG}:country:{region}")
 }
 
 #[cfg(test)]
@@ -327,6 +338,8 @@ mod tests {
                 let ttl = s.ttl(&key).await.unwrap();
                 let kind = s.kind();
                 assert!(ttl.is_some_and(|t| t <= window), "{key} {ttl:?} {kind}");
+                // The one script that charges a send needs every key in one cluster slot.
+                assert!(key.starts_with(TAG), "{key} lacks the hash tag {TAG}");
             }
         }
     }

@@ -5,7 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use super::{Attempt, HeldLock, Hit, LOCK_SLACK, Lift, LimiterKeys, LimiterState, Lockout};
+use super::{
+    Attempt, Claim, Doubling, HeldLock, Hit, LOCK_SLACK, Lift, LimiterKeys, LimiterState, Lockout,
+    Owned, OwnedWrite, Stopped,
+};
 
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -61,9 +64,17 @@ impl MemoryStore {
     }
 
     pub fn hit(&self, key: &str, limit: u64, window: Duration) -> Hit {
-        let now = Instant::now();
-        let mut map = lock_map(&self.map);
-        if let Some(entry) = Self::live(&mut map, key, now) {
+        Self::hit_in(&mut lock_map(&self.map), key, limit, window, Instant::now())
+    }
+
+    fn hit_in(
+        map: &mut HashMap<String, Entry>,
+        key: &str,
+        limit: u64,
+        window: Duration,
+        now: Instant,
+    ) -> Hit {
+        if let Some(entry) = Self::live(map, key, now) {
             let resets_in = entry.expires_at - now;
             let count = match entry.value {
                 Value::Counter(c) => c,
@@ -102,6 +113,92 @@ impl MemoryStore {
             allowed: true,
             count: 1,
             resets_in: window,
+        }
+    }
+
+    /// Same steps as the Redis CHARGE script, under the map's one mutex.
+    pub(super) fn charge(&self, steps: &[Owned]) -> Option<Stopped> {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        for (step, s) in steps.iter().enumerate() {
+            let stopped = |resets_in, tripped| Stopped {
+                step,
+                resets_in,
+                tripped,
+            };
+            match s {
+                Owned::Breaker(key) => {
+                    if Self::live(&mut map, key, now).is_some() {
+                        return Some(stopped(Duration::ZERO, false));
+                    }
+                }
+                Owned::Limit { key, limit, window } => {
+                    let hit = Self::hit_in(&mut map, key, *limit, *window, now);
+                    if !hit.allowed {
+                        return Some(stopped(hit.resets_in, false));
+                    }
+                }
+                Owned::Budget {
+                    key,
+                    limit,
+                    window,
+                    breaker,
+                    trip_for,
+                } => {
+                    let hit = Self::hit_in(&mut map, key, *limit, *window, now);
+                    if !hit.allowed {
+                        let tripped = Self::set_nx_in(&mut map, breaker, *trip_for, now);
+                        return Some(stopped(hit.resets_in, tripped));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Same steps as the Redis CLAIM script.
+    pub fn claim(&self, key: &str, value: &[u8], count_key: &str, ttl: Doubling) -> Claim {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        if let Some(held) = Self::live(&mut map, key, now) {
+            return Claim::Held {
+                value: bytes_of(&held.value),
+                ttl: Some(held.expires_at - now),
+            };
+        }
+        let ttl = ttl.after(Self::counter(&mut map, count_key, now));
+        map.insert(
+            key.to_string(),
+            Entry {
+                value: Value::Bytes(value.to_vec()),
+                expires_at: now + ttl,
+            },
+        );
+        Claim::Claimed { ttl }
+    }
+
+    /// Same steps as the Redis WRITE_ALL script.
+    pub(super) fn write_all(&self, writes: &[OwnedWrite]) {
+        let now = Instant::now();
+        let mut map = lock_map(&self.map);
+        for w in writes {
+            match w {
+                OwnedWrite::Put(key, value, ttl) => {
+                    map.insert(
+                        key.clone(),
+                        Entry {
+                            value: Value::Bytes(value.clone()),
+                            expires_at: now + *ttl,
+                        },
+                    );
+                }
+                OwnedWrite::Count(key, window) => {
+                    Self::add(&mut map, key, 1, *window, now);
+                }
+                OwnedWrite::Delete(key) => {
+                    map.remove(key);
+                }
+            }
         }
     }
 
@@ -245,9 +342,11 @@ impl MemoryStore {
     }
 
     pub fn set_nx(&self, key: &str, ttl: Duration) -> bool {
-        let now = Instant::now();
-        let mut map = lock_map(&self.map);
-        if Self::live(&mut map, key, now).is_some() {
+        Self::set_nx_in(&mut lock_map(&self.map), key, ttl, Instant::now())
+    }
+
+    fn set_nx_in(map: &mut HashMap<String, Entry>, key: &str, ttl: Duration, now: Instant) -> bool {
+        if Self::live(map, key, now).is_some() {
             return false;
         }
         map.insert(

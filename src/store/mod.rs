@@ -122,6 +122,82 @@ pub struct Hit {
     pub resets_in: Duration,
 }
 
+/// One step of [`Store::charge`]: the steps run in order, and the first that refuses ends it.
+#[derive(Debug, Clone, Copy)]
+pub enum Step<'a> {
+    /// A breaker: refuses while the key exists. A read; counts nothing.
+    Breaker(&'a str),
+    /// A count as [`Store::hit`] does it.
+    Limit {
+        key: &'a str,
+        limit: u64,
+        window: Duration,
+    },
+    /// A count as [`Store::hit`] does it, whose refusal also trips `breaker` (`SET NX`) for
+    /// `trip_for`.
+    Budget {
+        key: &'a str,
+        limit: u64,
+        window: Duration,
+        breaker: &'a str,
+        trip_for: Duration,
+    },
+}
+
+/// Where [`Store::charge`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// The index of the step that refused.
+    pub step: usize,
+    /// A count's time until its window ends; zero for a breaker.
+    pub resets_in: Duration,
+    /// A budget's refusal: whether this call tripped its breaker (false when it was set already,
+    /// e.g. by a racing call).
+    pub tripped: bool,
+}
+
+/// [`Doubling::doublings`] is capped here, so that both stores reckon in range.
+const MAX_DOUBLINGS: u32 = 31;
+
+/// A TTL of `base × 2^min(n, doublings)`, at most `max`, for a count n ([`Store::claim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Doubling {
+    pub base: Duration,
+    pub doublings: u32,
+    pub max: Duration,
+}
+
+impl Doubling {
+    pub fn after(&self, n: u64) -> Duration {
+        let k = u32::try_from(n.min(u64::from(self.doublings.min(MAX_DOUBLINGS)))).unwrap_or(0);
+        self.base.saturating_mul(1 << k).min(self.max)
+    }
+}
+
+/// The outcome of [`Store::claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was absent and now holds the value for `ttl`.
+    Claimed { ttl: Duration },
+    /// The key was held already: what it holds and its remaining time to live.
+    Held {
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    },
+}
+
+/// One write of [`Store::write_all`].
+#[derive(Debug, Clone, Copy)]
+pub enum Write<'a> {
+    /// As [`Store::put`].
+    Put(&'a str, &'a [u8], Duration),
+    /// Adds one to a counter whose window starts with its first count ([`Store::hit`] without a
+    /// limit).
+    Count(&'a str, Duration),
+    /// As [`Store::delete`].
+    Delete(&'a str),
+}
+
 #[derive(Clone)]
 enum Backend {
     Memory(MemoryStore),
@@ -211,6 +287,92 @@ impl Store {
             match &self.backend {
                 Backend::Memory(m) => Ok(m.hit(&key, limit, window)),
                 Backend::Redis(r) => r.hit(&key, limit, window).await,
+            }
+        })
+        .await
+    }
+
+    /// Runs `steps` in order as one atomic operation, in one round trip: the first that refuses
+    /// ends it, and the counts before it stay counted. On Redis Cluster every key must carry one
+    /// hash tag (the operation is one script).
+    pub async fn charge(&self, steps: &[Step<'_>]) -> Result<Option<Stopped>, StoreError> {
+        let steps: Vec<Owned> = steps.iter().map(|s| self.owned(s)).collect();
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.charge(&steps)),
+                Backend::Redis(r) => r.charge(&steps).await,
+            }
+        })
+        .await
+    }
+
+    fn owned(&self, step: &Step<'_>) -> Owned {
+        match *step {
+            Step::Breaker(key) => Owned::Breaker(self.key(key)),
+            Step::Limit { key, limit, window } => Owned::Limit {
+                key: self.key(key),
+                limit,
+                window: non_zero(window),
+            },
+            Step::Budget {
+                key,
+                limit,
+                window,
+                breaker,
+                trip_for,
+            } => Owned::Budget {
+                key: self.key(key),
+                limit,
+                window: non_zero(window),
+                breaker: self.key(breaker),
+                trip_for: non_zero(trip_for),
+            },
+        }
+    }
+
+    /// Sets `key` to `value` unless it exists (`SET NX`), for a TTL that doubles with the count
+    /// held by `count_key`, read in the same atomic step. A key held already is read back in that
+    /// step too.
+    pub async fn claim(
+        &self,
+        key: &str,
+        value: &[u8],
+        count_key: &str,
+        ttl: Doubling,
+    ) -> Result<Claim, StoreError> {
+        let (key, count_key) = (self.key(key), self.key(count_key));
+        let ttl = Doubling {
+            base: non_zero(ttl.base),
+            doublings: ttl.doublings.min(MAX_DOUBLINGS),
+            max: non_zero(ttl.max),
+        };
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => Ok(m.claim(&key, value, &count_key, ttl)),
+                Backend::Redis(r) => r.claim(&key, value, &count_key, ttl).await,
+            }
+        })
+        .await
+    }
+
+    /// Makes `writes`, in order, as one atomic operation in one round trip. On Redis Cluster
+    /// every key must carry one hash tag (the operation is one script).
+    pub async fn write_all(&self, writes: &[Write<'_>]) -> Result<(), StoreError> {
+        let writes: Vec<OwnedWrite> = writes
+            .iter()
+            .map(|w| match *w {
+                Write::Put(k, v, ttl) => OwnedWrite::Put(self.key(k), v.to_vec(), non_zero(ttl)),
+                Write::Count(k, window) => OwnedWrite::Count(self.key(k), non_zero(window)),
+                Write::Delete(k) => OwnedWrite::Delete(self.key(k)),
+            })
+            .collect();
+        self.deadline(async {
+            match &self.backend {
+                Backend::Memory(m) => {
+                    m.write_all(&writes);
+                    Ok(())
+                }
+                Backend::Redis(r) => r.write_all(&writes).await,
             }
         })
         .await
@@ -494,6 +656,32 @@ impl Store {
         })
         .await
     }
+}
+
+/// A [`Step`] with the prefix on its keys and its durations made non-zero.
+#[derive(Debug, Clone)]
+enum Owned {
+    Breaker(String),
+    Limit {
+        key: String,
+        limit: u64,
+        window: Duration,
+    },
+    Budget {
+        key: String,
+        limit: u64,
+        window: Duration,
+        breaker: String,
+        trip_for: Duration,
+    },
+}
+
+/// A [`Write`] with the prefix on its key and its duration made non-zero.
+#[derive(Debug, Clone)]
+enum OwnedWrite {
+    Put(String, Vec<u8>, Duration),
+    Count(String, Duration),
+    Delete(String),
 }
 
 /// A zero TTL would mean "no expiry" to some commands; every key must expire (REL-8).

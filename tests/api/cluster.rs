@@ -123,4 +123,28 @@ async fn sms_journey_with_its_cooldown() {
         .post("/v1/users/bob/sms", Some(&app.client_key), &json!({}))
         .await;
     assert_eq!(res.status(), 429);
+    // The budgets' counts and breakers share the slot of every SMS limit key: an admin reads
+    // them, and a reset deletes a count and its breaker in one command.
+    let breaker = "/v1/admin/sms/breaker";
+    let tenant = format!("{breaker}?tenant=default");
+    let status: serde_json::Value = app
+        .get(&tenant, Some(&app.admin_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sent = (&status["sent_today"], &status["tenant"]["sent_today"]);
+    assert_eq!(sent, (&json!(1), &json!(1)), "{status}");
+    for path in [breaker, tenant.as_str()] {
+        let res = app.delete(path, Some(&app.admin_key)).await;
+        assert_eq!(res.status(), 204, "{path}");
+    }
+    let status: serde_json::Value = app
+        .get(&tenant, Some(&app.admin_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sent = (&status["sent_today"], &status["tenant"]["sent_today"]);
+    assert_eq!(sent, (&json!(0), &json!(0)), "{status}");
 }

@@ -1,12 +1,19 @@
 //! The round-trip budget of a verify (issue 8), counted, not timed: a wrong code costs one
 //! database statement and one store round trip (the limiter: the user's and the address's
 //! counts together); the audit trail adds no statement per request, only one batch for many.
+//! And of an SMS send: every anti-pumping limit, budget and breaker in one store round trip.
 //! Statements are counted by diesel's instrumentation on every pooled connection; store round
 //! trips as requests sent to Redis, or operations on the in-process store.
 
-use serde_json::json;
+use std::cell::Cell;
+
+use serde_json::{Value, json};
+use twofold::app::sms_limits;
+use twofold::app::users::Subject;
+use twofold::factor::phone::Phone;
 
 use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::sms::{PHONE, enroll_phone, send_code, skip_cooldown};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cost {
@@ -130,7 +137,97 @@ async fn a_cached_key_revoked_elsewhere_is_refused_at_once(backend: Backend) {
     );
 }
 
+/// An SMS send: the limits are one store round trip, and a whole send three — the resend
+/// cooldown (claimed together with reading the count of recent sends that sets its length), the
+/// limits, and the code (stored together with counting the send and resetting the tries).
+async fn an_sms_send_charges_every_limit_in_one_store_round_trip(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // Warm: the client key is in this node's cache, Redis has the scripts.
+    assert_eq!(enroll_phone(&app, "warm", PHONE).await.status(), 201);
+
+    // The limits alone: two breakers read, six counts (number ×2, prefix, user, address,
+    // country), two budgets.
+    let phone = Phone::parse("+33622345678").unwrap();
+    let subject = Subject::new("default".into(), "limits".into()).unwrap();
+    let (store, limits) = (&app.state.store, &app.state.config.sms.limits);
+    let before = store.round_trips();
+    let ip = Some("192.0.2.1");
+    sms_limits::charge(store, limits, &phone, &subject, ip, app.state.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(store.round_trips() - before, 1, "the limits");
+
+    // A measurement is taken again when the audit writer wrote meanwhile (see `cost`), so each
+    // try texts a user and a number of its own (another prefix too: no limit is near).
+    let tries = Cell::new(0);
+    let next = || {
+        tries.set(tries.get() + 1);
+        tries.get()
+    };
+
+    // An enrollment: the key (looked up on every route but verify), the label check, whether the
+    // user has an active device (step-up), then one transaction (begin; on SQLite the write lock
+    // first; the user, expired pending devices, the device; the audit event: the stream's count
+    // and head, the row, the new head; commit); and the send's three store round trips.
+    let enroll = cost(&app, || async {
+        let n = next();
+        let res = enroll_phone(&app, &format!("e{n}"), &format!("+3364{n}{n}45678")).await;
+        assert_eq!(res.status(), 201);
+    })
+    .await;
+    assert_eq!(
+        enroll,
+        Cost {
+            statements: if backend == Backend::Embedded { 13 } else { 12 },
+            store: 3
+        },
+        "an enrollment"
+    );
+
+    // A new code once the cooldown is over: the key, the device list; the same three.
+    let mut pending = Vec::new();
+    for n in 0..5 {
+        let user = format!("r{n}");
+        let res = enroll_phone(&app, &user, &format!("+3365{n}{n}45678")).await;
+        let body: Value = res.json().await.unwrap();
+        let id = body["device"]["id"].as_str().unwrap().to_string();
+        skip_cooldown(&app, &user, &id).await;
+        pending.push((user, json!({ "device_id": id })));
+    }
+    tries.set(0);
+    let resend = cost(&app, || async {
+        let (user, body) = &pending[next() - 1];
+        assert_eq!(send_code(&app, user, body.clone()).await.status(), 202);
+    })
+    .await;
+    assert_eq!(
+        resend,
+        Cost {
+            statements: 2,
+            store: 3
+        },
+        "a resend"
+    );
+
+    // Too soon: the cooldown refuses in its one round trip, which also reads what the answer
+    // tells (when the last code went, how long to wait); nothing is charged.
+    let (user, body) = &pending[0];
+    let early = cost(&app, || async {
+        assert_eq!(send_code(&app, user, body.clone()).await.status(), 429);
+    })
+    .await;
+    assert_eq!(
+        early,
+        Cost {
+            statements: 2,
+            store: 1
+        },
+        "a resend inside the cooldown"
+    );
+}
+
 crate::both_backends!(
     wrong_codes_cost_one_statement_and_one_store_round_trip,
     a_cached_key_revoked_elsewhere_is_refused_at_once,
+    an_sms_send_charges_every_limit_in_one_store_round_trip,
 );

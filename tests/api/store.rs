@@ -428,6 +428,189 @@ async fn attempt_and_address_count_together_and_give_back(store: Store) {
     assert_eq!(hit.count, 1);
 }
 
+/// One step of several counts and breakers: the first refusal ends it, what came before stays
+/// counted, a budget's refusal trips its breaker once, and a tripped breaker counts nothing.
+async fn charge_stops_at_the_first_refusal(store: Store) {
+    use twofold::store::{Step, Stopped};
+    let (w, trip) = (Duration::from_secs(60), Duration::from_secs(30));
+    let steps = [
+        Step::Breaker("b:{c}"),
+        Step::Limit {
+            key: "l1:{c}",
+            limit: 5,
+            window: w,
+        },
+        Step::Limit {
+            key: "l2:{c}",
+            limit: 2,
+            window: w,
+        },
+        Step::Budget {
+            key: "q:{c}",
+            limit: 1,
+            window: w,
+            breaker: "b:{c}",
+            trip_for: trip,
+        },
+    ];
+    assert_eq!(store.charge(&steps).await.unwrap(), None);
+    // The budget of 1 is used up: it refuses and trips the breaker; l1 and l2 stay counted.
+    let refused = store.charge(&steps).await.unwrap().unwrap();
+    assert_eq!((refused.step, refused.tripped), (3, true));
+    assert!(refused.resets_in <= w && refused.resets_in > Duration::from_secs(50));
+    let breaker_ttl = store
+        .ttl("b:{c}")
+        .await
+        .unwrap()
+        .expect("a tripped breaker");
+    assert!(breaker_ttl <= trip && breaker_ttl > Duration::from_secs(20));
+    // The breaker refuses first: nothing is counted.
+    assert_eq!(
+        store.charge(&steps).await.unwrap(),
+        Some(Stopped {
+            step: 0,
+            resets_in: Duration::ZERO,
+            tripped: false
+        })
+    );
+    for (key, count) in [("l1:{c}", b"2"), ("l2:{c}", b"2"), ("q:{c}", b"1")] {
+        assert_eq!(
+            store.get(key).await.unwrap().as_deref(),
+            Some(&count[..]),
+            "{key}"
+        );
+        let ttl = store.ttl(key).await.unwrap().expect("a TTL");
+        assert!(ttl <= w, "{key} {ttl:?}");
+    }
+    // Without the breaker, l2 (at 2 of 2) refuses; l1 before it is counted, the budget after not.
+    assert!(store.delete("b:{c}").await.unwrap());
+    let refused = store.charge(&steps).await.unwrap().unwrap();
+    assert_eq!((refused.step, refused.tripped), (2, false));
+    assert_eq!(
+        store.get("l1:{c}").await.unwrap().as_deref(),
+        Some(&b"3"[..])
+    );
+    assert_eq!(store.get("b:{c}").await.unwrap(), None, "no budget refused");
+    // A breaker set by someone else is not tripped again by a later refusal.
+    let budget_only = [Step::Budget {
+        key: "q:{c}",
+        limit: 1,
+        window: w,
+        breaker: "b:{c}",
+        trip_for: trip,
+    }];
+    assert!(store.charge(&budget_only).await.unwrap().unwrap().tripped);
+    assert!(!store.charge(&budget_only).await.unwrap().unwrap().tripped);
+}
+
+/// N racing charges with a limit of L: exactly L pass.
+async fn racing_charges_get_exactly_the_limit(store: Store) {
+    use twofold::store::Step;
+    let store = Arc::new(store);
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let steps = [
+                    Step::Limit {
+                        key: "rl:{r}",
+                        limit: 3,
+                        window: Duration::from_secs(60),
+                    },
+                    Step::Limit {
+                        key: "rl2:{r}",
+                        limit: 100,
+                        window: Duration::from_secs(60),
+                    },
+                ];
+                s.charge(&steps).await.unwrap().is_none()
+            })
+        })
+        .collect();
+    let mut passed = 0;
+    for t in tasks {
+        passed += u64::from(t.await.unwrap());
+    }
+    assert_eq!(passed, 3);
+    assert_eq!(
+        store.get("rl2:{r}").await.unwrap().as_deref(),
+        Some(&b"3"[..])
+    );
+}
+
+/// SET NX whose TTL doubles with a counter; a held key is read back with its TTL.
+async fn claim_doubles_its_ttl_with_the_count(store: Store) {
+    use twofold::store::{Claim, Doubling, Write};
+    let ttl = Doubling {
+        base: Duration::from_secs(10),
+        doublings: 2,
+        max: Duration::from_secs(30),
+    };
+    assert_eq!(
+        store.claim("cl:{d}", b"one", "n:{d}", ttl).await.unwrap(),
+        Claim::Claimed {
+            ttl: Duration::from_secs(10)
+        }
+    );
+    let Claim::Held { value, ttl: left } =
+        store.claim("cl:{d}", b"two", "n:{d}", ttl).await.unwrap()
+    else {
+        panic!("a held key")
+    };
+    assert_eq!(value, b"one");
+    assert!(left.is_some_and(|t| t <= Duration::from_secs(10) && t > Duration::from_secs(8)));
+    for (count, expected) in [(1, 20), (2, 30), (5, 30)] {
+        assert!(store.delete("cl:{d}").await.unwrap());
+        store.delete("n:{d}").await.unwrap();
+        let counts = vec![Write::Count("n:{d}", Duration::from_secs(60)); count];
+        store.write_all(&counts).await.unwrap();
+        assert_eq!(
+            store.claim("cl:{d}", b"x", "n:{d}", ttl).await.unwrap(),
+            Claim::Claimed {
+                ttl: Duration::from_secs(expected)
+            },
+            "{count} sends"
+        );
+        let set = store.ttl("cl:{d}").await.unwrap().unwrap();
+        assert!(set <= Duration::from_secs(expected) && set > Duration::from_secs(expected - 2));
+    }
+}
+
+/// Puts, counts and deletes in one step; a count's window starts with its first count.
+async fn write_all_puts_counts_and_deletes(store: Store) {
+    use twofold::store::Write;
+    let w = Duration::from_secs(60);
+    store.put("gone:{e}", b"x", w).await.unwrap();
+    store
+        .write_all(&[
+            Write::Count("n:{e}", w),
+            Write::Put("v:{e}", b"value", Duration::from_secs(30)),
+            Write::Delete("gone:{e}"),
+            Write::Count("n:{e}", Duration::from_secs(1)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("n:{e}").await.unwrap().as_deref(),
+        Some(&b"2"[..])
+    );
+    let n_ttl = store.ttl("n:{e}").await.unwrap().unwrap();
+    assert!(
+        n_ttl > Duration::from_secs(50),
+        "the first count's window: {n_ttl:?}"
+    );
+    assert_eq!(
+        store.get("v:{e}").await.unwrap().as_deref(),
+        Some(&b"value"[..])
+    );
+    let v_ttl = store.ttl("v:{e}").await.unwrap().unwrap();
+    assert!(v_ttl <= Duration::from_secs(30) && v_ttl > Duration::from_secs(25));
+    assert_eq!(store.get("gone:{e}").await.unwrap(), None);
+    // A count counts on past any limit, as a hit without one would.
+    store.write_all(&[Write::Count("n:{e}", w)]).await.unwrap();
+    assert_eq!(store.hit("n:{e}", u64::MAX, w).await.unwrap().count, 4);
+}
+
 fn cluster() -> Store {
     let nodes: Vec<String> = std::env::var("TWOFOLD_TEST_REDIS_CLUSTER")
         .expect("TWOFOLD_TEST_REDIS_CLUSTER: run scripts/test.sh, which starts a cluster")
@@ -475,6 +658,10 @@ both_stores!(
     lock_time_defaults_to_the_stores_clock,
     lock_lengths_follow_the_lockout_arithmetic,
     attempt_and_address_count_together_and_give_back,
+    charge_stops_at_the_first_refusal,
+    racing_charges_get_exactly_the_limit,
+    claim_doubles_its_ttl_with_the_count,
+    write_all_puts_counts_and_deletes,
 );
 
 /// A Redis that does not answer is an error within the deadline, not a hang.

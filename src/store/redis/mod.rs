@@ -11,9 +11,14 @@ use redis::aio::ConnectionManagerConfig;
 use redis::{AsyncCommands, FromRedisValue, Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
-use super::{Attempt, HeldLock, Hit, Lift, LimiterKeys, LimiterState, Lockout, StoreError};
+use super::{
+    Attempt, Claim, Doubling, HeldLock, Hit, Lift, LimiterKeys, LimiterState, Lockout, Owned,
+    OwnedWrite, Stopped, StoreError,
+};
 
-use self::scripts::{BEGIN_ATTEMPT, CLEAR, HIT, LIFT, RELEASE, STATE, TAKE_IF_EQUAL};
+use self::scripts::{
+    BEGIN_ATTEMPT, CHARGE, CLAIM, CLEAR, HIT, LIFT, RELEASE, STATE, TAKE_IF_EQUAL, WRITE_ALL,
+};
 
 mod conn;
 mod ready;
@@ -36,6 +41,9 @@ pub struct RedisStore {
     take_if_equal: Script,
     release: Script,
     clear: Script,
+    charge: Script,
+    claim: Script,
+    write_all: Script,
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
@@ -120,6 +128,9 @@ impl RedisStore {
             take_if_equal: Script::new(TAKE_IF_EQUAL),
             release: Script::new(RELEASE),
             clear: Script::new(CLEAR),
+            charge: Script::new(CHARGE),
+            claim: Script::new(CLAIM),
+            write_all: Script::new(WRITE_ALL),
         }
     }
 
@@ -182,6 +193,109 @@ impl RedisStore {
         hit.key(key).arg(limit).arg(millis(window));
         let (allowed, count, ttl): (i64, i64, i64) = self.run_script(&hit).await?;
         Ok(hit_of((allowed, count, ttl)))
+    }
+
+    /// The CHARGE script over `steps`.
+    pub(in crate::store) async fn charge(
+        &self,
+        steps: &[Owned],
+    ) -> Result<Option<Stopped>, StoreError> {
+        let mut charge = self.charge.prepare_invoke();
+        for step in steps {
+            match step {
+                Owned::Breaker(key) => {
+                    charge.key(key).arg("b").arg(0).arg(0).arg(0);
+                }
+                Owned::Limit { key, limit, window } => {
+                    charge
+                        .key(key)
+                        .arg("l")
+                        .arg(*limit)
+                        .arg(millis(*window))
+                        .arg(0);
+                }
+                Owned::Budget {
+                    key,
+                    limit,
+                    window,
+                    breaker,
+                    trip_for,
+                } => {
+                    charge.key(key).key(breaker);
+                    charge
+                        .arg("q")
+                        .arg(*limit)
+                        .arg(millis(*window))
+                        .arg(millis(*trip_for));
+                }
+            }
+        }
+        let (step, ttl, tripped): (i64, i64, i64) = self.run_script(&charge).await?;
+        Ok(usize::try_from(step)
+            .ok()
+            .and_then(|s| s.checked_sub(1))
+            .map(|step| Stopped {
+                step,
+                resets_in: Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+                tripped: tripped == 1,
+            }))
+    }
+
+    /// The CLAIM script.
+    pub async fn claim(
+        &self,
+        key: &str,
+        value: &[u8],
+        count_key: &str,
+        ttl: Doubling,
+    ) -> Result<Claim, StoreError> {
+        let mut claim = self.claim.prepare_invoke();
+        claim
+            .key(key)
+            .key(count_key)
+            .arg(value)
+            .arg(millis(ttl.base))
+            .arg(ttl.doublings)
+            .arg(millis(ttl.max));
+        let (set, ttl_ms, held): (i64, i64, Vec<u8>) = self.run_script(&claim).await?;
+        let ttl = u64::try_from(ttl_ms).ok().map(Duration::from_millis);
+        Ok(if set == 1 {
+            Claim::Claimed {
+                ttl: ttl.unwrap_or_default(),
+            }
+        } else {
+            Claim::Held { value: held, ttl }
+        })
+    }
+
+    /// The WRITE_ALL script over `writes`.
+    pub(in crate::store) async fn write_all(
+        &self,
+        writes: &[OwnedWrite],
+    ) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut write = self.write_all.prepare_invoke();
+        for w in writes {
+            match w {
+                OwnedWrite::Put(key, value, ttl) => {
+                    write
+                        .key(key)
+                        .arg("p")
+                        .arg(value.as_slice())
+                        .arg(millis(*ttl));
+                }
+                OwnedWrite::Count(key, window) => {
+                    write.key(key).arg("c").arg("").arg(millis(*window));
+                }
+                OwnedWrite::Delete(key) => {
+                    write.key(key).arg("d").arg("").arg(0);
+                }
+            }
+        }
+        let _: i64 = self.run_script(&write).await?;
+        Ok(())
     }
 
     fn begin_invocation<'a>(

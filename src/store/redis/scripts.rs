@@ -21,6 +21,80 @@ end
 return {1, count, ttl}
 ";
 
+/// Runs a list of steps in order, the first refusal ending it (`Store::charge`). ARGV: four values
+/// a step: its kind (`b` breaker, `l` limit, `q` budget), limit, window (ms), breaker TTL (ms).
+/// KEYS: a step's key, and after a budget's its breaker. A breaker refuses while its key exists;
+/// a limit or budget counts as HIT does, and a budget's refusal sets its breaker (SET NX).
+/// Returns {0, 0, 0} when every step passed, else {the refusing step (from 1), ms until its
+/// window ends (0 for a breaker), 1 if this call tripped the breaker}.
+pub(super) const CHARGE: &str = r"
+local k = 1
+for i = 1, #ARGV / 4 do
+  local a = (i - 1) * 4
+  local kind, key = ARGV[a + 1], KEYS[k]
+  if kind == 'b' then
+    if redis.call('EXISTS', key) == 1 then
+      return {i, 0, 0}
+    end
+    k = k + 1
+  else
+    local limit, window = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    local count = tonumber(redis.call('GET', key) or '0')
+    if count >= limit then
+      local ttl = redis.call('PTTL', key)
+      if ttl < 0 then ttl = window end
+      local tripped = 0
+      if kind == 'q' and redis.call('SET', KEYS[k + 1], '1', 'NX', 'PX', ARGV[a + 4]) then
+        tripped = 1
+      end
+      return {i, ttl, tripped}
+    end
+    redis.call('INCR', key)
+    if redis.call('PTTL', key) < 0 then
+      redis.call('PEXPIRE', key, window)
+    end
+    if kind == 'q' then k = k + 2 else k = k + 1 end
+  end
+end
+return {0, 0, 0}
+";
+
+/// SET NX with a TTL that doubles with a counter (`Store::claim`). KEYS: the key, the counter.
+/// ARGV: the value, base (ms), highest doubling, max (ms). Returns {1, ttl ms, ''} when it set
+/// the key, else {0, its PTTL, its value}.
+pub(super) const CLAIM: &str = r"
+local held = redis.call('GET', KEYS[1])
+if held then
+  return {0, redis.call('PTTL', KEYS[1]), held}
+end
+local n = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+local ttl = tonumber(ARGV[2]) * 2 ^ math.min(n, tonumber(ARGV[3]))
+ttl = math.floor(math.min(ttl, tonumber(ARGV[4])))
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+return {1, ttl, ''}
+";
+
+/// Writes in order (`Store::write_all`). KEYS: one a write. ARGV: three values a write: its kind
+/// (`p` put, `c` count, `d` delete), its value (a put's), its TTL (ms; a count's window, which
+/// starts with its first count, as in HIT).
+pub(super) const WRITE_ALL: &str = r"
+for i = 1, #KEYS do
+  local a = (i - 1) * 3
+  local kind, key = ARGV[a + 1], KEYS[i]
+  if kind == 'p' then
+    redis.call('SET', key, ARGV[a + 2], 'PX', ARGV[a + 3])
+  elseif kind == 'c' then
+    redis.call('INCR', key)
+    if redis.call('PTTL', key) < 0 then
+      redis.call('PEXPIRE', key, ARGV[a + 3])
+    end
+  else
+    redis.call('DEL', key)
+  end
+end
+return 0
+";
+
 /// The time lock arithmetic reads: ARGV[1] when a hand-moved clock gives it (tests), else the
 /// server's `TIME`, one clock for every node, so a node whose clock is off moves no lock's end.
 /// Redis 5+ replicates a script's effects, not the script, so reading the time is allowed.
