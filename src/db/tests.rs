@@ -157,3 +157,58 @@ async fn calls_beyond_the_pool_wait_in_the_queue() {
     }
     assert_eq!(threads.lock().unwrap().len(), 1, "32 calls, one connection");
 }
+
+/// Writes whose shared transaction cannot begin (another process holds the write lock past the
+/// busy timeout) did not run: their callers hear of an outage (503, the attempt given back), not
+/// of a bug.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_commit_that_cannot_begin_is_an_outage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    open(&path)
+        .batch_execute(
+            "CREATE TABLE users (tenant TEXT); CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);",
+        )
+        .unwrap();
+    let db = Db::new(
+        &DatabaseUrl::Sqlite(path.clone()),
+        1,
+        Duration::from_millis(300),
+    )
+    .unwrap();
+    let mut other = open(&path);
+    other.batch_execute("BEGIN IMMEDIATE").unwrap();
+    // Hold the only thread until both writes are queued, so that they share a batch.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.run(move |_| {
+                held.recv().unwrap();
+                Ok(())
+            })
+            .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let writes: Vec<_> = (0..2_i64)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.run_batched_to_end(move |c| {
+                    diesel::sql_query(format!("INSERT INTO c VALUES ({i}, {i})")).execute(c)?;
+                    Ok(())
+                })
+                .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    for w in writes {
+        let e = w.await.unwrap().unwrap_err();
+        assert!(e.is_unavailable(), "{e:?}");
+    }
+    other.batch_execute("ROLLBACK").unwrap();
+}

@@ -20,6 +20,8 @@ pub(super) struct Lease {
     abandoned: bool,
     /// `f` has started: the checkout and its check are over.
     started: bool,
+    /// A thread has taken the call.
+    taken: bool,
     /// The call is over: its thread is free.
     finished: bool,
 }
@@ -28,18 +30,20 @@ pub(super) struct Lease {
 pub(super) enum Abandoned {
     /// `f` had begun and was left to run (`unless_started`).
     Started,
-    /// Abandoned while its thread is still at it: the thread may stay blocked a while.
+    /// Abandoned while a thread is at it: that thread may stay blocked a while, and `lend` was
+    /// called (under the lease's lock, so the call's end cannot slip in between).
     Busy,
-    /// Abandoned, but the call had already ended.
-    Done,
+    /// Abandoned before a thread took it (it will end at once when one does), or after it ended.
+    Idle,
 }
 
 /// The call's thread is done with it: answers whether its caller had stopped waiting (and so had
 /// lent the executor a thread for it).
 pub(super) fn finish(lease: &Shared) -> bool {
+    // (A call that ends without having been taken — abandoned in the queue — lent nothing.)
     let mut l = lock(lease);
     l.finished = true;
-    l.abandoned
+    l.abandoned && l.taken
 }
 
 pub(super) type Shared = Arc<Mutex<Lease>>;
@@ -104,6 +108,14 @@ pub(super) fn call<T>(
     started: Option<oneshot::Sender<()>>,
     f: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
 ) -> Result<T, DbError> {
+    {
+        // A call its caller gave up on while it was queued is not worth a connection.
+        let mut l = lock(lease);
+        if l.abandoned {
+            return Err(gave_up());
+        }
+        l.taken = true;
+    }
     let mut conn = checkout(pool, lease)?;
     {
         let mut l = lock(lease);
@@ -135,23 +147,26 @@ pub(super) fn call<T>(
 
 /// The caller stops waiting: the connection's pool slot is discarded now, so the pool may open
 /// another, and the connection is closed when its thread lets go of it. With `unless_started`, a
-/// call whose `f` has begun is left to run.
-pub(super) fn abandon(lease: &Shared, unless_started: bool) -> Abandoned {
-    let (slot, finished) = {
+/// call whose `f` has begun is left to run. `lend` is called when a thread is left busy with the
+/// call, under the lease's lock: [`finish`] then sees the call abandoned and gives the loan back.
+pub(super) fn abandon(lease: &Shared, unless_started: bool, lend: impl FnOnce()) -> Abandoned {
+    let (slot, outcome) = {
         let mut l = lock(lease);
         if unless_started && l.started {
             return Abandoned::Started;
         }
         l.abandoned = true;
-        (l.slot.take(), l.finished)
+        let outcome = if l.taken && !l.finished {
+            lend();
+            Abandoned::Busy
+        } else {
+            Abandoned::Idle
+        };
+        (l.slot.take(), outcome)
     };
     if let Some(mut slot) = slot {
         slot.broken = true;
         tracing::warn!("a database connection missed the deadline; it is dropped from the pool");
     }
-    if finished {
-        Abandoned::Done
-    } else {
-        Abandoned::Busy
-    }
+    outcome
 }

@@ -155,15 +155,23 @@ fn run_batch(pool: &Pool, commits: &AtomicU64, jobs: Vec<BatchedJob<DbConnection
     };
     let shared = jobs.len() > 1;
     let mut told: Vec<Completion> = Vec::with_capacity(jobs.len());
+    // Kept out of the transaction's closure: when the transaction cannot begin (the write lock
+    // held past busy_timeout by another process) they have not run, and are told it is an outage.
+    let mut pending = Some(jobs);
     let committed = if shared {
         super::write_transaction(conn, |c| {
+            let jobs = pending.take().unwrap_or_default();
             told.extend(jobs.into_iter().filter_map(|job| job(Some(c), true)));
             Ok::<_, DbError>(())
         })
     } else {
+        let jobs = pending.take().unwrap_or_default();
         told.extend(jobs.into_iter().filter_map(|job| job(Some(conn), false)));
         Ok(())
     };
+    for job in pending.into_iter().flatten() {
+        let _ = job(None, false);
+    }
     commits.fetch_add(1, Ordering::Relaxed);
     let outcome = match committed {
         Ok(()) => {
@@ -240,9 +248,7 @@ impl Db {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(lost()),
             Err(_) => {
-                if let Abandoned::Busy = abandon(&lease, false) {
-                    self.executor.lend();
-                }
+                abandon(&lease, false, || self.executor.lend());
                 Err(DbError::Timeout(self.timeout))
             }
         }
@@ -268,13 +274,9 @@ impl Db {
         }));
         // The sender is dropped without a word when the call fails before `f`: no wait then.
         if tokio::time::timeout(self.timeout, begun).await.is_err() {
-            match abandon(&lease, true) {
+            match abandon(&lease, true, || self.executor.lend()) {
                 Abandoned::Started => {}
-                Abandoned::Busy => {
-                    self.executor.lend();
-                    return Err(DbError::Timeout(self.timeout));
-                }
-                Abandoned::Done => return Err(DbError::Timeout(self.timeout)),
+                Abandoned::Busy | Abandoned::Idle => return Err(DbError::Timeout(self.timeout)),
             }
         }
         answered.await.unwrap_or_else(|_| Err(lost()))
