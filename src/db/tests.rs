@@ -59,15 +59,41 @@ fn read_then_write_transactions_of_two_connections_queue_instead_of_failing() {
     assert_eq!(total.n, 200, "every increment kept: no lost update either");
 }
 
-/// A pool of one connection, its database holding a counter table.
-fn counter_db(dir: &Path) -> Db {
+/// A pool of one connection under `deadline`, its database (at the path answered) holding a
+/// counter table.
+fn counter_db_within(dir: &Path, deadline: Duration) -> (Db, PathBuf) {
     let path = dir.join("g.db");
     open(&path)
         .batch_execute(
             "CREATE TABLE users (tenant TEXT); CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);",
         )
         .unwrap();
-    Db::new(&DatabaseUrl::Sqlite(path), 1, Duration::from_secs(5)).unwrap()
+    let db = Db::new(&DatabaseUrl::Sqlite(path.clone()), 1, deadline).unwrap();
+    (db, path)
+}
+
+fn counter_db(dir: &Path) -> Db {
+    counter_db_within(dir, Duration::from_secs(5)).0
+}
+
+/// Holds the only database thread of `db` until the sender is used: what is submitted meanwhile
+/// queues. The handle answers the holding call.
+fn hold_the_thread(
+    db: &Db,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<Result<(), DbError>>,
+) {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let db = db.clone();
+    let holder = tokio::spawn(async move {
+        db.run(move |_| {
+            held.recv().unwrap();
+            Ok(())
+        })
+        .await
+    });
+    (release, holder)
 }
 
 /// Writes queued while the one database thread is busy share one commit; one that fails is
@@ -77,17 +103,7 @@ async fn writes_queued_during_a_commit_share_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     let db = counter_db(dir.path());
     // Hold the only thread until every write is queued.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let holder = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.run(move |_| {
-                held.recv().unwrap();
-                Ok(())
-            })
-            .await
-        })
-    };
+    let (release, holder) = hold_the_thread(&db);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let before = db.commits();
     let writes: Vec<_> = (0..20_i64)
@@ -164,32 +180,11 @@ async fn calls_beyond_the_pool_wait_in_the_queue() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_group_commit_that_cannot_begin_is_an_outage() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("g.db");
-    open(&path)
-        .batch_execute(
-            "CREATE TABLE users (tenant TEXT); CREATE TABLE c (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);",
-        )
-        .unwrap();
-    let db = Db::new(
-        &DatabaseUrl::Sqlite(path.clone()),
-        1,
-        Duration::from_millis(300),
-    )
-    .unwrap();
+    let (db, path) = counter_db_within(dir.path(), Duration::from_millis(300));
     let mut other = open(&path);
     other.batch_execute("BEGIN IMMEDIATE").unwrap();
     // Hold the only thread until both writes are queued, so that they share a batch.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let holder = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            db.run(move |_| {
-                held.recv().unwrap();
-                Ok(())
-            })
-            .await
-        })
-    };
+    let (release, holder) = hold_the_thread(&db);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let writes: Vec<_> = (0..2_i64)
         .map(|i| {
